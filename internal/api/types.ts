@@ -1,0 +1,187 @@
+/**
+ * The cluster's objects. Shapes and field names follow Docker's Engine API (Service, Task, Node) so that
+ * `service inspect` reads like Docker's and a Docker-compatible API is a thin translation later.
+ * Durations are nanoseconds, as in Docker's API. Timestamps are ISO-8601 strings supplied by whoever
+ * proposes a command (the state machine never reads a clock).
+ */
+import type { TaskState } from "./states.ts";
+
+export type Id = string;
+
+export interface Version {
+  Index: number;
+}
+
+export interface Mount {
+  Type: "bind" | "volume" | "tmpfs";
+  Source?: string;
+  Target: string;
+  ReadOnly?: boolean;
+}
+
+export interface ContainerSpec {
+  Image: string;
+  Labels?: Record<string, string>;
+  /** Entrypoint override (`--entrypoint`), as in Docker's ContainerSpec.Command. */
+  Command?: string[];
+  Args?: string[];
+  Hostname?: string;
+  Env?: string[];
+  Dir?: string;
+  User?: string;
+  Mounts?: Mount[];
+  /** Nanoseconds between SIGTERM and SIGKILL. Default 10 s. */
+  StopGracePeriod?: number;
+}
+
+export interface ResourceSpec {
+  NanoCPUs?: number;
+  MemoryBytes?: number;
+}
+
+export type RestartCondition = "none" | "on-failure" | "any";
+
+export interface RestartPolicy {
+  Condition: RestartCondition;
+  /** Nanoseconds to wait before a replacement task starts. Default 5 s. */
+  Delay: number;
+  /** 0 means unlimited. */
+  MaxAttempts: number;
+  /** Nanoseconds; 0 means unbounded. */
+  Window?: number;
+}
+
+export interface TaskSpec {
+  ContainerSpec: ContainerSpec;
+  Resources?: { Limits?: ResourceSpec; Reservations?: ResourceSpec };
+  RestartPolicy: RestartPolicy;
+  Placement?: { Constraints?: string[] };
+  /** `--network host` only, for now. */
+  Networks?: { Target: string }[];
+  /** Bumped by `service update --force` to replace tasks with an unchanged spec. */
+  ForceUpdate: number;
+}
+
+export interface PortConfig {
+  Protocol: "tcp" | "udp";
+  TargetPort: number;
+  PublishedPort: number;
+  PublishMode: "ingress" | "host";
+}
+
+export type ServiceMode = { Replicated: { Replicas: number } } | { Global: Record<string, never> };
+
+export interface ServiceSpec {
+  Name: string;
+  Labels: Record<string, string>;
+  TaskTemplate: TaskSpec;
+  Mode: ServiceMode;
+  EndpointSpec: { Ports: PortConfig[] };
+}
+
+export interface Service {
+  ID: Id;
+  Version: Version;
+  CreatedAt: string;
+  UpdatedAt: string;
+  Spec: ServiceSpec;
+  PreviousSpec?: ServiceSpec;
+  Endpoint: { Spec: { Ports: PortConfig[] }; Ports: PortConfig[] };
+}
+
+export interface ContainerStatus {
+  ContainerID?: string;
+  PID?: number;
+  ExitCode?: number;
+}
+
+export interface TaskStatus {
+  Timestamp: string;
+  State: TaskState;
+  Message: string;
+  Err?: string;
+  ContainerStatus?: ContainerStatus;
+}
+
+export type DesiredState = "running" | "shutdown" | "remove";
+
+export interface Task {
+  ID: Id;
+  Version: Version;
+  CreatedAt: string;
+  UpdatedAt: string;
+  ServiceID: Id;
+  /** Replicated services: 1..N. Global services: undefined (the node identifies the task). */
+  Slot?: number;
+  NodeID?: Id;
+  Spec: TaskSpec;
+  /** The service's Version.Index when this task was created: tells an outdated task apart. */
+  ServiceVersion: number;
+  Status: TaskStatus;
+  DesiredState: DesiredState;
+  /** Earliest time (ISO) at which the agent may start the container (restart delay). */
+  NotBefore?: string;
+  /** Replacement count in this slot (restart policy MaxAttempts). */
+  Attempt: number;
+}
+
+export type NodeRole = "manager" | "worker";
+export type NodeAvailability = "active" | "pause" | "drain";
+export type NodeStateName = "unknown" | "down" | "ready" | "disconnected";
+
+export interface Node {
+  ID: Id;
+  Version: Version;
+  CreatedAt: string;
+  UpdatedAt: string;
+  Spec: { Role: NodeRole; Availability: NodeAvailability; Labels: Record<string, string> };
+  Description: {
+    Hostname: string;
+    Platform: { Architecture: string; OS: string };
+    Resources: { NanoCPUs: number; MemoryBytes: number };
+    Engine: { EngineVersion: string };
+  };
+  Status: { State: NodeStateName; Addr: string; Message?: string };
+  ManagerStatus?: { Leader: boolean; Reachability: "reachable" | "unreachable" | "unknown"; Addr: string };
+}
+
+export interface Cluster {
+  ID: Id;
+  CreatedAt: string;
+  Spec: { Name: string };
+  /** Secrets that `swarm join --token` presents. */
+  JoinTokens: { Worker: string; Manager: string };
+}
+
+/** The whole replicated state. Owned by the store's state machine; everyone else reads it. */
+export interface ClusterState {
+  /** Raft-style index of the last applied command. */
+  index: number;
+  cluster?: Cluster;
+  nodes: Record<Id, Node>;
+  services: Record<Id, Service>;
+  tasks: Record<Id, Task>;
+}
+
+export function replicasOf(spec: ServiceSpec): number | undefined {
+  return "Replicated" in spec.Mode ? spec.Mode.Replicated.Replicas : undefined;
+}
+
+export function isGlobal(spec: ServiceSpec): boolean {
+  return "Global" in spec.Mode;
+}
+
+/** Labels the agent puts on every container it creates. */
+export const LABEL = {
+  cluster: "com.swarm.cluster.id",
+  service: "com.swarm.service.id",
+  serviceName: "com.swarm.service.name",
+  task: "com.swarm.task.id",
+  slot: "com.swarm.task.slot",
+  node: "com.swarm.node.id",
+} as const;
+
+/** Docker container name for a task, like Docker Swarm's: `<service>.<slot|node>.<task id>`. */
+export function containerName(serviceName: string, task: Pick<Task, "Slot" | "NodeID" | "ID">): string {
+  return `${serviceName}.${task.Slot ?? task.NodeID}.${task.ID}`;
+}
