@@ -1,0 +1,73 @@
+// Kernel backends: nftables (numgen DNAT maps) and IPVS (fwmark services, full NAT). They perform
+// a Ruleset through a CommandRunner, so every effect is a command that tests can record.
+
+import type { Backend } from './backend.ts';
+import { MeshError } from './errors.ts';
+import { parseIpvsSave, planIpvs } from './ipvs-plan.ts';
+import { renderNftDelete } from './render-nft.ts';
+import type { CommandRunner } from './runner.ts';
+import type { RenderOptions, Ruleset, Sysctl } from './types.ts';
+
+async function must(runner: CommandRunner, step: string, argv: string[], stdin?: string): Promise<string> {
+  const r = await runner.run(argv, stdin);
+  if (r.code !== 0) throw MeshError.applyFailed(step, `${argv.join(' ')} exited ${r.code}: ${r.stderr || r.stdout}`);
+  return r.stdout;
+}
+
+async function applySysctls(runner: CommandRunner, sysctls: Sysctl[]): Promise<void> {
+  for (const s of sysctls) await must(runner, 'sysctl', ['sysctl', '-q', '-w', `${s.key}=${s.value}`]);
+}
+
+/** nftables: the whole table in one `nft -f` transaction. */
+export class NftablesBackend implements Backend {
+  readonly name = 'nftables';
+  constructor(
+    private readonly runner: CommandRunner,
+    private readonly opts: RenderOptions,
+  ) {}
+
+  async apply(r: Ruleset): Promise<void> {
+    await applySysctls(this.runner, r.sysctls);
+    await must(this.runner, 'nft', ['nft', '-f', '-'], r.nft ?? renderNftDelete(this.opts));
+  }
+
+  async clear(): Promise<void> {
+    await must(this.runner, 'nft', ['nft', '-f', '-'], renderNftDelete(this.opts));
+  }
+}
+
+/**
+ * IPVS: fwmark virtual services (diffed against `ipvsadm -S -n`, swarm range only) plus the nft table
+ * that marks packets, masquerades them (full NAT) and serves loopback when asked. Order: add IPVS
+ * services and real servers, then swap the nft table, then remove what is no longer wanted, so a
+ * marked packet always finds its service.
+ */
+export class IpvsBackend implements Backend {
+  readonly name = 'ipvs';
+  constructor(
+    private readonly runner: CommandRunner,
+    private readonly opts: RenderOptions,
+  ) {}
+
+  private async current() {
+    return parseIpvsSave(await must(this.runner, 'ipvsadm', ['ipvsadm', '-S', '-n']), this.opts);
+  }
+
+  private async restore(lines: string[]): Promise<void> {
+    if (lines.length > 0) await must(this.runner, 'ipvsadm-restore', ['ipvsadm-restore'], lines.join('\n') + '\n');
+  }
+
+  async apply(r: Ruleset): Promise<void> {
+    await applySysctls(this.runner, r.sysctls);
+    const plan = planIpvs(await this.current(), r.ipvs ?? []);
+    await this.restore(plan.add);
+    await must(this.runner, 'nft', ['nft', '-f', '-'], r.nft ?? renderNftDelete(this.opts));
+    await this.restore(plan.remove);
+  }
+
+  async clear(): Promise<void> {
+    await must(this.runner, 'nft', ['nft', '-f', '-'], renderNftDelete(this.opts));
+    const plan = planIpvs(await this.current(), []);
+    await this.restore(plan.remove);
+  }
+}

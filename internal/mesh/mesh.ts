@@ -1,0 +1,106 @@
+// The routing mesh of one node: render the desired ruleset, apply it through the chosen backend(s).
+//
+// Who calls it: the agent, on every change of published services or their running tasks (anywhere in
+// the cluster), with the COMPLETE current lists — update() is declarative and idempotent. Calls are
+// serialised internally, so callers may fire updates without awaiting the previous one. The first
+// update replaces whatever a previous agent left. close() (agent shutdown, `swarm leave`) removes
+// every rule and listener; after close() the mesh refuses updates.
+
+import type { Backend } from './backend.ts';
+import { chooseBackend, probeKernel, type KernelSupport } from './detect.ts';
+import { MeshError } from './errors.ts';
+import { IpvsBackend, NftablesBackend } from './kernel-backends.ts';
+import { defaultRenderOptions, renderRuleset, validateRenderOptions } from './render.ts';
+import { spawnRunner, type CommandRunner } from './runner.ts';
+import { silentLogger, type BackendChoice, type BackendName, type Endpoint, type Logger, type PublishedService, type RenderOptions, type Ruleset } from './types.ts';
+import { UserspaceBackend } from './userspace-backend.ts';
+
+export interface MeshConfig {
+  /** 'auto' (default) picks IPVS, then nftables, then userspace. */
+  backend?: BackendChoice;
+  logger?: Logger;
+  /** Runs nft/ipvsadm/sysctl. Default: spawn processes. */
+  runner?: CommandRunner;
+  /** Render options (table name, marks, loopback mode); defaults from defaultRenderOptions(). */
+  render?: Partial<RenderOptions>;
+  /** Skip probing (tests, or a caller that probed already). */
+  support?: KernelSupport;
+  /** Replace the real backends (tests: FakeBackend). Receives the chosen backend name. */
+  makeBackends?: (name: BackendName) => Backend[];
+}
+
+export interface Mesh {
+  readonly backendName: BackendName;
+  update(services: PublishedService[], endpoints: Endpoint[]): Promise<void>;
+  close(): Promise<void>;
+  /** The last ruleset applied successfully (null before the first update). */
+  readonly applied: Ruleset | null;
+}
+
+class MeshImpl implements Mesh {
+  applied: Ruleset | null = null;
+  private chain: Promise<void> = Promise.resolve();
+  private closed = false;
+
+  constructor(
+    readonly backendName: BackendName,
+    private readonly backends: Backend[],
+    private readonly opts: RenderOptions,
+  ) {}
+
+  update(services: PublishedService[], endpoints: Endpoint[]): Promise<void> {
+    if (this.closed) return Promise.reject(MeshError.closed());
+    // Render now (synchronously) so bad input fails this call, not a later one.
+    const ruleset = renderRuleset(this.backendName, services, endpoints, this.opts);
+    return this.enqueue(async () => {
+      if (this.applied && JSON.stringify(this.applied) === JSON.stringify(ruleset)) return;
+      for (const b of this.backends) await b.apply(ruleset);
+      this.applied = ruleset;
+    });
+  }
+
+  close(): Promise<void> {
+    if (this.closed) return this.chain;
+    this.closed = true;
+    return this.enqueue(async () => {
+      const errors: unknown[] = [];
+      for (const b of [...this.backends].reverse()) await b.clear().catch((e) => errors.push(e));
+      this.applied = null;
+      if (errors.length > 0) throw errors[0];
+    });
+  }
+
+  private enqueue(job: () => Promise<void>): Promise<void> {
+    const run = this.chain.then(job);
+    this.chain = run.catch(() => undefined); // a failed job must not block later ones; its caller sees the error
+    return run;
+  }
+}
+
+function realBackends(name: BackendName, runner: CommandRunner, opts: RenderOptions): Backend[] {
+  switch (name) {
+    case 'userspace':
+      return [new UserspaceBackend()];
+    case 'nftables':
+      return [new NftablesBackend(runner, opts), new UserspaceBackend()];
+    case 'ipvs':
+      return [new IpvsBackend(runner, opts), new UserspaceBackend()];
+  }
+}
+
+/**
+ * Probes the kernel, picks the backend (logged once, with the reason when IPVS is skipped) and returns
+ * a Mesh. Throws MeshError('MESH_BACKEND_UNAVAILABLE') if an explicitly requested backend cannot run.
+ */
+export async function createMesh(config: MeshConfig = {}): Promise<Mesh> {
+  const logger = config.logger ?? silentLogger;
+  const runner = config.runner ?? spawnRunner();
+  const opts = validateRenderOptions({ ...defaultRenderOptions(), ...config.render });
+  const choice = config.backend ?? 'auto';
+  const support = config.support ?? (choice === 'userspace' ? null : await probeKernel(runner));
+  const chosen = support ? chooseBackend(choice, support) : { backend: 'userspace' as const, reason: 'userspace requested' };
+  const log = chosen.reason.startsWith('IPVS unavailable') ? logger.warn.bind(logger) : logger.info.bind(logger);
+  log({ backend: chosen.backend, requested: choice }, `routing mesh backend: ${chosen.backend} (${chosen.reason})`);
+  const backends = config.makeBackends ? config.makeBackends(chosen.backend) : realBackends(chosen.backend, runner, opts);
+  return new MeshImpl(chosen.backend, backends, opts);
+}
