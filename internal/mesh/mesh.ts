@@ -50,8 +50,13 @@ class MeshImpl implements Mesh {
 
   update(services: PublishedService[], endpoints: Endpoint[]): Promise<void> {
     if (this.closed) return Promise.reject(MeshError.closed());
-    // Render now (synchronously) so bad input fails this call, not a later one.
-    const ruleset = renderRuleset(this.backendName, services, endpoints, this.opts);
+    // Render now so bad input fails this call (rejected promise), not a later one.
+    let ruleset: Ruleset;
+    try {
+      ruleset = renderRuleset(this.backendName, services, endpoints, this.opts);
+    } catch (e) {
+      return Promise.reject(e);
+    }
     return this.enqueue(async () => {
       if (this.applied && JSON.stringify(this.applied) === JSON.stringify(ruleset)) return;
       for (const b of this.backends) await b.apply(ruleset);
