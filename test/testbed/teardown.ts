@@ -1,0 +1,93 @@
+// Tearing a bed down by name alone (no state file needed), so a bed left by a crashed run is cleaned
+// by the next `up`. Order: kill every process (freeze the whole bed's cgroup, SIGKILL, thaw), kill
+// strays still holding the bed's network namespaces, unmount, delete namespaces, remove cgroups,
+// remove the state directory. Idempotent.
+
+import { existsSync, readdirSync, readlinkSync, rmSync, rmdirSync, statSync } from "node:fs";
+import { cgroupLeftovers, hierarchies, killSubtree, pidsInSubtree, removeCgroupTree } from "./cgroup.ts";
+import { deleteNetns, listNetns, netnsPath } from "./net.ts";
+import { mountsUnder, unmountUnder } from "./mounts.ts";
+import { waitFor } from "./run.ts";
+
+export interface BedIds {
+  stateDir: string;
+  netnsPrefix: string;
+  cgroup: string;
+}
+
+export const bedIds = (stateRoot: string, name: string): BedIds => ({
+  stateDir: `${stateRoot}/${name}`,
+  netnsPrefix: `stb-${name}-`,
+  cgroup: `swarm-testbed/${name}`,
+});
+
+/** Pids (other than ours) whose network namespace is one of `nsFiles`. */
+function pidsInNetns(nsFiles: string[]): number[] {
+  const inodes = new Set<string>();
+  for (const f of nsFiles) {
+    try {
+      inodes.add(`net:[${statSync(f).ino}]`);
+    } catch {
+      // gone
+    }
+  }
+  if (inodes.size === 0) return [];
+  const pids: number[] = [];
+  for (const d of readdirSync("/proc")) {
+    if (!/^\d+$/.test(d) || Number(d) === process.pid) continue;
+    try {
+      if (inodes.has(readlinkSync(`/proc/${d}/ns/net`))) pids.push(Number(d));
+    } catch {
+      // exited or kernel thread
+    }
+  }
+  return pids;
+}
+
+export async function teardownBed(ids: BedIds): Promise<void> {
+  await killSubtree(ids.cgroup);
+  const nsNames = await listNetns(ids.netnsPrefix);
+  const nsFiles = nsNames.map(netnsPath);
+  await waitFor(() => {
+    const strays = pidsInNetns(nsFiles);
+    for (const pid of strays) {
+      try {
+        process.kill(pid, "SIGKILL");
+      } catch {
+        // gone
+      }
+    }
+    return strays.length === 0;
+  }, 5_000, 20);
+  await unmountUnder(ids.stateDir);
+  for (const ns of nsNames) await deleteNetns(ns);
+  await removeCgroupTree(ids.cgroup);
+  for (const h of hierarchies()) {
+    try {
+      rmdirSync(`${h}/swarm-testbed`); // only succeeds once no other bed uses it
+    } catch {
+      // other beds exist, or it was never created
+    }
+  }
+  if (mountsUnder(ids.stateDir).length === 0) rmSync(ids.stateDir, { recursive: true, force: true });
+}
+
+export interface Leftovers {
+  netns: string[];
+  mounts: string[];
+  processes: number[];
+  cgroups: string[];
+  stateDir: boolean;
+}
+
+/** What a bed left behind; all empty/false after a clean teardown. */
+export async function leftovers(ids: BedIds): Promise<Leftovers> {
+  const netns = await listNetns(ids.netnsPrefix);
+  return {
+    netns,
+    mounts: [...mountsUnder(ids.stateDir), ...netns.flatMap((n) => mountsUnder(netnsPath(n)))],
+    processes: [...new Set([...pidsInSubtree(ids.cgroup), ...pidsInNetns(netns.map(netnsPath))])],
+    cgroups: cgroupLeftovers(ids.cgroup),
+    stateDir: existsSync(ids.stateDir),
+  };
+}
