@@ -1,0 +1,16 @@
+/**
+ * internal/transport — the cluster transport: admitted, encrypted peer connections carrying
+ * one-way messages, request/response and streams. `createHyperswarmTransport` is the real one;
+ * `MemoryNetwork#createTransport` its in-memory twin (same interface, same test suite).
+ */
+export type {
+  ClusterTransport, Handler, Link, Logger, MessageStream, NodeId, PeerInfo, RequestOptions, StreamHandler,
+  StreamOptions, StreamSink,
+} from "./types.ts";
+export { TransportError, isTransportError, type TransportErrorCode } from "./errors.ts";
+export { stderrLogger, type TransportOptions } from "./config.ts";
+export {
+  generateClusterKey, issueCertificate, keyPairFromSeed, nodeIdOf, verifyCertificate,
+  type ClusterKey, type NodeCertificate, type SignedCertificate,
+} from "./admission.ts";
+export { MemoryNetwork, type MemoryNetworkOptions, type RawPeer } from "./memory.ts";

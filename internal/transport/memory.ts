@@ -1,0 +1,191 @@
+/**
+ * The in-memory twin of the Hyperswarm transport: a MemoryNetwork connects every transport created
+ * on it to every other one (as discovery on one topic would), with cut/heal to simulate partitions
+ * and `rawConnect` to act as an arbitrary (possibly hostile) peer. Delivery is asynchronous and
+ * ordered (microtasks), like a stream. The same TransportCore runs on top, so admission, framing,
+ * requests and streams are the real code.
+ */
+import { keyPairFromSeed, nodeIdOf } from "./admission.ts";
+import type { TransportOptions } from "./config.ts";
+import { TransportCore } from "./core.ts";
+import { TransportError } from "./errors.ts";
+import type { ClusterTransport, Link, NodeId } from "./types.ts";
+
+type Events = { data(chunk: Uint8Array): void; close(reason: string): void };
+
+class MemoryLink implements Link {
+  other!: MemoryLink;
+  private events: Events | undefined;
+  private early: Uint8Array[] = [];
+  private done = false;
+  onClosed: () => void = () => {};
+
+  constructor(
+    readonly localKey: Uint8Array,
+    readonly remoteKey: Uint8Array,
+    readonly remoteAddress: string,
+    private readonly splitWrites: boolean,
+  ) {}
+
+  attach(events: Events): void {
+    this.events = events;
+    for (const c of this.early.splice(0)) events.data(c);
+  }
+
+  write(bytes: Uint8Array): void {
+    if (this.done) return;
+    const copy = bytes.slice();
+    const parts = this.splitWrites && copy.length > 1 ? [copy.subarray(0, copy.length >> 1), copy.subarray(copy.length >> 1)] : [copy];
+    for (const p of parts) queueMicrotask(() => this.other.deliver(p));
+  }
+
+  close(reason: string): void {
+    if (this.done) return;
+    this.finish(reason);
+    queueMicrotask(() => this.other.finish(`remote closed: ${reason}`));
+  }
+
+  get isClosed(): boolean {
+    return this.done;
+  }
+
+  private deliver(chunk: Uint8Array): void {
+    if (this.done) return;
+    if (this.events) this.events.data(chunk);
+    else this.early.push(chunk);
+  }
+
+  private finish(reason: string): void {
+    if (this.done) return;
+    this.done = true;
+    this.onClosed();
+    this.events?.close(reason);
+  }
+}
+
+/** A peer outside any transport: raw bytes in and out. For tests of hostile or broken peers. */
+export interface RawPeer {
+  readonly publicKey: Uint8Array;
+  /** Every chunk received from the transport. */
+  readonly received: Uint8Array[];
+  write(bytes: Uint8Array): void;
+  close(): void;
+  /** Resolves with the reason when the transport closes the connection. */
+  readonly closed: Promise<string>;
+}
+
+export interface MemoryNetworkOptions {
+  /** Split every write in two chunks, to exercise frame reassembly. */
+  splitWrites?: boolean;
+  /** First delay before reconnecting a pair whose connection closed (not cut); doubles per failed
+   * attempt up to 1 s, like Hyperswarm's client retry. Default 20 ms. */
+  reconnectMs?: number;
+}
+
+interface Member {
+  core: TransportCore;
+  key: Uint8Array;
+  address: string;
+}
+
+export class MemoryNetwork {
+  private readonly members = new Map<NodeId, Member>();
+  private readonly links = new Map<string, MemoryLink>();
+  private readonly cuts = new Set<string>();
+  private readonly retries = new Map<string, { attempts: number; timer?: ReturnType<typeof setTimeout> }>();
+  private nextAddress = 1;
+
+  constructor(private readonly opts: MemoryNetworkOptions = {}) {}
+
+  /** Creates a transport whose key pair derives from `seed` (32 bytes) and connects it to every member. */
+  createTransport(seed: Uint8Array, options: TransportOptions): ClusterTransport {
+    const kp = keyPairFromSeed(seed);
+    const id = nodeIdOf(kp.publicKey);
+    if (this.members.has(id)) throw TransportError.invalid(`node ${id.slice(0, 8)} is already on this network; close it first`);
+    const core = new TransportCore(kp.publicKey, options);
+    const m: Member = { core, key: new Uint8Array(kp.publicKey), address: `mem:${this.nextAddress++}` };
+    this.members.set(id, m);
+    core.onClose = async () => {
+      this.members.delete(id);
+      for (const [k, l] of this.links) if (k.includes(id)) l.close("node left");
+      for (const [k, r] of this.retries) {
+        if (!k.includes(id)) continue;
+        clearTimeout(r.timer);
+        this.retries.delete(k);
+      }
+    };
+    for (const other of this.members.keys()) if (other !== id) this.connect(id, other);
+    return core;
+  }
+
+  /** Closes the connection between a and b and keeps them apart until `heal`. */
+  cut(a: NodeId, b: NodeId): void {
+    this.cuts.add(pairKey(a, b));
+    this.links.get(pairKey(a, b))?.close("network cut");
+  }
+
+  /** Lets a and b connect again; they reconnect at once (as discovery would). */
+  heal(a: NodeId, b: NodeId): void {
+    this.cuts.delete(pairKey(a, b));
+    this.retries.delete(pairKey(a, b));
+    this.connect(a, b);
+  }
+
+  isolate(a: NodeId): void {
+    for (const b of this.members.keys()) if (b !== a) this.cut(a, b);
+  }
+
+  rejoin(a: NodeId): void {
+    for (const b of this.members.keys()) if (b !== a) this.heal(a, b);
+  }
+
+  /** Connects a raw peer with key `publicKey` to `target`. */
+  rawConnect(target: NodeId, publicKey: Uint8Array): RawPeer {
+    const m = this.members.get(target);
+    if (!m) throw TransportError.peerGone(target, "rawConnect");
+    const ours = new MemoryLink(publicKey, m.key, m.address, false);
+    const theirs = new MemoryLink(m.key, publicKey, "mem:raw", false);
+    ours.other = theirs;
+    theirs.other = ours;
+    const received: Uint8Array[] = [];
+    let resolveClosed!: (r: string) => void;
+    const closed = new Promise<string>((r) => (resolveClosed = r));
+    ours.attach({ data: (c) => received.push(c), close: (r) => resolveClosed(r) });
+    m.core.accept(theirs);
+    return { publicKey, received, closed, write: (b) => ours.write(b), close: () => ours.close("raw peer closed") };
+  }
+
+  private connect(a: NodeId, b: NodeId): void {
+    const key = pairKey(a, b);
+    const ma = this.members.get(a);
+    const mb = this.members.get(b);
+    if (!ma || !mb || this.cuts.has(key) || this.links.has(key)) return;
+    const la = new MemoryLink(ma.key, mb.key, mb.address, this.opts.splitWrites ?? false);
+    const lb = new MemoryLink(mb.key, ma.key, ma.address, this.opts.splitWrites ?? false);
+    la.other = lb;
+    lb.other = la;
+    this.links.set(key, la);
+    const openedAt = Date.now();
+    la.onClosed = () => {
+      if (this.links.get(key) === la) this.links.delete(key);
+      this.scheduleReconnect(a, b, Date.now() - openedAt > 1000);
+    };
+    ma.core.accept(la);
+    mb.core.accept(lb);
+  }
+
+  private scheduleReconnect(a: NodeId, b: NodeId, lastWasHealthy: boolean): void {
+    const key = pairKey(a, b);
+    if (this.cuts.has(key) || !this.members.has(a) || !this.members.has(b)) return;
+    const r = this.retries.get(key) ?? { attempts: 0 };
+    if (lastWasHealthy) r.attempts = 0;
+    clearTimeout(r.timer);
+    const delay = Math.min(1000, (this.opts.reconnectMs ?? 20) * 2 ** r.attempts++);
+    r.timer = setTimeout(() => this.connect(a, b), delay);
+    this.retries.set(key, r);
+  }
+}
+
+function pairKey(a: NodeId, b: NodeId): string {
+  return a < b ? `${a}|${b}` : `${b}|${a}`;
+}

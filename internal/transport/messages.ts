@@ -1,0 +1,168 @@
+/**
+ * The wire messages of the cluster transport and their msgpackr codec. Pure. Every frame is a
+ * msgpack array whose first element is the message kind; `decodeMessage` checks the shape of every
+ * field and throws MALFORMED otherwise, so the session never sees a badly typed message.
+ *
+ * Order on a connection: each side sends HELLO first; each side answers the other's HELLO with
+ * WELCOME or REJECT. Everything else is only valid after both WELCOMEs.
+ */
+import { Packr } from "msgpackr";
+import { TransportError } from "./errors.ts";
+
+export const Kind = {
+  Hello: 0,
+  Welcome: 1,
+  Reject: 2,
+  Send: 3,
+  Request: 4,
+  Response: 5,
+  StreamOpen: 6,
+  StreamData: 7,
+  StreamEnd: 8,
+  StreamError: 9,
+  StreamCancel: 10,
+  StreamCredit: 11,
+} as const;
+
+/** Proof of admission carried by HELLO. At least one of mac/cert is present. */
+export interface HelloProof {
+  v: 1;
+  /** HMAC-SHA256 with the join secret over (cluster id, sender key, receiver key). */
+  mac?: Uint8Array;
+  /** Encoded node certificate and the cluster key's signature over it. */
+  cert?: Uint8Array;
+  sig?: Uint8Array;
+}
+
+export type Message =
+  | { k: typeof Kind.Hello; proof: HelloProof }
+  | { k: typeof Kind.Welcome }
+  | { k: typeof Kind.Reject; code: string; message: string }
+  | { k: typeof Kind.Send; channel: string; body: unknown }
+  | { k: typeof Kind.Request; id: number; channel: string; body: unknown }
+  | { k: typeof Kind.Response; id: number; ok: true; body: unknown }
+  | { k: typeof Kind.Response; id: number; ok: false; code: string; message: string; remoteCode?: string }
+  | { k: typeof Kind.StreamOpen; sid: number; channel: string; body: unknown; credit: number }
+  | { k: typeof Kind.StreamData; sid: number; body: unknown }
+  | { k: typeof Kind.StreamEnd; sid: number }
+  | { k: typeof Kind.StreamError; sid: number; code: string; message: string; remoteCode?: string }
+  | { k: typeof Kind.StreamCancel; sid: number }
+  | { k: typeof Kind.StreamCredit; sid: number; n: number };
+
+// Records off: no shared structure state between encoder and decoder instances.
+const packr = new Packr({ useRecords: false, mapsAsObjects: true, moreTypes: false });
+
+export function encodeMessage(m: Message): Uint8Array {
+  switch (m.k) {
+    case Kind.Hello:
+      return packr.pack([m.k, m.proof]);
+    case Kind.Welcome:
+      return packr.pack([m.k]);
+    case Kind.Reject:
+      return packr.pack([m.k, m.code, m.message]);
+    case Kind.Send:
+      return packr.pack([m.k, m.channel, m.body]);
+    case Kind.Request:
+      return packr.pack([m.k, m.id, m.channel, m.body]);
+    case Kind.Response:
+      return m.ok
+        ? packr.pack([m.k, m.id, true, m.body])
+        : packr.pack([m.k, m.id, false, m.code, m.message, m.remoteCode ?? null]);
+    case Kind.StreamOpen:
+      return packr.pack([m.k, m.sid, m.channel, m.body, m.credit]);
+    case Kind.StreamData:
+      return packr.pack([m.k, m.sid, m.body]);
+    case Kind.StreamEnd:
+    case Kind.StreamCancel:
+      return packr.pack([m.k, m.sid]);
+    case Kind.StreamError:
+      return packr.pack([m.k, m.sid, m.code, m.message, m.remoteCode ?? null]);
+    case Kind.StreamCredit:
+      return packr.pack([m.k, m.sid, m.n]);
+  }
+}
+
+/** Decodes and validates one frame payload. Throws TransportError MALFORMED with the reason. */
+export function decodeMessage(payload: Uint8Array): Message {
+  let a: unknown;
+  try {
+    a = packr.unpack(payload);
+  } catch (e) {
+    throw TransportError.malformed(`not msgpack: ${(e as Error).message}`);
+  }
+  if (!Array.isArray(a) || a.length === 0) throw TransportError.malformed("frame is not a non-empty array");
+  const k = a[0];
+  const need = (n: number) => {
+    if (a.length !== n) throw TransportError.malformed(`kind ${k} needs ${n} elements, got ${a.length}`);
+  };
+  switch (k) {
+    case Kind.Hello:
+      need(2);
+      return { k, proof: proof(a[1]) };
+    case Kind.Welcome:
+      need(1);
+      return { k };
+    case Kind.Reject:
+      need(3);
+      return { k, code: str(a[1], "code"), message: str(a[2], "message") };
+    case Kind.Send:
+      need(3);
+      return { k, channel: str(a[1], "channel"), body: a[2] };
+    case Kind.Request:
+      need(4);
+      return { k, id: uint(a[1], "id"), channel: str(a[2], "channel"), body: a[3] };
+    case Kind.Response:
+      if (a[2] === true) {
+        need(4);
+        return { k, id: uint(a[1], "id"), ok: true, body: a[3] };
+      }
+      need(6);
+      if (a[2] !== false) throw TransportError.malformed("response ok flag is not a boolean");
+      return { k, id: uint(a[1], "id"), ok: false, code: str(a[3], "code"), message: str(a[4], "message"), remoteCode: optStr(a[5]) };
+    case Kind.StreamOpen:
+      need(5);
+      return { k, sid: uint(a[1], "sid"), channel: str(a[2], "channel"), body: a[3], credit: uint(a[4], "credit") };
+    case Kind.StreamData:
+      need(3);
+      return { k, sid: uint(a[1], "sid"), body: a[2] };
+    case Kind.StreamEnd:
+    case Kind.StreamCancel:
+      need(2);
+      return { k, sid: uint(a[1], "sid") };
+    case Kind.StreamError:
+      need(5);
+      return { k, sid: uint(a[1], "sid"), code: str(a[2], "code"), message: str(a[3], "message"), remoteCode: optStr(a[4]) };
+    case Kind.StreamCredit:
+      need(3);
+      return { k, sid: uint(a[1], "sid"), n: uint(a[2], "n") };
+    default:
+      throw TransportError.malformed(`unknown message kind ${String(k)}`);
+  }
+}
+
+function str(v: unknown, field: string): string {
+  if (typeof v !== "string" || v.length > 4096) throw TransportError.malformed(`${field} is not a short string`);
+  return v;
+}
+function optStr(v: unknown): string | undefined {
+  return typeof v === "string" ? v : undefined;
+}
+function uint(v: unknown, field: string): number {
+  if (typeof v !== "number" || !Number.isSafeInteger(v) || v < 0) {
+    throw TransportError.malformed(`${field} is not a non-negative integer`);
+  }
+  return v;
+}
+function bytes(v: unknown, field: string): Uint8Array | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (!(v instanceof Uint8Array) || v.length > 8192) throw TransportError.malformed(`${field} is not bytes`);
+  return v;
+}
+function proof(v: unknown): HelloProof {
+  if (typeof v !== "object" || v === null || Array.isArray(v)) throw TransportError.malformed("hello proof is not a map");
+  const o = v as Record<string, unknown>;
+  if (o.v !== 1) throw TransportError.malformed(`hello proof version ${String(o.v)} is not supported`);
+  const p: HelloProof = { v: 1, mac: bytes(o.mac, "mac"), cert: bytes(o.cert, "cert"), sig: bytes(o.sig, "sig") };
+  if (!p.mac && !(p.cert && p.sig)) throw TransportError.malformed("hello carries neither a mac nor a certificate");
+  return p;
+}

@@ -1,0 +1,281 @@
+/**
+ * One connection to one peer: the admission handshake, then request/response, one-way messages and
+ * streams multiplexed over a Link. Created by the core for every link an adapter produces.
+ *
+ * Contract: `host.opened(session)` is called at most once, when both sides have admitted each other;
+ * `host.closed(session, reason)` exactly once, whatever happens. A decode error, a message out of
+ * order or a silent peer closes this connection with a logged reason and touches nothing else;
+ * no exception from a frame or a handler escapes to the process.
+ */
+import { checkProof, makeProof, nodeIdOf, type AdmissionPolicy, type NodeCertificate } from "./admission.ts";
+import { TransportError, short } from "./errors.ts";
+import { FrameDecoder, encodeFrame } from "./frame.ts";
+import { Kind, decodeMessage, encodeMessage, type Message } from "./messages.ts";
+import { StreamReader, StreamWriter } from "./stream.ts";
+import type { Handler, Link, Logger, NodeId, PeerInfo, StreamHandler } from "./types.ts";
+
+export interface SessionHost {
+  readonly policy: AdmissionPolicy;
+  readonly log: Logger;
+  readonly handshakeTimeoutMs: number;
+  readonly maxFrameBytes: number;
+  isRevoked(id: NodeId): boolean;
+  handler(channel: string): Handler | undefined;
+  streamHandler(channel: string): StreamHandler | undefined;
+  sessionOpened(s: Session): void;
+  sessionClosed(s: Session, reason: string): void;
+}
+
+interface Pending {
+  resolve: (v: unknown) => void;
+  reject: (e: TransportError) => void;
+  timer: ReturnType<typeof setTimeout>;
+}
+
+type State = "handshaking" | "open" | "closed";
+
+export class Session {
+  readonly peer: NodeId;
+  private state: State = "handshaking";
+  private readonly decoder: FrameDecoder;
+  private admitted: { via: "secret" | "certificate"; cert?: NodeCertificate } | undefined;
+  private welcomed = false;
+  private handshakeTimer: ReturnType<typeof setTimeout> | undefined;
+  private nextId = 1;
+  private readonly pending = new Map<number, Pending>();
+  private readonly readers = new Map<number, StreamReader>();
+  private readonly writers = new Map<number, StreamWriter>();
+  info: PeerInfo | undefined;
+
+  constructor(
+    private readonly link: Link,
+    private readonly host: SessionHost,
+  ) {
+    this.peer = nodeIdOf(link.remoteKey);
+    this.decoder = new FrameDecoder(host.maxFrameBytes);
+  }
+
+  /** Starts the handshake. Call once. */
+  start(): void {
+    this.link.attach({ data: (c) => this.onData(c), close: (r) => this.onLinkClosed(r) });
+    if (this.state === "closed") return;
+    this.handshakeTimer = setTimeout(
+      () => this.close(`no admission handshake within ${this.host.handshakeTimeoutMs} ms`),
+      this.host.handshakeTimeoutMs,
+    );
+    let proof;
+    try {
+      proof = makeProof(this.host.policy, this.link.localKey, this.link.remoteKey);
+    } catch (e) {
+      this.close((e as Error).message);
+      return;
+    }
+    this.write({ k: Kind.Hello, proof });
+  }
+
+  get isOpen(): boolean {
+    return this.state === "open";
+  }
+
+  send(channel: string, body: unknown): boolean {
+    if (this.state !== "open") return false;
+    return this.write({ k: Kind.Send, channel, body });
+  }
+
+  request(channel: string, body: unknown, timeoutMs: number): Promise<unknown> {
+    if (this.state !== "open") return Promise.reject(TransportError.peerGone(this.peer, `request "${channel}"`));
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(TransportError.timeout(`request "${channel}" to ${short(this.peer)}`, timeoutMs));
+      }, timeoutMs);
+      this.pending.set(id, { resolve, reject, timer });
+      this.write({ k: Kind.Request, id, channel, body });
+    });
+  }
+
+  openStream(channel: string, body: unknown, credit: number): StreamReader {
+    const sid = this.nextId++;
+    const reader = new StreamReader(this.peer, sid, credit, (m) => this.write(m), () => this.readers.delete(sid));
+    if (this.state !== "open") {
+      reader.finish(TransportError.peerGone(this.peer, `stream "${channel}"`));
+      return reader;
+    }
+    this.readers.set(sid, reader);
+    this.write({ k: Kind.StreamOpen, sid, channel, body, credit });
+    return reader;
+  }
+
+  /** Closes the link; idempotent. Pending requests and streams fail with PEER_GONE. */
+  close(reason: string): void {
+    if (this.state === "closed") return;
+    this.link.close(reason); // the link calls onLinkClosed synchronously or later; both are handled
+    this.onLinkClosed(reason);
+  }
+
+  private onLinkClosed(reason: string): void {
+    if (this.state === "closed") return;
+    this.state = "closed";
+    clearTimeout(this.handshakeTimer);
+    const gone = TransportError.peerGone(this.peer, `connection closed (${reason})`);
+    for (const p of this.pending.values()) {
+      clearTimeout(p.timer);
+      p.reject(gone);
+    }
+    this.pending.clear();
+    for (const r of [...this.readers.values()]) r.finish(gone);
+    for (const w of [...this.writers.values()]) w.abort(gone);
+    this.host.sessionClosed(this, reason);
+  }
+
+  private write(m: Message): boolean {
+    if (this.state === "closed") return false;
+    this.link.write(encodeFrame(encodeMessage(m)));
+    return true;
+  }
+
+  private onData(chunk: Uint8Array): void {
+    if (this.state === "closed") return;
+    try {
+      for (const payload of this.decoder.push(chunk)) {
+        this.onMessage(decodeMessage(payload));
+        if ((this.state as State) === "closed") return; // a message may have closed us
+      }
+    } catch (e) {
+      const reason = e instanceof TransportError ? e.message : `internal error: ${(e as Error).message}`;
+      this.host.log.warn({ peer: short(this.peer), reason }, "closing connection: bad frame");
+      this.close(reason);
+    }
+  }
+
+  private onMessage(m: Message): void {
+    if (this.state === "handshaking") return this.onHandshake(m);
+    switch (m.k) {
+      case Kind.Send: return this.onSend(m.channel, m.body);
+      case Kind.Request: return void this.onRequest(m.id, m.channel, m.body);
+      case Kind.Response: {
+        const p = this.pending.get(m.id);
+        if (!p) return; // timed out already
+        this.pending.delete(m.id);
+        clearTimeout(p.timer);
+        if (m.ok) p.resolve(m.body);
+        else p.reject(m.code === "NO_HANDLER" ? new TransportError("NO_HANDLER", m.message) : TransportError.remote(m.message, m.remoteCode));
+        return;
+      }
+      case Kind.StreamOpen: return this.onStreamOpen(m.sid, m.channel, m.body, m.credit);
+      case Kind.StreamData:
+        if (this.readers.get(m.sid)?.push(m.body) === false) throw TransportError.malformed(`stream ${m.sid} overran its credit`);
+        return;
+      case Kind.StreamEnd: return this.readers.get(m.sid)?.finish();
+      case Kind.StreamError:
+        return this.readers.get(m.sid)?.finish(
+          m.code === "NO_HANDLER" ? new TransportError("NO_HANDLER", m.message) : TransportError.remote(m.message, m.remoteCode),
+        );
+      case Kind.StreamCancel:
+        return this.writers.get(m.sid)?.abort(new TransportError("STREAM_CANCELLED", "the reader cancelled the stream; stop writing"));
+      case Kind.StreamCredit: return this.writers.get(m.sid)?.addCredit(m.n);
+      default:
+        throw TransportError.malformed(`handshake message kind ${m.k} after admission`);
+    }
+  }
+
+  private onHandshake(m: Message): void {
+    if (m.k === Kind.Hello) {
+      if (this.admitted) throw TransportError.malformed("second hello");
+      const res = checkProof(this.host.policy, m.proof, this.link.localKey, this.link.remoteKey, (id) => this.host.isRevoked(id));
+      if (!res.ok) {
+        this.host.log.warn({ peer: short(this.peer), reason: res.reason }, "refusing peer");
+        this.write({ k: Kind.Reject, code: res.code, message: res.reason });
+        this.close(`refused: ${res.reason}`);
+        return;
+      }
+      this.admitted = { via: res.via, cert: res.cert };
+      this.write({ k: Kind.Welcome });
+    } else if (m.k === Kind.Welcome) {
+      if (!this.admitted) throw TransportError.malformed("welcome before hello");
+      this.welcomed = true;
+    } else if (m.k === Kind.Reject) {
+      this.host.log.warn({ peer: short(this.peer), code: m.code, reason: m.message }, "peer refused our admission proof; check the join token or certificate");
+      this.close(`refused by peer: ${m.message}`);
+      return;
+    } else {
+      throw TransportError.malformed(`message kind ${m.k} before admission`);
+    }
+    if (this.admitted && this.welcomed) {
+      clearTimeout(this.handshakeTimer);
+      this.state = "open";
+      this.info = {
+        id: this.peer,
+        via: this.admitted.via,
+        role: this.admitted.cert?.role,
+        address: this.link.remoteAddress,
+        connectedAtMs: Date.now(),
+      };
+      this.host.sessionOpened(this);
+    }
+  }
+
+  private onSend(channel: string, body: unknown): void {
+    const h = this.host.handler(channel);
+    if (!h) {
+      this.host.log.debug({ peer: short(this.peer), channel }, "dropping message: no handler");
+      return;
+    }
+    try {
+      const r = h(body, this.peer);
+      if (r instanceof Promise) r.catch((e: unknown) => this.logHandlerError(channel, e));
+    } catch (e) {
+      this.logHandlerError(channel, e);
+    }
+  }
+
+  private async onRequest(id: number, channel: string, body: unknown): Promise<void> {
+    const h = this.host.handler(channel);
+    if (!h) {
+      this.write({ k: Kind.Response, id, ok: false, code: "NO_HANDLER", message: TransportError.noHandler(channel).message });
+      return;
+    }
+    try {
+      const value = await h(body, this.peer);
+      this.write({ k: Kind.Response, id, ok: true, body: value });
+    } catch (e) {
+      const { code, message } = errorFields(e);
+      this.write({ k: Kind.Response, id, ok: false, code: "REMOTE_ERROR", message, remoteCode: code });
+    }
+  }
+
+  private onStreamOpen(sid: number, channel: string, body: unknown, credit: number): void {
+    if (this.writers.has(sid)) throw TransportError.malformed(`stream id ${sid} reused`);
+    const h = this.host.streamHandler(channel);
+    if (!h) {
+      this.write({ k: Kind.StreamError, sid, code: "NO_HANDLER", message: TransportError.noHandler(channel).message });
+      return;
+    }
+    const w = new StreamWriter(this.peer, sid, credit, (m) => this.write(m), () => this.writers.delete(sid));
+    this.writers.set(sid, w);
+    const settle = (e?: unknown) => {
+      if (e === undefined) return w.end();
+      if (w.closed) return; // cancelled or lost: the handler's error is the expected consequence
+      const { code, message } = errorFields(e);
+      w.fail(code ?? "STREAM_FAILED", message);
+    };
+    try {
+      Promise.resolve(h(body, w)).then(() => settle(), (e: unknown) => settle(e ?? new Error("stream handler failed")));
+    } catch (e) {
+      settle(e);
+    }
+  }
+
+  private logHandlerError(channel: string, e: unknown): void {
+    this.host.log.warn({ peer: short(this.peer), channel, err: errorFields(e).message }, "message handler failed");
+  }
+}
+
+function errorFields(e: unknown): { code?: string; message: string } {
+  if (e && typeof e === "object") {
+    const o = e as { code?: unknown; message?: unknown };
+    return { code: typeof o.code === "string" ? o.code : undefined, message: typeof o.message === "string" ? o.message : String(e) };
+  }
+  return { message: String(e) };
+}

@@ -1,0 +1,107 @@
+/**
+ * The public shapes of the cluster transport. Both implementations (Hyperswarm and in-memory) expose
+ * exactly `ClusterTransport`; the cluster code (membership, Raft, leader requests, log streams)
+ * depends only on this interface.
+ */
+import type { NodeId } from "./admission.ts";
+
+export type { NodeId };
+
+export interface PeerInfo {
+  id: NodeId;
+  /** How the peer proved itself on this connection. */
+  via: "secret" | "certificate";
+  /** Role from the peer's certificate, when it presented one. */
+  role?: "manager" | "worker";
+  /** host:port of the remote end when the link knows it. */
+  address?: string;
+  connectedAtMs: number;
+}
+
+/** Handles one-way messages (`send`) and requests (`request`) on a channel. For a request, the
+ * returned value (or resolved promise) is the response; a throw becomes REMOTE_ERROR at the caller,
+ * carrying the thrown error's string `code` as `remoteCode`. For `send` the result is ignored. */
+export type Handler = (msg: unknown, from: NodeId) => unknown;
+
+/** The writing end of a stream, given to the acceptor's stream handler. */
+export interface StreamSink {
+  readonly from: NodeId;
+  /** Aborted when the reader cancels or the connection is lost. */
+  readonly signal: AbortSignal;
+  /** Resolves once the message is queued within the reader's credit (backpressure). Rejects with
+   * STREAM_CANCELLED or PEER_GONE once the stream cannot be written any more. */
+  write(msg: unknown): Promise<void>;
+  /** Ends the stream normally. Idempotent; later writes reject. */
+  end(): void;
+  /** Ends the stream with an error the reader sees as REMOTE_ERROR with this remoteCode. */
+  fail(code: string, message: string): void;
+}
+
+/** Accepts a stream opened by a peer. The stream ends when the returned promise settles (a rejection
+ * fails it), unless the handler already ended it. */
+export type StreamHandler = (msg: unknown, sink: StreamSink) => Promise<void> | void;
+
+/** The reading end of a stream, returned by `openStream`. Iterate it; breaking out cancels. */
+export interface MessageStream extends AsyncIterable<unknown> {
+  readonly peer: NodeId;
+  /** Tells the writer to stop and ends iteration. Idempotent. */
+  cancel(): void;
+}
+
+export interface RequestOptions {
+  timeoutMs?: number;
+}
+
+export interface StreamOptions {
+  /** How many messages the writer may send ahead of the reader (bounded buffer). */
+  credit?: number;
+}
+
+export type PeerUpListener = (peer: PeerInfo) => void;
+export type PeerDownListener = (id: NodeId, reason: string) => void;
+
+export interface ClusterTransport {
+  /** This node's id: hex of its Noise public key. */
+  readonly self: NodeId;
+  /** Admitted peers with an open connection (one per peer). */
+  peers(): PeerInfo[];
+  isConnected(id: NodeId): boolean;
+  /** One-way message (Raft, gossip). False when there is no connection to `to`: the message is dropped. */
+  send(to: NodeId, channel: string, msg: unknown): boolean;
+  /** Rejects with a TransportError: TIMEOUT, PEER_GONE, NO_HANDLER, REMOTE_ERROR or CLOSED. */
+  request(to: NodeId, channel: string, msg: unknown, opts?: RequestOptions): Promise<unknown>;
+  /** Registers the handler of a channel (replaces any previous one); returns an unregister function. */
+  handle(channel: string, handler: Handler): () => void;
+  /** Opens a stream to `to`; errors (PEER_GONE, NO_HANDLER, REMOTE_ERROR) surface while iterating. */
+  openStream(to: NodeId, channel: string, msg: unknown, opts?: StreamOptions): MessageStream;
+  onStream(channel: string, handler: StreamHandler): () => void;
+  on(event: "peer-up", fn: PeerUpListener): () => void;
+  on(event: "peer-down", fn: PeerDownListener): () => void;
+  /** Refuses this node from now on and closes its connection. Idempotent. */
+  revoke(id: NodeId): void;
+  /** Closes every connection and stops discovery. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** Minimal pino-compatible logger. */
+export interface Logger {
+  debug(obj: object, msg: string): void;
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+/**
+ * One byte connection between two nodes, as the adapters provide it (a secret-stream, or an
+ * in-memory pipe). The session writes frames and reads chunks; it never assumes chunk boundaries.
+ */
+export interface Link {
+  readonly localKey: Uint8Array;
+  readonly remoteKey: Uint8Array;
+  readonly remoteAddress?: string;
+  /** Called once by the session, before any data is delivered. */
+  attach(events: { data(chunk: Uint8Array): void; close(reason: string): void }): void;
+  write(bytes: Uint8Array): void;
+  /** Idempotent. Written bytes are flushed first when possible. Triggers the close event. */
+  close(reason: string): void;
+}

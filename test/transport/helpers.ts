@@ -1,0 +1,35 @@
+/** Test helpers for the transport suites: polling with a deadline, recording loggers, seeds. */
+import { createHash } from "node:crypto";
+import type { Logger } from "../../internal/transport/index.ts";
+
+/** Polls `cond` every 10 ms until it is true; throws with `what` after `timeoutMs`. */
+export async function waitFor(what: string, cond: () => boolean, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for: ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+export interface LogLine {
+  level: string;
+  obj: Record<string, unknown>;
+  msg: string;
+}
+
+export function recordingLogger(echo = false): { log: Logger; lines: LogLine[] } {
+  const lines: LogLine[] = [];
+  const make = (level: string) => (obj: object, msg: string) => {
+    lines.push({ level, obj: obj as Record<string, unknown>, msg });
+    if (echo) console.error(level, msg, JSON.stringify(obj));
+  };
+  return { log: { debug: make("debug"), info: make("info"), warn: make("warn"), error: make("error") }, lines };
+}
+
+/** A deterministic 32-byte seed from a label. */
+export function seedOf(label: string): Uint8Array {
+  return new Uint8Array(createHash("sha256").update("transport-test:" + label).digest());
+}
+
+export const SECRET = new Uint8Array(createHash("sha256").update("test join secret").digest());
+export const WRONG_SECRET = new Uint8Array(createHash("sha256").update("not the join secret").digest());
