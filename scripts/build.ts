@@ -1,0 +1,57 @@
+#!/usr/bin/env bun
+/**
+ * Builds dist/swarm: one executable that runs alone (no node_modules next to it).
+ *
+ * `bun build --compile` embeds a native addon only when it is reached through a static
+ * `require("./x.node")`; packages that find their addon at run time (require-addon, node-gyp-build)
+ * would load it from the build machine's absolute path. The plugin below rewrites those loaders into
+ * static requires of the linux-x64 prebuild, so Bun embeds the file. udx-native is never shipped: it
+ * resolves to our TypeScript UDX (internal/udx), which runs on Bun's own UDP sockets.
+ */
+import { existsSync, mkdirSync } from "node:fs";
+import { join, resolve } from "node:path";
+import type { BunPlugin } from "bun";
+
+const root = resolve(import.meta.dir, "..");
+const arch = process.arch === "arm64" ? "linux-arm64" : "linux-x64";
+
+const embedAddons: BunPlugin = {
+  name: "embed-native-addons",
+  setup(build) {
+    // sodium-native: `require.addon('.', __filename)` → static require of its prebuild.
+    build.onLoad({ filter: /node_modules\/sodium-native\/binding\.js$/ }, () => ({
+      contents: `module.exports = require("./prebuilds/${arch}/sodium-native.node");`,
+      loader: "js",
+    }));
+    // udx-native → internal/udx (TypeScript, Bun UDP). Hyperswarm's stack takes it unchanged.
+    const ourUdx = join(root, "internal/udx/index.ts");
+    if (existsSync(ourUdx)) {
+      build.onResolve({ filter: /^udx-native$/ }, () => ({ path: ourUdx }));
+    }
+    // msgpackr's optional native extension: msgpackr works without it; never try to load it.
+    build.onResolve({ filter: /^msgpackr-extract$/ }, () => ({ path: "msgpackr-extract", namespace: "empty" }));
+    // ssh2 (docker-modem's optional SSH transport) probes optional addons; ship it without them.
+    build.onResolve({ filter: /^cpu-features$/ }, () => ({ path: "cpu-features", namespace: "empty" }));
+    build.onLoad({ filter: /.*/, namespace: "empty" }, () => ({
+      contents: `throw new Error("optional native module not bundled")`,
+      loader: "js",
+    }));
+  },
+};
+
+mkdirSync(join(root, "dist"), { recursive: true });
+const version = (await Bun.file(join(root, "package.json")).json()).version as string;
+const result = await Bun.build({
+  entrypoints: [join(root, "cmd/swarm/main.ts")],
+  compile: { outfile: join(root, "dist/swarm") },
+  target: "bun",
+  minify: false,
+  sourcemap: "none",
+  define: { "process.env.SWARM_BUILD_VERSION": JSON.stringify(version) },
+  plugins: [embedAddons],
+});
+if (!result.success) {
+  for (const log of result.logs) console.error(log);
+  process.exit(1);
+}
+console.log(`built ${join(root, "dist/swarm")} (version ${version})`);
