@@ -49,6 +49,10 @@ function parseSubnet(subnet: string): { base: number; prefix: number } | null {
 
 const ipString = (n: number): string => [24, 16, 8, 0].map((s) => (n >>> s) & 255).join(".");
 
+/** A locally administered MAC derived from the address: stable across power cycles like real hardware. */
+export const macFor = (ip: string): string =>
+  ["02", "00", ...ip.split(".").map((o) => Number(o).toString(16).padStart(2, "0"))].join(":");
+
 /** Throws CONFIG_INVALID with what to change. Returns the config for chaining. */
 export function validateConfig(c: TestbedConfig): TestbedConfig {
   if (!/^[a-z0-9][a-z0-9-]{0,15}$/.test(c.name)) {

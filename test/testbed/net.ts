@@ -3,7 +3,7 @@
 // Partitions are a bridge-family nft table in the switch namespace: silent drops, no resets.
 
 import { existsSync } from "node:fs";
-import type { BedPlan } from "./config.ts";
+import { macFor, type BedPlan } from "./config.ts";
 import { run, runOk } from "./run.ts";
 
 export const NFT_TABLE = "swarm_testbed";
@@ -54,6 +54,8 @@ export async function plugHost(p: BedPlan, ns: string, port: string, ip: string)
   await runOk(["ip", "-n", ns, "link", "set", "lo", "up"]);
   await runOk(["ip", "-n", p.switchNetns, "link", "add", port, "type", "veth", "peer", "name", "eth0", "netns", ns]);
   await runOk(["ip", "-n", p.switchNetns, "link", "set", port, "master", "br0", "up"]);
+  // A fixed MAC: after a power cycle, peers' ARP caches are still right (as with real hardware).
+  await runOk(["ip", "-n", ns, "link", "set", "eth0", "address", macFor(ip)]);
   await runOk(["ip", "-n", ns, "addr", "add", `${ip}/${p.prefix}`, "dev", "eth0"]);
   await runOk(["ip", "-n", ns, "link", "set", "eth0", "up"]);
   await runOk(["ip", "-n", ns, "route", "add", "default", "via", p.gateway]);
@@ -63,6 +65,11 @@ export async function plugHost(p: BedPlan, ns: string, port: string, ip: string)
 export async function isPlugged(p: BedPlan, port: string): Promise<boolean> {
   if (!existsSync(netnsPath(p.switchNetns))) return false;
   return (await run(["ip", "-n", p.switchNetns, "link", "show", port])).code === 0;
+}
+
+/** Removes the switch port (and with it the host's end of the veth, synchronously). Idempotent. */
+export async function unplug(p: BedPlan, port: string): Promise<void> {
+  if (await isPlugged(p, port)) await runOk(["ip", "-n", p.switchNetns, "link", "del", port]);
 }
 
 /** Deletes namespace ns (and with it every interface inside it, including its veth). Idempotent. */

@@ -3,6 +3,7 @@
 // strays still holding the bed's network namespaces, unmount, delete namespaces, remove cgroups,
 // remove the state directory. Idempotent.
 
+import { createHash } from "node:crypto";
 import { existsSync, readdirSync, readlinkSync, rmSync, rmdirSync, statSync } from "node:fs";
 import { cgroupLeftovers, hierarchies, killSubtree, pidsInSubtree, removeCgroupTree } from "./cgroup.ts";
 import { deleteNetns, listNetns, netnsPath } from "./net.ts";
@@ -44,6 +45,26 @@ function pidsInNetns(nsFiles: string[]): number[] {
   return pids;
 }
 
+const ls = (dir: string): string[] => {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
+};
+
+/**
+ * containerd shims listen on /run/containerd/s/sha256("<containerd address>/<namespace>/<id>") and
+ * leave that socket behind when SIGKILLed. Removes those of the host whose state dir is hostDir.
+ */
+export function removeShimSockets(hostDir: string): void {
+  const address = `${hostDir}/exec/containerd/containerd.sock`;
+  for (const id of ls(`${hostDir}/data/containers`)) {
+    const hash = createHash("sha256").update(`${address}/moby/${id}`).digest("hex");
+    rmSync(`/run/containerd/s/${hash}`, { force: true });
+  }
+}
+
 export async function teardownBed(ids: BedIds): Promise<void> {
   await killSubtree(ids.cgroup);
   const nsNames = await listNetns(ids.netnsPrefix);
@@ -62,6 +83,7 @@ export async function teardownBed(ids: BedIds): Promise<void> {
   await unmountUnder(ids.stateDir);
   for (const ns of nsNames) await deleteNetns(ns);
   await removeCgroupTree(ids.cgroup);
+  for (const host of ls(ids.stateDir)) removeShimSockets(`${ids.stateDir}/${host}`);
   for (const h of hierarchies()) {
     try {
       rmdirSync(`${h}/swarm-testbed`); // only succeeds once no other bed uses it
