@@ -1,0 +1,209 @@
+/**
+ * ContainerRuntime over the Docker Engine API (dockerode). Thin: translates calls and errors only.
+ */
+import type Dockerode from "dockerode";
+import { linesFromBuffer } from "../logs/index.ts";
+import {
+  RuntimeError,
+  type ContainerInfo,
+  type ContainerRuntime,
+  type ContainerStatusName,
+  type ContainerSummary,
+  type CreateSpec,
+  type RawLogLine,
+  type RuntimeEvent,
+  type RuntimeEventAction,
+  type Subscription,
+} from "./runtime.ts";
+
+interface DockerodeError {
+  statusCode?: number;
+  json?: { message?: string } | null;
+  reason?: string;
+  message?: string;
+}
+
+/** The engine's own message ("No such image: x:latest"), not dockerode's "(HTTP code 404) …" wrapper. */
+export function toRuntimeError(e: unknown): RuntimeError {
+  if (e instanceof RuntimeError) return e;
+  const err = (e ?? {}) as DockerodeError;
+  const status = typeof err.statusCode === "number" ? err.statusCode : undefined;
+  const msg = (err.json && typeof err.json.message === "string" ? err.json.message : undefined) ?? err.message ?? String(e);
+  return new RuntimeError(msg.trim(), status);
+}
+
+async function call<T>(f: () => Promise<T>): Promise<T> {
+  try {
+    return await f();
+  } catch (e) {
+    throw toRuntimeError(e);
+  }
+}
+
+function labelFilter(labels: Record<string, string>): string[] {
+  return Object.entries(labels).map(([k, v]) => `${k}=${v}`);
+}
+
+const ACTIONS = new Set<RuntimeEventAction>(["create", "start", "die", "stop", "kill", "oom", "destroy"]);
+
+export function dockerRuntime(docker: Dockerode): ContainerRuntime {
+  return {
+    async hasImage(ref) {
+      try {
+        await docker.getImage(ref).inspect();
+        return true;
+      } catch (e) {
+        const err = toRuntimeError(e);
+        if (err.status === 404) return false;
+        throw err;
+      }
+    },
+
+    async pullImage(ref) {
+      const stream = await call(() => docker.pull(ref) as Promise<NodeJS.ReadableStream>);
+      await new Promise<void>((resolve, reject) => {
+        docker.modem.followProgress(stream, (err: Error | null, out: { error?: string; errorDetail?: { message?: string } }[]) => {
+          const failed = out?.find((o) => o.error !== undefined);
+          if (err) reject(toRuntimeError(err));
+          else if (failed) reject(new RuntimeError(failed.errorDetail?.message ?? failed.error ?? "pull failed", 500));
+          else resolve();
+        });
+      });
+    },
+
+    async create(spec: CreateSpec) {
+      const c = await call(() =>
+        docker.createContainer({
+          name: spec.name,
+          Image: spec.image,
+          Labels: spec.labels,
+          Env: spec.env,
+          Entrypoint: spec.entrypoint,
+          Cmd: spec.cmd,
+          WorkingDir: spec.workingDir,
+          User: spec.user,
+          Hostname: spec.hostname,
+          StopTimeout: spec.stopTimeoutSec,
+          HostConfig: {
+            Mounts: spec.mounts?.map((m) => ({ Type: m.Type, Source: m.Source ?? "", Target: m.Target, ReadOnly: m.ReadOnly ?? false })),
+            NanoCpus: spec.nanoCpus,
+            Memory: spec.memoryBytes,
+            NetworkMode: spec.networkMode,
+          },
+        }),
+      );
+      return c.id;
+    },
+
+    async start(id) {
+      await call(() => docker.getContainer(id).start());
+    },
+
+    async inspect(idOrName) {
+      try {
+        const c = await docker.getContainer(idOrName).inspect();
+        const info: ContainerInfo = {
+          id: c.Id,
+          name: c.Name.replace(/^\//, ""),
+          labels: c.Config.Labels ?? {},
+          status: c.State.Status as ContainerStatusName,
+          running: c.State.Running,
+          pid: c.State.Pid,
+          exitCode: c.State.ExitCode,
+          error: c.State.Error ?? "",
+        };
+        return info;
+      } catch (e) {
+        const err = toRuntimeError(e);
+        if (err.status === 404) return undefined;
+        throw err;
+      }
+    },
+
+    async stop(id, timeoutSec) {
+      try {
+        await docker.getContainer(id).stop({ t: timeoutSec });
+      } catch (e) {
+        const err = toRuntimeError(e);
+        if (err.status === 304 || err.status === 404) return;
+        throw err;
+      }
+    },
+
+    async remove(id) {
+      try {
+        await docker.getContainer(id).remove({ force: true, v: false });
+      } catch (e) {
+        const err = toRuntimeError(e);
+        if (err.status === 404) return;
+        // 409 "removal already in progress": the container is going away, which is what we want.
+        if (err.status === 409 && /already in progress/.test(err.message)) return;
+        throw err;
+      }
+    },
+
+    async list(labels) {
+      const all = await call(() => docker.listContainers({ all: true, filters: JSON.stringify({ label: labelFilter(labels) }) }));
+      return all.map((c): ContainerSummary => ({ id: c.Id, name: (c.Names[0] ?? "").replace(/^\//, ""), labels: c.Labels ?? {} }));
+    },
+
+    async logs(id): Promise<RawLogLine[]> {
+      const buf = await call(
+        () => docker.getContainer(id).logs({ follow: false, stdout: true, stderr: true, timestamps: true }) as unknown as Promise<Buffer>,
+      );
+      return linesFromBuffer(new Uint8Array(buf));
+    },
+
+    subscribe(labels, onEvent, onError): Subscription {
+      let closed = false;
+      let stream: NodeJS.ReadableStream | undefined;
+      let failedOnce = false;
+      const fail = (e: unknown) => {
+        if (closed || failedOnce) return;
+        failedOnce = true;
+        onError(toRuntimeError(e));
+      };
+      docker
+        .getEvents({ filters: JSON.stringify({ type: ["container"], label: labelFilter(labels) }) as never })
+        .then((s) => {
+          stream = s;
+          if (closed) {
+            (s as unknown as { destroy?: () => void }).destroy?.();
+            return;
+          }
+          let pending = "";
+          s.on("data", (chunk: Buffer) => {
+            pending += chunk.toString("utf8");
+            let nl: number;
+            while ((nl = pending.indexOf("\n")) >= 0) {
+              const line = pending.slice(0, nl).trim();
+              pending = pending.slice(nl + 1);
+              if (line === "") continue;
+              let ev: { Action?: string; status?: string; id?: string; Actor?: { ID?: string; Attributes?: Record<string, string> } };
+              try {
+                ev = JSON.parse(line);
+              } catch {
+                continue;
+              }
+              const action = (ev.Action ?? ev.status ?? "").split(":")[0] as RuntimeEventAction;
+              if (!ACTIONS.has(action)) continue;
+              const attrs = ev.Actor?.Attributes ?? {};
+              const out: RuntimeEvent = { action, containerId: ev.Actor?.ID ?? ev.id ?? "", labels: attrs };
+              if (action === "die" && attrs.exitCode !== undefined) out.exitCode = Number(attrs.exitCode);
+              onEvent(out);
+            }
+          });
+          s.on("error", fail);
+          s.on("end", () => fail(new RuntimeError("docker event stream ended")));
+          s.on("close", () => fail(new RuntimeError("docker event stream closed")));
+        })
+        .catch(fail);
+      return {
+        close() {
+          closed = true;
+          (stream as unknown as { destroy?: () => void } | undefined)?.destroy?.();
+        },
+      };
+    },
+  };
+}

@@ -1,0 +1,240 @@
+/**
+ * One task on this node: a serialized loop of observe → decide → perform until `decide` says idle.
+ * `poke()` (from sync or a Docker event) re-runs the loop; a poke during a `wait` cuts it short.
+ * Engine-unreachable errors back off (0.5 s doubling to 10 s) and retry instead of failing the task.
+ */
+import { stateRank, type DesiredState, type Task, type TaskState, type TaskStatus } from "../api/index.ts";
+import type { LogArchive } from "../logs/index.ts";
+import type { Limiter } from "./concurrency.ts";
+import { createSpecFor, stopGraceSeconds, DEFAULT_STOP_GRACE_NS } from "./container-spec.ts";
+import { decide, type ContainerObs, type Step } from "./decide.ts";
+import type { Logger } from "./logger.ts";
+import { RuntimeError, type ContainerInfo, type ContainerRuntime } from "./runtime.ts";
+
+export interface RunnerContext {
+  runtime: ContainerRuntime;
+  clusterId: string;
+  nodeId: string;
+  limiter: Limiter;
+  /** Ensures the image is present; resolves to the pull error message when it could not be pulled. */
+  ensureImage(ref: string): Promise<string | undefined>;
+  archive: LogArchive;
+  emit(taskId: string, status: TaskStatus): void;
+  now(): number;
+  logger: Logger;
+  closed(): boolean;
+  onIdle(r: TaskRunner): void;
+}
+
+export type RunnerDesired = DesiredState | "unassigned" | "adopted";
+
+export function toObs(info: ContainerInfo | undefined): ContainerObs {
+  if (!info) return { kind: "none" };
+  switch (info.status) {
+    case "running":
+    case "paused":
+    case "restarting":
+      return { kind: "running", id: info.id, pid: info.pid };
+    case "created":
+      return info.error !== "" ? { kind: "exited", id: info.id, exitCode: info.exitCode, error: info.error } : { kind: "created", id: info.id };
+    default:
+      return { kind: "exited", id: info.id, exitCode: info.exitCode, error: "" };
+  }
+}
+
+export class TaskRunner {
+  task: Task | undefined;
+  serviceName: string | undefined;
+  /** `adopted`: found at startup, not yet matched by a sync; nothing is done until then. */
+  desired: RunnerDesired = "adopted";
+  reported: TaskState = "new";
+  lastStatus: TaskStatus | undefined;
+  containerId: string | undefined;
+  hadContainer = false;
+  lastObs: ContainerObs = { kind: "none" };
+  needsResend = false;
+  looping = false;
+  private dirty = false;
+  private wake: (() => void) | undefined;
+  private retryMs = 0;
+  private retryTimer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(
+    readonly taskId: string,
+    private readonly ctx: RunnerContext,
+  ) {}
+
+  /** From sync: the store's view of this task. Returns true when something changed that needs a poke. */
+  assign(task: Task, serviceName: string): boolean {
+    const prev = this.task;
+    const prevDesired = this.desired;
+    this.task = task;
+    this.serviceName = serviceName;
+    this.desired = task.DesiredState;
+    const storeState = task.Status.State;
+    let changed = prev === undefined || prevDesired !== task.DesiredState || prev.NotBefore !== task.NotBefore;
+    if (stateRank(storeState) > stateRank(this.reported)) {
+      this.reported = storeState;
+      this.lastStatus = task.Status;
+      changed = true;
+    } else if (stateRank(storeState) < stateRank(this.reported) && this.needsResend && this.lastStatus) {
+      this.needsResend = false;
+      this.ctx.emit(this.taskId, this.lastStatus);
+    }
+    const cid = task.Status.ContainerStatus?.ContainerID;
+    if (cid) {
+      this.hadContainer = true;
+      this.containerId ??= cid;
+    }
+    return changed;
+  }
+
+  /** A report of ours did not reach the store: re-send it when the store still lags at the next sync. */
+  markResend(): void {
+    this.needsResend = true;
+  }
+
+  unassign(): boolean {
+    if (this.desired === "unassigned") return false;
+    this.desired = "unassigned";
+    return true;
+  }
+
+  poke(): void {
+    this.dirty = true;
+    this.wake?.();
+    if (!this.looping) void this.loop();
+  }
+
+  /** Nothing left to do and no container: the worker may forget this runner. */
+  get finished(): boolean {
+    return !this.looping && this.desired === "unassigned" && this.lastObs.kind === "none" && this.retryTimer === undefined;
+  }
+
+  cancelRetry(): void {
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+    this.wake?.();
+  }
+
+  private async loop(): Promise<void> {
+    this.looping = true;
+    try {
+      while (!this.ctx.closed() && this.desired !== "adopted") {
+        this.dirty = false;
+        try {
+          const step = await this.next();
+          if (step.kind === "idle") {
+            if (this.dirty) continue;
+            break;
+          }
+          await this.perform(step);
+          this.retryMs = 0;
+        } catch (e) {
+          this.retryMs = Math.min(Math.max(this.retryMs * 2, 500), 10_000);
+          this.ctx.logger.warn({ task: this.taskId, err: String(e), retryMs: this.retryMs }, "task step failed; retrying");
+          this.retryTimer = setTimeout(() => {
+            this.retryTimer = undefined;
+            this.poke();
+          }, this.retryMs);
+          break;
+        }
+      }
+    } finally {
+      this.looping = false;
+      this.ctx.onIdle(this);
+    }
+  }
+
+  private async next(): Promise<Step> {
+    const ref = this.containerId ?? (this.task && this.serviceName ? createSpecFor(this.ctx.clusterId, this.ctx.nodeId, this.task, this.serviceName).name : undefined);
+    const info = ref === undefined ? undefined : await this.ctx.runtime.inspect(ref);
+    if (info) {
+      this.containerId = info.id;
+      this.hadContainer = true;
+    }
+    this.lastObs = toObs(info);
+    if (this.desired === "adopted") return { kind: "idle" };
+    const notBefore = this.task?.NotBefore ? Date.parse(this.task.NotBefore) : undefined;
+    return decide({
+      desired: this.desired,
+      reported: this.reported,
+      container: this.lastObs,
+      hadContainer: this.hadContainer,
+      nowMs: this.ctx.now(),
+      ...(notBefore !== undefined && Number.isFinite(notBefore) ? { notBeforeMs: notBefore } : {}),
+    });
+  }
+
+  private report(state: TaskState, message: string, err?: string, container?: TaskStatus["ContainerStatus"]): void {
+    const status: TaskStatus = { Timestamp: new Date(this.ctx.now()).toISOString(), State: state, Message: message };
+    if (err !== undefined) status.Err = err;
+    if (container) status.ContainerStatus = container;
+    this.reported = state;
+    this.lastStatus = status;
+    this.ctx.emit(this.taskId, status);
+  }
+
+  private async perform(step: Exclude<Step, { kind: "idle" }>): Promise<void> {
+    const { runtime, limiter } = this.ctx;
+    switch (step.kind) {
+      case "report":
+        this.report(step.state, step.message, step.err, step.container);
+        return;
+      case "prepare": {
+        const task = this.task!;
+        const spec = createSpecFor(this.ctx.clusterId, this.ctx.nodeId, task, this.serviceName!);
+        const pullErr = await this.ctx.ensureImage(spec.image);
+        if (this.desired !== "running") return; // changed while pulling: decide again
+        try {
+          this.containerId = await limiter.run(() => runtime.create(spec));
+          this.hadContainer = true;
+        } catch (e) {
+          if (!(e instanceof RuntimeError) || e.unreachable) throw e;
+          if (e.status === 409) return; // a container with our name exists: observe it
+          if (pullErr !== undefined) this.ctx.logger.info({ task: this.taskId, pullErr }, "image pull failed");
+          this.report("rejected", "preparing", e.message);
+        }
+        return;
+      }
+      case "wait": {
+        const ms = step.untilMs - this.ctx.now();
+        if (ms <= 0) return;
+        await new Promise<void>((resolve) => {
+          const t = setTimeout(done, Math.min(ms, 2 ** 31 - 1));
+          function done() {
+            clearTimeout(t);
+            resolve();
+          }
+          this.wake = done;
+        });
+        this.wake = undefined;
+        return;
+      }
+      case "start":
+        try {
+          await limiter.run(() => runtime.start(step.id));
+        } catch (e) {
+          if (!(e instanceof RuntimeError) || e.unreachable) throw e;
+          this.report("failed", "starting", e.message, { ContainerID: step.id });
+        }
+        return;
+      case "stop": {
+        const grace = this.task ? stopGraceSeconds(this.task) : DEFAULT_STOP_GRACE_NS / 1e9;
+        await runtime.stop(step.id, grace);
+        return;
+      }
+      case "remove":
+        await limiter.run(async () => {
+          try {
+            await this.ctx.archive.save(this.taskId, await runtime.logs(step.id));
+          } catch (e) {
+            if (e instanceof RuntimeError && e.unreachable) throw e;
+            this.ctx.logger.warn({ task: this.taskId, err: String(e) }, "could not archive the task's logs before removing its container");
+          }
+          await runtime.remove(step.id);
+        });
+        return;
+    }
+  }
+}
