@@ -58,8 +58,10 @@ export class TcpProxy {
     const s = this.server;
     this.server = null;
     if (!s) return Promise.resolve();
-    // close() stops accepting; established connections are not touched.
-    return new Promise((resolve) => s.close(() => resolve()));
+    // close() stops listening at once; its callback would wait for every established connection to
+    // end, which must not block an update, so do not wait for it. Established connections live on.
+    s.close();
+    return Promise.resolve();
   }
 
   private pick(): Target | undefined {
