@@ -1,0 +1,46 @@
+// Configuration of the pure core (in ticks) and of the runner (in milliseconds).
+import { RaftError } from "./errors.ts";
+
+export interface CoreConfig {
+  /** Followers start an election after electionTicks..2*electionTicks-1 ticks without hearing a leader
+   * (randomized so candidates rarely split the vote). Leaders step down (check-quorum) if they have not
+   * heard from a quorum within electionTicks. */
+  electionTicks: number;
+  /** A leader sends heartbeats every heartbeatTicks; must be well below electionTicks. */
+  heartbeatTicks: number;
+  /** Entries per append message (batching). */
+  maxEntriesPerMsg: number;
+  /** Append messages in flight per follower before waiting for acks (pipelining window). */
+  maxInflightMsgs: number;
+  /** Pre-vote: a candidate first asks whether it could win, so a partitioned node rejoining does not
+   * bump everyone's term. */
+  preVote: boolean;
+  /** Check-quorum: a leader that cannot reach a quorum steps down, and nodes that heard from a leader
+   * recently ignore vote requests (the leader lease). */
+  checkQuorum: boolean;
+}
+
+export function defaultCoreConfig(): CoreConfig {
+  return {
+    electionTicks: 10, // with the runner's 100 ms tick: failure detected in 1-2 s
+    heartbeatTicks: 1, // one heartbeat per tick keeps followers' leases fresh on lossy links
+    maxEntriesPerMsg: 256, // bounds message size; a few hundred small commands per frame
+    maxInflightMsgs: 64, // enough to keep a LAN pipe full without unbounded buffering
+    preVote: true,
+    checkQuorum: true,
+  };
+}
+
+export function validateCoreConfig(c: CoreConfig): CoreConfig {
+  const int = (v: number, min: number, name: string) => {
+    if (!Number.isInteger(v) || v < min) throw RaftError.invalidConfig(`${name} must be an integer >= ${min}, got ${v}`);
+  };
+  int(c.electionTicks, 2, "electionTicks");
+  int(c.heartbeatTicks, 1, "heartbeatTicks");
+  int(c.maxEntriesPerMsg, 1, "maxEntriesPerMsg");
+  int(c.maxInflightMsgs, 1, "maxInflightMsgs");
+  if (c.heartbeatTicks >= c.electionTicks) {
+    throw RaftError.invalidConfig(`heartbeatTicks (${c.heartbeatTicks}) must be below electionTicks (${c.electionTicks})`);
+  }
+  return c;
+}

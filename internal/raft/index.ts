@@ -1,0 +1,12 @@
+// Public door of the raft component. See docs/raft.md for the design.
+export * from "./types.ts";
+export { RaftCore, bootstrapState } from "./core.ts";
+export type { CoreOptions, CoreStatus, ProposeResult } from "./core.ts";
+export { defaultCoreConfig, validateCoreConfig } from "./config.ts";
+export type { CoreConfig } from "./config.ts";
+export { RaftError, RaftErrorCode } from "./errors.ts";
+export { seededRand } from "./rand.ts";
+export type { Rand } from "./rand.ts";
+export { MemoryStorage } from "./storage.ts";
+export type { RaftStorage, StorageWrite, StoredState } from "./storage.ts";
+export { SqliteStorage } from "./sqlite-storage.ts";

@@ -1,0 +1,73 @@
+// Durable state of one Raft node, behind a small interface with an in-memory twin (MemoryStorage) and
+// the real thing on bun:sqlite (SqliteStorage). Both pass test/raft/storage.test.ts.
+import type { Entry, HardState, Snapshot } from "./types.ts";
+
+export interface StoredState {
+  hardState: HardState;
+  snapshot: Snapshot | null;
+  /** Entries after the snapshot, contiguous. */
+  entries: Entry[];
+  /** If a torn or corrupt tail was found on load: the first index dropped (entries from there on were
+   * deleted, never handed to Raft). Null when the log was intact. */
+  truncatedFrom: number | null;
+}
+
+/** One atomic write, in the order of a Ready: snapshot, then entries, then hard state. */
+export interface StorageWrite {
+  hardState: HardState | null;
+  snapshot: Snapshot | null;
+  entries: readonly Entry[];
+}
+
+/** Contract:
+ * - save() is atomic and durable when it returns (the caller sends messages only afterwards).
+ * - snapshot: replaces the stored snapshot and deletes entries up to its index; if the stored entry at
+ *   its index does not have its term (an installed snapshot), deletes every entry.
+ * - entries: entries[0].index..: deletes stored entries from entries[0].index on, then stores these.
+ * - load() returns exactly what was saved (minus a corrupt tail, reported in truncatedFrom). */
+export interface RaftStorage {
+  load(): StoredState;
+  save(w: StorageWrite): void;
+  close(): void;
+}
+
+const EMPTY_HARD: HardState = { term: 0, vote: null, commit: 0 };
+
+/** In-memory twin: same contract, nothing survives the process. Also what the simulator uses (it keeps
+ * the object across simulated crashes). */
+export class MemoryStorage implements RaftStorage {
+  private hard: HardState = EMPTY_HARD;
+  private snap: Snapshot | null = null;
+  private ents: Entry[] = [];
+
+  load(): StoredState {
+    return { hardState: this.hard, snapshot: this.snap, entries: [...this.ents], truncatedFrom: null };
+  }
+
+  save(w: StorageWrite): void {
+    if (w.snapshot) this.saveSnapshot(w.snapshot);
+    if (w.entries.length > 0) this.saveEntries(w.entries);
+    if (w.hardState) this.hard = w.hardState;
+  }
+
+  /** Parts of save(), exposed so the simulator can tear a write in the middle. */
+  saveSnapshot(s: Snapshot): void {
+    const at = this.ents.find((e) => e.index === s.index);
+    this.snap = s;
+    this.ents = at && at.term === s.term ? this.ents.filter((e) => e.index > s.index) : [];
+  }
+
+  saveEntries(entries: readonly Entry[]): void {
+    const first = entries[0]!.index;
+    this.ents = this.ents.filter((e) => e.index < first);
+    const last = this.ents.length > 0 ? this.ents[this.ents.length - 1]!.index : (this.snap?.index ?? 0);
+    if (first !== last + 1) throw new Error(`storage: entries start at ${first} but the log ends at ${last}`);
+    this.ents.push(...entries);
+  }
+
+  saveHardState(h: HardState): void {
+    this.hard = h;
+  }
+
+  close(): void {}
+}
