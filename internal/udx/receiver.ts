@@ -1,0 +1,109 @@
+// Receive half of a UDX stream (pure state, no I/O, no clocks).
+// Contract: the stream adapter feeds every DATA/END packet to `onPacket`; the result says which
+// payloads became deliverable in order and whether EOF was reached. After every DATA/END packet the
+// adapter must send one ACK built from `ack` and `sackBlocks()` (libudx acks every packet at once).
+
+import { MAX_SACKS, seqAdd, seqDiff, FLAG_DATA, FLAG_END } from './packet.ts'
+
+interface Held {
+  type: number
+  payload: Uint8Array
+}
+
+export interface ReceiveResult {
+  /** Payloads now deliverable in order (may be empty). */
+  deliver: Uint8Array[]
+  /** True when the END packet became deliverable (EOF) during this call. */
+  ended: boolean
+}
+
+export class Receiver {
+  /** Next expected seq (cumulative ack sent to the peer). */
+  ack: number
+  /** Out-of-order packets at or above `ack`, keyed by seq. */
+  private held = new Map<number, Held>()
+  /** Sorted, disjoint [start, end) ranges of held seqs (relative order from `ack`). */
+  private ranges: number[] = []
+  ended = false
+  bytesReceived = 0
+  packetsReceived = 0
+
+  constructor(initialAck = 0) {
+    this.ack = initialAck >>> 0
+  }
+
+  /** Number of out-of-order packets buffered. */
+  get pending(): number {
+    return this.held.size
+  }
+
+  onPacket(seq: number, type: number, payload: Uint8Array): ReceiveResult {
+    const deliver: Uint8Array[] = []
+    const d = seqDiff(seq, this.ack)
+    if (d < 0 || this.ended) return { deliver, ended: false } // duplicate of something delivered
+    this.packetsReceived++
+    if (d > 0) {
+      if (!this.held.has(seq)) {
+        this.held.set(seq, { type, payload })
+        this.addRange(seq)
+      }
+      return { deliver, ended: false }
+    }
+    let ended = this.take(type, payload, deliver)
+    while (!ended && this.held.size > 0) {
+      const next = this.held.get(this.ack)
+      if (next === undefined) break
+      this.held.delete(this.ack)
+      ended = this.take(next.type, next.payload, deliver)
+    }
+    this.trimRanges()
+    if (ended) {
+      this.ended = true
+      this.held.clear()
+      this.ranges = []
+    }
+    return { deliver, ended }
+  }
+
+  /** SACK blocks as a flat [start, end, start, end...] list, ascending, at most MAX_SACKS blocks. */
+  sackBlocks(): number[] {
+    if (this.ranges.length <= MAX_SACKS * 2) return this.ranges.slice()
+    return this.ranges.slice(0, MAX_SACKS * 2)
+  }
+
+  private take(type: number, payload: Uint8Array, deliver: Uint8Array[]): boolean {
+    this.ack = seqAdd(this.ack, 1)
+    if (type & FLAG_DATA && payload.length > 0) {
+      deliver.push(payload)
+      this.bytesReceived += payload.length
+    }
+    return (type & FLAG_END) !== 0
+  }
+
+  private addRange(seq: number): void {
+    const r = this.ranges
+    const rel = seqDiff(seq, this.ack)
+    // find first range whose end (relative) >= rel
+    let i = 0
+    while (i < r.length && seqDiff(r[i + 1], this.ack) < rel) i += 2
+    if (i < r.length && seqDiff(r[i], this.ack) <= rel && rel < seqDiff(r[i + 1], this.ack)) return
+    const touchesPrev = i < r.length && seqDiff(r[i + 1], this.ack) === rel
+    const touchesNext = i < r.length && !touchesPrev && seqDiff(r[i], this.ack) === rel + 1
+    if (touchesPrev) {
+      r[i + 1] = seqAdd(seq, 1)
+      if (i + 2 < r.length && r[i + 2] === r[i + 1]) r.splice(i + 1, 2) // merge with following
+    } else if (touchesNext) {
+      r[i] = seq
+    } else {
+      r.splice(i, 0, seq, seqAdd(seq, 1))
+    }
+  }
+
+  private trimRanges(): void {
+    const r = this.ranges
+    let drop = 0
+    while (drop < r.length && seqDiff(r[drop + 1], this.ack) <= 0) drop += 2
+    if (drop > 0) r.splice(0, drop)
+    if (r.length > 0 && seqDiff(r[0], this.ack) < 0) r[0] = this.ack
+  }
+}
