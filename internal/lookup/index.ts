@@ -1,0 +1,2 @@
+/** Name, ID and ID-prefix resolution for services, tasks and nodes. Pure. */
+export { findService, findTask, findNode, tryFind } from "./find.ts";
