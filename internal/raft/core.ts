@@ -181,7 +181,7 @@ export class RaftCore {
       }
     } else if (m.term < this.term) {
       if (m.type === MsgType.App || m.type === MsgType.Heartbeat) {
-        this.send({ type: MsgType.AppResp, to: m.from }); // tells a stale leader about the newer term
+        this.send({ type: MsgType.AppResp, to: m.from, index: 0 }); // tells a stale leader about the newer term
       } else if (m.type === MsgType.PreVote) {
         this.send({ type: MsgType.PreVoteResp, to: m.from, reject: true });
       }

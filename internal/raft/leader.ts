@@ -137,7 +137,8 @@ export class Leader {
 
   onAppResp(m: Message): void {
     const pr = this.prs.get(m.from);
-    if (!pr) return;
+    // index 0 without reject: a newer term's notice that arrived after we reached that term; no news
+    if (!pr || (!m.reject && m.index === 0)) return;
     pr.recentActive = true;
     if (m.reject) {
       if (pr.maybeDecrTo(m.index!, m.rejectHint!)) {

@@ -43,6 +43,8 @@ export function runSimulation(o: RunOptions): RunResult {
       dupRate: pick.next() * 0.05,
       slowRate: pick.next() * 0.05,
     },
+    // Some runs without check-quorum or pre-vote: deposed leaders then linger, which stresses ReadIndex.
+    core: { checkQuorum: pick.next() < 0.75, preVote: pick.next() < 0.75 },
   });
   const faultUntil = (o.faultTicks ?? 300) * TICK;
   const healUntil = faultUntil + (o.healTicks ?? 200) * TICK;
