@@ -59,8 +59,12 @@ export function planService(input: SlotPlanInput, ctx: ReconcileContext): Comman
   const at = iso(ctx.now);
   const plan: Command[] = [];
   const desire = (t: Task, d: DesiredState) => plan.push({ kind: "task.desired", id: t.ID, desired: d, at });
-  const create = (key: SlotKey, attempt: number, nb?: number) =>
+  let inFlight = 0;
+  // A new task is in flight until it runs: it counts against the update's parallelism.
+  const create = (key: SlotKey, attempt: number, nb?: number) => {
     plan.push({ kind: "task.create", task: newTask(svc, ctx, input.place(key), attempt, nb) });
+    inFlight += 1;
+  };
   const wanted = new Set<SlotKey | undefined>(input.wanted);
 
   // Slots no longer wanted.
@@ -71,7 +75,6 @@ export function planService(input: SlotPlanInput, ctx: ReconcileContext): Comman
     }
   }
 
-  let inFlight = 0;
   const outdatedRunning: Task[] = [];
   for (const key of input.wanted) {
     const tasks = [...(input.bySlot.get(key) ?? [])].sort(newestFirst);
