@@ -1,0 +1,55 @@
+/** `swarm agent`: run the daemon in the foreground (for systemd, and what `swarm init` starts). */
+import pino from "pino";
+import { isSwarmError } from "../../../internal/api/index.ts";
+import { one, type FlagDef } from "../../../internal/cli/index.ts";
+import { defaultConfig, socketFromHost, startDaemon, validateConfig, type AgentConfig } from "../../../internal/daemon/index.ts";
+import type { Command, Ctx } from "../context.ts";
+import { parseOrHelp } from "../parse.ts";
+
+export const AGENT_FLAGS: FlagDef[] = [
+  { name: "data-dir", kind: "string", value: "path", help: "Where state lives (default /var/lib/swarm, env SWARM_DATA_DIR)" },
+  { name: "socket", kind: "string", value: "path", help: "API socket (default /run/swarm/swarm.sock, env SWARM_HOST)" },
+  { name: "docker-host", kind: "string", value: "addr", help: "Docker Engine API (default DOCKER_HOST, else unix:///var/run/docker.sock)" },
+  { name: "advertise-addr", kind: "string", value: "ip", help: "Address other nodes reach this one at" },
+  { name: "log-file", kind: "string", value: "path", help: "Write the agent's log here instead of stdout" },
+];
+
+export function agentConfigFrom(p: ReturnType<typeof parseOrHelp> & {}, ctx: Ctx): AgentConfig {
+  const cfg = defaultConfig();
+  cfg.socketPath = socketFromHost(ctx.socket) ?? cfg.socketPath;
+  const dataDir = one(p, "data-dir");
+  if (dataDir) cfg.dataDir = dataDir;
+  const socket = one(p, "socket");
+  if (socket) cfg.socketPath = socketFromHost(socket)!;
+  const dh = one(p, "docker-host");
+  if (dh) cfg.dockerHost = dh;
+  const aa = one(p, "advertise-addr");
+  if (aa) cfg.advertiseAddr = aa;
+  return validateConfig(cfg);
+}
+
+export const agentCmd: Command = {
+  name: "agent",
+  summary: "Run the swarm agent in the foreground",
+  async run(argv, ctx) {
+    const p = parseOrHelp(ctx, argv, "Usage:  swarm agent [OPTIONS]\n\nRun the swarm agent (daemon) in the foreground.", AGENT_FLAGS);
+    if (!p) return 0;
+    const cfg = agentConfigFrom(p, ctx);
+    const logFile = one(p, "log-file");
+    const log = pino({ base: undefined }, logFile ? pino.destination({ dest: logFile, mkdir: true, sync: true }) : pino.destination(1));
+    let daemon;
+    try {
+      daemon = await startDaemon(cfg, log);
+    } catch (err) {
+      log.error({ err }, "agent failed to start");
+      throw err;
+    }
+    const stop = () => void daemon.stop();
+    process.on("SIGTERM", stop);
+    process.on("SIGINT", stop);
+    await daemon.done;
+    return 0;
+  },
+};
+
+export { isSwarmError };

@@ -1,0 +1,47 @@
+/** `swarm info` and `swarm version`. */
+import { VERSION } from "../../../internal/daemon/index.ts";
+import type { Command } from "../context.ts";
+import { parseOrHelp } from "../parse.ts";
+
+export const versionCmd: Command = {
+  name: "version",
+  summary: "Show the swarm version information",
+  async run(argv, ctx) {
+    if (!parseOrHelp(ctx, argv, "Usage:  swarm version\n\nShow the client's and the agent's versions.", [])) return 0;
+    ctx.out(`Client:\n Version:    ${VERSION}\n Runtime:    Bun ${Bun.version}\n OS/Arch:    ${process.platform}/${process.arch}\n\n`);
+    const info = await ctx.client.call<{ Version: string }>("GET", "/info").catch((e: Error) => ({ Version: `unavailable (${e.message})` }));
+    ctx.out(`Agent:\n Version:    ${info.Version}\n`);
+    return 0;
+  },
+};
+
+export const infoCmd: Command = {
+  name: "info",
+  summary: "Display cluster-wide information",
+  async run(argv, ctx) {
+    if (!parseOrHelp(ctx, argv, "Usage:  swarm info\n\nDisplay cluster-wide information.", [])) return 0;
+    const i = await ctx.client.call<Record<string, any>>("GET", "/info");
+    const lines = [
+      `Agent version: ${i.Version}`,
+      `Socket: unix://${i.Socket}`,
+      `Data dir: ${i.DataDir}`,
+      `Docker: ${i.DockerHost}`,
+      `Swarm: ${i.Cluster ? "active" : "inactive"}`,
+    ];
+    if (i.Cluster) {
+      lines.push(
+        ` ClusterID: ${i.Cluster.ID}`,
+        ` NodeID: ${i.NodeID}`,
+        ` Is Manager: ${i.Node?.Spec.Role === "manager"}`,
+        ` Managers: ${i.Managers}`,
+        ` Nodes: ${i.Nodes}`,
+        ` Node Address: ${i.Node?.Status.Addr ?? ""}`,
+        ` Services: ${i.Services}`,
+        ` Tasks: ${i.Tasks} (${i.RunningTasks} running)`,
+        ` Raft index: ${i.RaftIndex}`,
+      );
+    }
+    ctx.out(lines.join("\n") + "\n");
+    return 0;
+  },
+};

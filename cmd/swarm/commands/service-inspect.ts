@@ -1,0 +1,52 @@
+/** `swarm service inspect [--pretty] SERVICE [SERVICE...]`. */
+import { SwarmError, type Service } from "../../../internal/api/index.ts";
+import { bool, portsText } from "../../../internal/cli/index.ts";
+import type { ServiceView } from "../../../internal/daemon/index.ts";
+import type { Command } from "../context.ts";
+import { parseOrHelp } from "../parse.ts";
+
+function pretty(s: Service): string {
+  const t = s.Spec.TaskTemplate;
+  const c = t.ContainerSpec;
+  const out = [
+    `ID:\t\t${s.ID}`,
+    `Name:\t\t${s.Spec.Name}`,
+    ...(Object.keys(s.Spec.Labels).length ? ["Labels:", ...Object.entries(s.Spec.Labels).map(([k, v]) => ` ${k}=${v}`)] : []),
+    "Replicated" in s.Spec.Mode ? `Service Mode:\tReplicated\n Replicas:\t${s.Spec.Mode.Replicated.Replicas}` : "Service Mode:\tGlobal",
+    ...(t.Placement?.Constraints?.length ? ["Placement:", ` Constraints:\t[${t.Placement.Constraints.join(" ")}]`] : ["Placement:"]),
+    "RestartPolicy:",
+    ` Condition:\t${t.RestartPolicy.Condition}`,
+    ` Delay:\t\t${t.RestartPolicy.Delay / 1e9}s`,
+    ` MaxAttempts:\t${t.RestartPolicy.MaxAttempts}`,
+    "ContainerSpec:",
+    ` Image:\t\t${c.Image}`,
+    ...(c.Command ? [` Command:\t${c.Command.join(" ")}`] : []),
+    ...(c.Args ? [` Args:\t\t${c.Args.join(" ")}`] : []),
+    ...(c.Env?.length ? [` Env:\t\t${c.Env.join(" ")}`] : []),
+    ...(c.Dir ? [` Dir:\t\t${c.Dir}`] : []),
+    ...(c.User ? [` User:\t\t${c.User}`] : []),
+    ...(c.Mounts?.length ? ["Mounts:", ...c.Mounts.map((m) => ` Target:\t${m.Target}\n  Source:\t${m.Source ?? ""}\n  ReadOnly:\t${!!m.ReadOnly}\n  Type:\t\t${m.Type}`)] : []),
+    ...(t.Resources?.Limits?.NanoCPUs || t.Resources?.Limits?.MemoryBytes ? ["Resources:", " Limits:", ...(t.Resources.Limits.NanoCPUs ? [`  CPU:\t\t${t.Resources.Limits.NanoCPUs / 1e9}`] : []), ...(t.Resources.Limits.MemoryBytes ? [`  Memory:\t${t.Resources.Limits.MemoryBytes}B`] : [])] : []),
+    `Endpoint Mode:\tvip`,
+    ...(s.Endpoint.Ports.length ? ["Ports:", ...s.Endpoint.Ports.map((p) => ` PublishedPort = ${p.PublishedPort}\n  Protocol = ${p.Protocol}\n  TargetPort = ${p.TargetPort}\n  PublishMode = ${p.PublishMode}`)] : []),
+  ];
+  return out.join("\n") + "\n";
+}
+
+export const serviceInspectCmd: Command = {
+  name: "inspect",
+  summary: "Display detailed information on one or more services",
+  async run(argv, ctx) {
+    const p = parseOrHelp(ctx, argv, "Usage:  swarm service inspect [OPTIONS] SERVICE [SERVICE...]\n\nDisplay detailed information on one or more services.", [
+      { name: "pretty", kind: "bool", help: "Print the information in a human friendly format" },
+    ]);
+    if (!p) return 0;
+    if (p.args.length === 0) throw SwarmError.invalid(`"swarm service inspect" requires at least 1 argument: SERVICE`);
+    const services: Service[] = [];
+    for (const ref of p.args) services.push((await ctx.client.call<ServiceView>("GET", `/services/${encodeURIComponent(ref)}`)).Service);
+    if (bool(p, "pretty")) ctx.out(services.map(pretty).join("\n"));
+    else ctx.out(JSON.stringify(services, null, 4) + "\n");
+    return 0;
+  },
+};
+export { portsText };

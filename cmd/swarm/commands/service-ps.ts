@@ -1,0 +1,86 @@
+/** `swarm service ps SERVICE [SERVICE...]`: tasks per slot, newest first, history as `\_`. */
+import { SwarmError, type TaskState } from "../../../internal/api/index.ts";
+import { ago, all, bool, capitalize, one, parseFilter, shortId, table, type FlagDef } from "../../../internal/cli/index.ts";
+import type { TaskView } from "../../../internal/daemon/index.ts";
+import type { Command } from "../context.ts";
+import { parseOrHelp } from "../parse.ts";
+
+const FLAGS: FlagDef[] = [
+  { name: "quiet", short: "q", kind: "bool", help: "Only display task IDs" },
+  { name: "no-trunc", kind: "bool", help: "Do not truncate output" },
+  { name: "filter", short: "f", kind: "list", value: "filter", help: "Filter output (id, name, node, desired-state)" },
+  { name: "format", kind: "string", help: 'Format output ("json")' },
+];
+
+function matches(t: TaskView, filters: string[]): boolean {
+  return filters.every((f) => {
+    const [k, v] = parseFilter(f);
+    switch (k) {
+      case "id": return t.Task.ID.startsWith(v);
+      case "name": return t.Name.startsWith(v);
+      case "node": return t.NodeHostname === v || (t.Task.NodeID ?? "").startsWith(v);
+      case "desired-state": return t.Task.DesiredState === v;
+      default: throw SwarmError.invalid(`invalid filter '${k}': use id, name, node or desired-state`);
+    }
+  });
+}
+
+/** Orders tasks like Docker: by service, then slot; within a slot the newest first. */
+export function orderForPs(tasks: TaskView[]): { view: TaskView; history: boolean }[] {
+  const groups = new Map<string, TaskView[]>();
+  for (const t of tasks) {
+    const key = t.Name;
+    groups.set(key, [...(groups.get(key) ?? []), t]);
+  }
+  const keys = [...groups.keys()].sort((a, b) => {
+    const [sa, na] = [a.slice(0, a.lastIndexOf(".")), a.slice(a.lastIndexOf(".") + 1)];
+    const [sb, nb] = [b.slice(0, b.lastIndexOf(".")), b.slice(b.lastIndexOf(".") + 1)];
+    return sa.localeCompare(sb) || (Number(na) - Number(nb) || na.localeCompare(nb));
+  });
+  return keys.flatMap((k) =>
+    groups.get(k)!.sort((a, b) => b.Task.CreatedAt.localeCompare(a.Task.CreatedAt)).map((view, i) => ({ view, history: i > 0 })),
+  );
+}
+
+export function currentState(state: TaskState, since: string, now = Date.now()): string {
+  return `${capitalize(state)} ${ago(since, now)}`;
+}
+
+export const servicePsCmd: Command = {
+  name: "ps",
+  summary: "List the tasks of one or more services",
+  async run(argv, ctx) {
+    const p = parseOrHelp(ctx, argv, "Usage:  swarm service ps [OPTIONS] SERVICE [SERVICE...]\n\nList the tasks of one or more services.", FLAGS);
+    if (!p) return 0;
+    if (p.args.length === 0) throw SwarmError.invalid(`"swarm service ps" requires at least 1 argument: SERVICE (see --help)`);
+    const qs = p.args.map((a) => `service=${encodeURIComponent(a)}`).join("&");
+    const tasks = (await ctx.client.call<TaskView[]>("GET", `/tasks?${qs}`)).filter((t) => matches(t, all(p, "filter")));
+    const noTrunc = bool(p, "no-trunc");
+    const ordered = orderForPs(tasks);
+    if (bool(p, "quiet")) {
+      ctx.out(ordered.map(({ view }) => shortId(view.Task.ID, noTrunc) + "\n").join(""));
+      return 0;
+    }
+    if (one(p, "format") === "json") {
+      ctx.out(ordered.map(({ view }) => JSON.stringify({ ID: view.Task.ID, Name: view.Name, Image: view.Task.Spec.ContainerSpec.Image, Node: view.NodeHostname, DesiredState: view.Task.DesiredState, CurrentState: view.Task.Status.State, Error: view.Task.Status.Err ?? "", Slot: view.Task.Slot }) + "\n").join(""));
+      return 0;
+    }
+    const now = Date.now();
+    const rows = ordered.map(({ view, history }) => {
+      const t = view.Task;
+      const err = t.Status.Err ?? "";
+      return [
+        shortId(t.ID, noTrunc),
+        (history ? " \\_ " : "") + view.Name,
+        t.Spec.ContainerSpec.Image,
+        view.NodeHostname,
+        capitalize(t.DesiredState),
+        currentState(t.Status.State, t.Status.Timestamp, now),
+        noTrunc || err.length <= 40 ? (err ? `"${err}"` : "") : `"${err.slice(0, 37)}…"`,
+        "",
+      ];
+    });
+    ctx.out(table(["ID", "NAME", "IMAGE", "NODE", "DESIRED STATE", "CURRENT STATE", "ERROR", "PORTS"], rows));
+    return 0;
+  },
+};

@@ -1,0 +1,38 @@
+/** `swarm service scale SERVICE=REPLICAS [SERVICE=REPLICAS...]`. */
+import { SwarmError } from "../../../internal/api/index.ts";
+import { bool } from "../../../internal/cli/index.ts";
+import type { ServiceView } from "../../../internal/daemon/index.ts";
+import { parseReplicas } from "../../../internal/spec/index.ts";
+import type { Command } from "../context.ts";
+import { parseOrHelp } from "../parse.ts";
+import { waitForConvergence } from "../progress.ts";
+
+export const serviceScaleCmd: Command = {
+  name: "scale",
+  summary: "Scale one or multiple replicated services",
+  async run(argv, ctx) {
+    const p = parseOrHelp(ctx, argv, "Usage:  swarm service scale SERVICE=REPLICAS [SERVICE=REPLICAS...]\n\nScale one or multiple replicated services.", [
+      { name: "detach", short: "d", kind: "bool", help: "Exit immediately instead of waiting for the services to converge" },
+    ]);
+    if (!p) return 0;
+    if (p.args.length === 0) throw SwarmError.invalid(`"swarm service scale" requires at least 1 argument: SERVICE=REPLICAS`);
+    // Validate every argument and service before changing any.
+    const wanted = p.args.map((a) => {
+      const i = a.indexOf("=");
+      if (i <= 0) throw SwarmError.invalid(`invalid scale specifier '${a}': expected SERVICE=REPLICAS`);
+      return { ref: a.slice(0, i), replicas: parseReplicas(a.slice(i + 1)) };
+    });
+    const views = await Promise.all(wanted.map((w) => ctx.client.call<ServiceView>("GET", `/services/${encodeURIComponent(w.ref)}`)));
+    for (const [i, v] of views.entries()) {
+      if (!("Replicated" in v.Service.Spec.Mode)) throw SwarmError.invalid(`scale can only be used with replicated mode: ${wanted[i]!.ref} is global`);
+    }
+    for (const [i, v] of views.entries()) {
+      const spec = structuredClone(v.Service.Spec);
+      spec.Mode = { Replicated: { Replicas: wanted[i]!.replicas } };
+      await ctx.client.call("POST", `/services/${encodeURIComponent(v.Service.ID)}/update`, { spec });
+      ctx.out(`${wanted[i]!.ref} scaled to ${wanted[i]!.replicas}\n`);
+    }
+    if (!bool(p, "detach")) for (const v of views) await waitForConvergence(ctx, v.Service.ID, false);
+    return 0;
+  },
+};

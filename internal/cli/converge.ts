@@ -1,0 +1,89 @@
+/**
+ * When has a service converged after `create`/`update`/`scale`? Pure: (service, tasks, now) → a
+ * progress report. A slot counts once its newest task runs the current spec; the service has
+ * converged when every slot counts, nothing beyond the desired count still runs, and each running
+ * task has stayed up for `monitorMs` since it started. Tasks that were already stable before the
+ * change cost no wait at all (Docker Swarm always waits 5 s); a task that dies inside the window
+ * is replaced and the wait goes on.
+ */
+import { isTerminal, stateRank, type Service, type Task, type TaskState } from "../api/index.ts";
+
+export const DEFAULT_MONITOR_MS = 1000;
+
+export interface ProgressLine {
+  label: string; // "1/3" or a node id
+  state: TaskState | "pending";
+  message: string; // error text for failed/rejected tasks
+}
+
+export interface Progress {
+  done: number;
+  total: number;
+  lines: ProgressLine[];
+  /** Every slot running the current spec; `verifyRemainingMs` says how long until it is stable. */
+  allRunning: boolean;
+  verifyRemainingMs: number;
+  converged: boolean;
+}
+
+function stable(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(stable).join(",")}]`;
+  if (v && typeof v === "object") {
+    return `{${Object.keys(v).sort().filter((k) => (v as any)[k] !== undefined).map((k) => `${JSON.stringify(k)}:${stable((v as any)[k])}`).join(",")}}`;
+  }
+  return JSON.stringify(v);
+}
+
+export function sameSpec(a: unknown, b: unknown): boolean {
+  return stable(a) === stable(b);
+}
+
+export function progressOf(svc: Service, tasks: Task[], now: number, monitorMs = DEFAULT_MONITOR_MS): Progress {
+  const current = tasks.filter((t) => t.ServiceID === svc.ID);
+  const lines: ProgressLine[] = [];
+  let done = 0;
+  let remaining = 0;
+  const check = (label: string, newest: Task | undefined) => {
+    if (!newest) {
+      lines.push({ label, state: "pending", message: "" });
+      return;
+    }
+    const ok = newest.Status.State === "running" && sameSpec(newest.Spec, svc.Spec.TaskTemplate);
+    if (ok) {
+      done++;
+      remaining = Math.max(remaining, Date.parse(newest.Status.Timestamp) + monitorMs - now);
+    }
+    const failed = isTerminal(newest.Status.State) && newest.Status.State !== "complete";
+    lines.push({ label, state: newest.Status.State, message: failed ? newest.Status.Err ?? newest.Status.Message : "" });
+  };
+  const newestOf = (ts: Task[]) =>
+    ts.filter((t) => t.DesiredState === "running").sort((a, b) => b.CreatedAt.localeCompare(a.CreatedAt) || stateRank(b.Status.State) - stateRank(a.Status.State))[0];
+  let total: number;
+  let leftovers = 0;
+  if ("Replicated" in svc.Spec.Mode) {
+    total = svc.Spec.Mode.Replicated.Replicas;
+    for (let slot = 1; slot <= total; slot++) check(`${slot}/${total}`, newestOf(current.filter((t) => t.Slot === slot)));
+    leftovers = current.filter((t) => (t.Slot ?? 0) > total && !isTerminal(t.Status.State)).length;
+  } else {
+    const nodes = [...new Set(current.filter((t) => t.DesiredState === "running").map((t) => t.NodeID ?? ""))].sort();
+    total = nodes.length;
+    for (const n of nodes) check(n.slice(0, 12), newestOf(current.filter((t) => t.NodeID === n)));
+  }
+  const allRunning = done === total && leftovers === 0;
+  const verifyRemainingMs = Math.max(0, remaining);
+  return { done, total, lines, allRunning, verifyRemainingMs, converged: allRunning && verifyRemainingMs === 0 };
+}
+
+const STEPS: Partial<Record<TaskState | "pending", number>> = {
+  new: 1, pending: 3, assigned: 4, accepted: 5, preparing: 6, starting: 8, running: 9,
+};
+
+/** Docker's per-task progress bar: `running   [=====>   ]`. */
+export function progressBar(state: TaskState | "pending"): string {
+  const step = STEPS[state];
+  if (step === undefined) return "";
+  const width = 50;
+  const filled = Math.round((step / 9) * width);
+  const bar = step === 9 ? "=".repeat(width - 1) + ">" : "=".repeat(Math.max(0, filled - 1)) + ">" + " ".repeat(width - filled);
+  return `[${bar}]`;
+}

@@ -1,0 +1,3 @@
+export * from "./flags.ts";
+export * from "./format.ts";
+export * from "./converge.ts";

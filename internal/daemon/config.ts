@@ -1,0 +1,57 @@
+/**
+ * The agent's configuration: one type, its defaults, and a validator. Flags override env, env
+ * overrides defaults (see cmd/swarm/commands/agent.ts).
+ */
+import { isAbsolute } from "node:path";
+import { SwarmError } from "../api/index.ts";
+
+export interface AgentConfig {
+  /** Where the store (Raft-shaped log + snapshots), the node identity and archived logs live. */
+  dataDir: string;
+  /** Unix socket the CLI talks to (HTTP + JSON). */
+  socketPath: string;
+  /** Docker Engine API address: unix:///path or tcp://host:port. */
+  dockerHost: string;
+  /** Address other nodes reach this one at; defaults to the first non-loopback IPv4. */
+  advertiseAddr?: string;
+  /** How often the leader loop reconciles even without changes (time-based restart policy). */
+  reconcileTickMs: number;
+}
+
+export const DEFAULT_DATA_DIR = "/var/lib/swarm";
+export const DEFAULT_SOCKET = "/run/swarm/swarm.sock";
+
+export function defaultDockerHost(env: Record<string, string | undefined> = process.env): string {
+  return env.DOCKER_HOST || "unix:///var/run/docker.sock";
+}
+
+export function defaultConfig(env: Record<string, string | undefined> = process.env): AgentConfig {
+  return {
+    dataDir: env.SWARM_DATA_DIR || DEFAULT_DATA_DIR,
+    socketPath: socketFromHost(env.SWARM_HOST) ?? DEFAULT_SOCKET,
+    dockerHost: defaultDockerHost(env),
+    advertiseAddr: env.SWARM_ADVERTISE_ADDR || undefined,
+    // 1 s: restart delays are whole seconds in practice, and a tick is cheap on a small cluster.
+    reconcileTickMs: 1000,
+  };
+}
+
+/** `unix:///run/swarm/swarm.sock` or a bare path → the socket path. */
+export function socketFromHost(host: string | undefined): string | undefined {
+  if (!host) return undefined;
+  if (host.startsWith("unix://")) return host.slice("unix://".length);
+  if (host.startsWith("/")) return host;
+  throw SwarmError.invalid(`unsupported host "${host}": use unix:///path/to/swarm.sock`);
+}
+
+export function validateConfig(c: AgentConfig): AgentConfig {
+  if (!isAbsolute(c.dataDir)) throw SwarmError.invalid(`--data-dir must be an absolute path, got "${c.dataDir}"`);
+  if (!isAbsolute(c.socketPath)) throw SwarmError.invalid(`--socket must be an absolute path, got "${c.socketPath}"`);
+  if (!/^(unix:\/\/\/|tcp:\/\/|http:\/\/)/.test(c.dockerHost)) {
+    throw SwarmError.invalid(`--docker-host must look like unix:///var/run/docker.sock or tcp://host:2375, got "${c.dockerHost}"`);
+  }
+  if (c.advertiseAddr !== undefined && !/^[\w.:-]+$/.test(c.advertiseAddr)) {
+    throw SwarmError.invalid(`--advertise-addr must be an IP address or host name, got "${c.advertiseAddr}"`);
+  }
+  return c;
+}

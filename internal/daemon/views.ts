@@ -1,0 +1,44 @@
+/** Read models the CLI renders: services with replica counts, tasks with names and node hostnames. */
+import { isGlobal, isTerminal, type ClusterState, type Service, type Task } from "../api/index.ts";
+
+export interface ServiceView {
+  Service: Service;
+  Running: number;
+  Desired: number;
+}
+
+export function serviceView(state: ClusterState, s: Service): ServiceView {
+  let running = 0;
+  let desired = 0;
+  for (const t of Object.values(state.tasks)) {
+    if (t.ServiceID !== s.ID) continue;
+    if (t.DesiredState === "running" && !isTerminal(t.Status.State)) desired += isGlobal(s.Spec) ? 1 : 0;
+    if (t.DesiredState === "running" && t.Status.State === "running") running++;
+  }
+  if (!isGlobal(s.Spec) && "Replicated" in s.Spec.Mode) desired = s.Spec.Mode.Replicated.Replicas;
+  return { Service: s, Running: running, Desired: desired };
+}
+
+export interface TaskView {
+  Task: Task;
+  /** `<service>.<slot>` or `<service>.<node id>` as Docker shows it. */
+  Name: string;
+  ServiceName: string;
+  NodeHostname: string;
+}
+
+export function taskView(state: ClusterState, t: Task, serviceName: string): TaskView {
+  const node = t.NodeID ? state.nodes[t.NodeID] : undefined;
+  return {
+    Task: t,
+    Name: `${serviceName}.${t.Slot ?? t.NodeID}`,
+    ServiceName: serviceName,
+    NodeHostname: node?.Description.Hostname ?? "",
+  };
+}
+
+export function tasksOf(state: ClusterState, serviceId: string, serviceName: string): TaskView[] {
+  return Object.values(state.tasks)
+    .filter((t) => t.ServiceID === serviceId)
+    .map((t) => taskView(state, t, serviceName));
+}

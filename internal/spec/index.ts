@@ -1,0 +1,3 @@
+export * from "./parse.ts";
+export * from "./build.ts";
+export * from "./flags.ts";
