@@ -21,6 +21,8 @@ export interface TestbedConfig {
   stateRoot: string;
   /** Load the busybox test image into every engine during up. */
   loadImage: boolean;
+  /** Appended to every dockerd's command line (e.g. ["--live-restore"]). */
+  dockerdExtraArgs: string[];
 }
 
 export const MAX_HOSTS = 32;
@@ -33,6 +35,7 @@ export function defaultConfig(): TestbedConfig {
     subnet: "10.77.0.0/24",
     stateRoot: "/run/swarm-testbed",
     loadImage: true,
+    dockerdExtraArgs: [],
   };
 }
 
@@ -64,6 +67,9 @@ export function validateConfig(c: TestbedConfig): TestbedConfig {
   if (!parseSubnet(c.subnet)) {
     throw new TestbedError("CONFIG_INVALID", `subnet "${c.subnet}" must be an IPv4 CIDR with prefix /16 to /24, e.g. 10.77.0.0/24`);
   }
+  if (!Array.isArray(c.dockerdExtraArgs) || c.dockerdExtraArgs.some((a) => typeof a !== "string")) {
+    throw new TestbedError("CONFIG_INVALID", "dockerdExtraArgs must be an array of strings");
+  }
   if (!c.stateRoot.startsWith("/")) {
     throw new TestbedError("CONFIG_INVALID", `stateRoot must be an absolute path, got "${c.stateRoot}"`);
   }
@@ -91,6 +97,7 @@ export interface HostPlan {
   bip: string;
   /** Pool for user-defined networks, also distinct per host. */
   addressPool: string;
+  dockerdExtraArgs: string[];
 }
 
 export interface BedPlan {
@@ -133,6 +140,7 @@ export function plan(c: TestbedConfig): BedPlan {
       cgroup: `${cgroup}/${name}`,
       bip: `172.20.${i + 1}.1/24`,
       addressPool: `base=172.21.${(i + 1) * 4}.0/22,size=26`,
+      dockerdExtraArgs: [...c.dockerdExtraArgs],
     });
   }
   return {

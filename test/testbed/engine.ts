@@ -35,6 +35,7 @@ export function dockerdArgs(h: HostPlan): string[] {
     `--cgroup-parent=/${h.cgroup}/docker`,
     "--exec-opt=native.cgroupdriver=cgroupfs",
     "--log-level=warn",
+    ...h.dockerdExtraArgs,
   ];
 }
 
@@ -87,7 +88,7 @@ function logTail(h: HostPlan): string {
 }
 
 /** Waits until the engine answers; throws ENGINE_TIMEOUT with the log's tail otherwise. */
-export async function waitEngine(h: HostPlan, deadlineMs = 30_000): Promise<void> {
+export async function waitEngine(h: HostPlan, deadlineMs = 60_000): Promise<void> {
   if (await waitFor(() => engineAnswers(h), deadlineMs, 50)) return;
   throw new TestbedError("ENGINE_TIMEOUT", `dockerd of ${h.name} did not answer within ${deadlineMs} ms; see ${h.logFile}:\n${logTail(h)}`);
 }

@@ -23,7 +23,7 @@ export const bedIds = (stateRoot: string, name: string): BedIds => ({
 });
 
 /** Pids (other than ours) whose network namespace is one of `nsFiles`. */
-function pidsInNetns(nsFiles: string[]): number[] {
+export function pidsInNetns(nsFiles: string[]): number[] {
   const inodes = new Set<string>();
   for (const f of nsFiles) {
     try {
@@ -65,11 +65,9 @@ export function removeShimSockets(hostDir: string): void {
   }
 }
 
-export async function teardownBed(ids: BedIds): Promise<void> {
-  await killSubtree(ids.cgroup);
-  const nsNames = await listNetns(ids.netnsPrefix);
-  const nsFiles = nsNames.map(netnsPath);
-  await waitFor(() => {
+/** SIGKILLs processes that entered these namespaces without the bed's wrapper (`ip netns exec`). */
+export async function killNetnsStrays(nsFiles: string[]): Promise<boolean> {
+  return waitFor(() => {
     const strays = pidsInNetns(nsFiles);
     for (const pid of strays) {
       try {
@@ -80,6 +78,13 @@ export async function teardownBed(ids: BedIds): Promise<void> {
     }
     return strays.length === 0;
   }, 5_000, 20);
+}
+
+export async function teardownBed(ids: BedIds): Promise<void> {
+  await killSubtree(ids.cgroup);
+  const nsNames = await listNetns(ids.netnsPrefix);
+  const nsFiles = nsNames.map(netnsPath);
+  await killNetnsStrays(nsFiles);
   await unmountUnder(ids.stateDir);
   for (const ns of nsNames) await deleteNetns(ns);
   await removeCgroupTree(ids.cgroup);

@@ -10,9 +10,9 @@ import { engineAnswers, killEngine, startEngine, waitEngine } from "./engine.ts"
 import { TestbedError } from "./errors.ts";
 import { Place, TestbedHost } from "./host.ts";
 import { mountsUnder, unmountUnder } from "./mounts.ts";
-import { createSwitch, cutBetween, deleteNetns, healPort, isolate, isPlugged, partitionState, plugHost, unplug } from "./net.ts";
+import { createSwitch, cutBetween, deleteNetns, healPort, isolate, isPlugged, netnsPath, partitionState, plugHost, unplug } from "./net.ts";
 import { haveTool, runOk } from "./run.ts";
-import { bedIds, leftovers, removeShimSockets, teardownBed, type Leftovers } from "./teardown.ts";
+import { bedIds, killNetnsStrays, leftovers, removeShimSockets, teardownBed, type Leftovers } from "./teardown.ts";
 
 export type TestbedOptions = Partial<TestbedConfig>;
 export type HostRef = number | TestbedHost;
@@ -154,6 +154,7 @@ export class Testbed implements AsyncDisposable {
   async poweroff(ref: HostRef): Promise<void> {
     const h = this.host(ref).plan;
     await killSubtree(h.cgroup);
+    await killNetnsStrays([netnsPath(h.netns)]);
     await unmountUnder(h.dir);
     removeShimSockets(h.dir);
     rmSync(h.execRoot, { recursive: true, force: true });
