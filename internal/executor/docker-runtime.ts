@@ -122,7 +122,7 @@ export function dockerRuntime(docker: Dockerode): ContainerRuntime {
 
     async stop(id, timeoutSec) {
       try {
-        await docker.getContainer(id).stop({ t: timeoutSec });
+        await docker.getContainer(id).stop(timeoutSec === undefined ? {} : { t: timeoutSec });
       } catch (e) {
         const err = toRuntimeError(e);
         if (err.status === 304 || err.status === 404) return;
@@ -154,7 +154,7 @@ export function dockerRuntime(docker: Dockerode): ContainerRuntime {
       return linesFromBuffer(new Uint8Array(buf));
     },
 
-    subscribe(labels, onEvent, onError): Subscription {
+    subscribe(labels, onEvent, onError, onReady): Subscription {
       let closed = false;
       let stream: NodeJS.ReadableStream | undefined;
       let failedOnce = false;
@@ -196,6 +196,7 @@ export function dockerRuntime(docker: Dockerode): ContainerRuntime {
           s.on("error", fail);
           s.on("end", () => fail(new RuntimeError("docker event stream ended")));
           s.on("close", () => fail(new RuntimeError("docker event stream closed")));
+          onReady?.();
         })
         .catch(fail);
       return {

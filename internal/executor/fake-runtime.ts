@@ -185,9 +185,10 @@ export function createFakeRuntime(opts: { images?: string[]; clock?: () => numbe
           .map((c): ContainerSummary => ({ id: c.info.id, name: c.info.name, labels: { ...c.info.labels } })),
       ),
     logs: (id) => op(() => mustFind(id).logs.map((l) => ({ ...l }))),
-    subscribe(labels, onEvent, _onError) {
+    subscribe(labels, onEvent, _onError, onReady) {
       const s = { labels, onEvent };
       subs.add(s);
+      if (onReady) queueMicrotask(onReady);
       return { close: () => void subs.delete(s) };
     },
   };

@@ -78,8 +78,11 @@ export interface ContainerRuntime {
   start(id: string): Promise<void>;
   /** By ID or name; undefined when no such container. */
   inspect(idOrName: string): Promise<ContainerInfo | undefined>;
-  /** SIGTERM, then SIGKILL after timeoutSec. No error when already stopped or gone. */
-  stop(id: string, timeoutSec: number): Promise<void>;
+  /**
+   * SIGTERM, then SIGKILL after timeoutSec (undefined: the container's own StopTimeout, set at create).
+   * No error when already stopped or gone.
+   */
+  stop(id: string, timeoutSec?: number): Promise<void>;
   /** Force-removes; no error when already gone. */
   remove(id: string): Promise<void>;
   /** All containers (running or not) that carry every given label. */

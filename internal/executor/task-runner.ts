@@ -6,7 +6,7 @@
 import { stateRank, type DesiredState, type Task, type TaskState, type TaskStatus } from "../api/index.ts";
 import type { LogArchive } from "../logs/index.ts";
 import type { Limiter } from "./concurrency.ts";
-import { createSpecFor, stopGraceSeconds, DEFAULT_STOP_GRACE_NS } from "./container-spec.ts";
+import { createSpecFor, stopGraceSeconds } from "./container-spec.ts";
 import { decide, type ContainerObs, type Step } from "./decide.ts";
 import type { Logger } from "./logger.ts";
 import { RuntimeError, type ContainerInfo, type ContainerRuntime } from "./runtime.ts";
@@ -220,7 +220,8 @@ export class TaskRunner {
         }
         return;
       case "stop": {
-        const grace = this.task ? stopGraceSeconds(this.task) : DEFAULT_STOP_GRACE_NS / 1e9;
+        // A stray (task unknown) stops with the grace period recorded in its container at create.
+        const grace = this.task ? stopGraceSeconds(this.task) : undefined;
         await runtime.stop(step.id, grace);
         return;
       }

@@ -123,9 +123,11 @@ export function createRuntimeWorker(opts: WorkerOptions): Worker {
         subscription = undefined;
         resubscribeTimer = setTimeout(() => {
           resubscribeTimer = undefined;
-          subscribe();
-          for (const r of runners.values()) r.poke(); // events may have been missed meanwhile
+          subscribe(); // its onReady pokes every task: events may have been missed meanwhile
         }, 1000);
+      },
+      () => {
+        for (const r of runners.values()) r.poke(); // a container may have died before we listened
       },
     );
   };

@@ -9,7 +9,7 @@ let b: PrivateDockerd | undefined;
 beforeAll(async () => {
   if (skip) return;
   [a, b] = await Promise.all([startDockerd({ name: "harness-a" }), startDockerd({ name: "harness-b" })]);
-});
+}, 60_000);
 afterAll(async () => {
   await Promise.all([a?.stop(), b?.stop()]);
 });
@@ -26,7 +26,7 @@ test.skipIf(skip)("two private dockerds run side by side, load the test image an
   const res = await c.wait();
   expect(res.StatusCode).toBe(0);
   expect((await b!.docker.listContainers({ all: true })).length).toBe(0);
-});
+}, 30_000);
 
 test.skipIf(skip)("stop() removes containers, mounts and the temp dir", async () => {
   const d = await startDockerd({ name: "harness-c" });
@@ -38,4 +38,4 @@ test.skipIf(skip)("stop() removes containers, mounts and the temp dir", async ()
   expect(existsSync(d.dataDir)).toBe(false);
   const mounts = await Bun.file("/proc/mounts").text();
   expect(mounts.includes(d.dataDir)).toBe(false);
-});
+}, 60_000);
