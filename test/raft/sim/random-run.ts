@@ -89,7 +89,8 @@ export function runSimulation(o: RunOptions): RunResult {
     } else if (r < 0.7) {
       const victim = sim.rand.next() < 0.5 && l ? l : ids[sim.rand.int(0, ids.length)]!;
       sim.crash(victim, sim.rand.next() < 0.5);
-      sim.at(sim.rand.int(5 * TICK, 50 * TICK), () => sim.restart(victim));
+      const fast = sim.rand.next() < 0.5; // a quick reboot can catch an election in flight
+      sim.at(fast ? sim.rand.int(1, 3 * TICK) : sim.rand.int(5 * TICK, 50 * TICK), () => sim.restart(victim));
     } else if (r < 0.85) for (const id of ids) sim.restart(id);
     else if (o.membership) membershipStep();
     sim.at(sim.rand.int(5 * TICK, 30 * TICK), faults);
