@@ -91,9 +91,15 @@ export interface ContainerRuntime {
   logs(id: string): Promise<RawLogLine[]>;
   /**
    * Container events for containers carrying every given label. `onError` is called once when the
-   * event stream breaks (the subscription is then dead; subscribe again).
+   * event stream breaks (the subscription is then dead; subscribe again). `onReady` is called once the
+   * engine has accepted the subscription: events from then on are delivered.
    */
-  subscribe(labels: Record<string, string>, onEvent: (e: RuntimeEvent) => void, onError: (err: Error) => void): Subscription;
+  subscribe(
+    labels: Record<string, string>,
+    onEvent: (e: RuntimeEvent) => void,
+    onError: (err: Error) => void,
+    onReady?: () => void,
+  ): Subscription;
 }
 
 export class RuntimeError extends Error {
