@@ -13,7 +13,7 @@ const dir = mkdtempSync(join(tmpdir(), "swarm-tests-"));
 const report = join(dir, "junit.xml");
 const args = process.argv.slice(2);
 const proc = Bun.spawn(
-  [process.execPath, "test", "--reporter=junit", `--reporter-outfile=${report}`, ...(args.length ? args : ["test/"])],
+  [process.execPath, "test", "--timeout=120000", "--reporter=junit", `--reporter-outfile=${report}`, ...(args.length ? args : ["test/"])],
   { cwd: root, stdio: ["ignore", "inherit", "inherit"], env: { ...process.env, SWARM_BIN: process.env.SWARM_BIN ?? join(root, "dist/swarm") } },
 );
 const code = await proc.exited;

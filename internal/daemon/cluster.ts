@@ -16,6 +16,7 @@ import { newId, startLeaderLoop, type LeaderLoop } from "../manager/index.ts";
 import type { Store } from "../store/index.ts";
 import type { AgentConfig } from "./config.ts";
 import { engineFacts } from "./docker.ts";
+import { ForgottenTasks } from "./log-index.ts";
 
 export const VERSION = process.env.SWARM_BUILD_VERSION ?? "0.1.0-dev";
 
@@ -24,6 +25,8 @@ export class Cluster {
   private worker?: Worker;
   private stopAgent?: () => void;
   readonly archive: LogArchive;
+  readonly forgotten: ForgottenTasks;
+  private unwatchForgotten: () => void;
   onShutdown: (removeState: boolean) => Promise<void> = async () => {};
 
   constructor(
@@ -34,6 +37,12 @@ export class Cluster {
     readonly log: Logger,
   ) {
     this.archive = createFileLogArchive(`${cfg.dataDir}/logs`);
+    this.forgotten = new ForgottenTasks(`${cfg.dataDir}/logs`);
+    let before = store.state;
+    this.unwatchForgotten = store.subscribe((after) => {
+      this.forgotten.observe(before, after, () => this.archive.list());
+      before = after;
+    });
   }
 
   get state(): ClusterState {
@@ -123,6 +132,7 @@ export class Cluster {
   }
 
   async close(): Promise<void> {
+    this.unwatchForgotten();
     this.stopMembers();
     await this.worker?.close();
   }

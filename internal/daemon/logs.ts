@@ -30,7 +30,9 @@ function record(c: Cluster, serviceName: string, t: Task, l: LogLine): LogRecord
 }
 
 function tasksOfService(c: Cluster, serviceId: string, archived: Set<string>): Task[] {
-  return Object.values(c.state.tasks)
+  const live = Object.values(c.state.tasks);
+  const forgotten = c.forgotten.ofService(serviceId).filter((t) => !c.state.tasks[t.ID]);
+  return [...live, ...forgotten]
     .filter((t) => t.ServiceID === serviceId && (t.Status.ContainerStatus?.ContainerID || archived.has(t.ID)))
     .sort((a, b) => (a.Slot ?? 0) - (b.Slot ?? 0) || a.CreatedAt.localeCompare(b.CreatedAt));
 }

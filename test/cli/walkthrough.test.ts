@@ -22,7 +22,7 @@ describe.skipIf(skip)("the service walkthrough on a one-node cluster", () => {
     (await n.containers(false)).filter((c) => c.Labels["com.swarm.service.name"] === service && c.State === "running");
 
   test("service create waits until the task runs and is stable, then prints the ID", async () => {
-    const out = await n.ok(["service", "create", "--name", "pingpong", n.image, "ping", "127.0.0.1"]);
+    const out = await n.ok(["service", "create", "--name", "pingpong", "--stop-grace-period", "2s", n.image, "ping", "127.0.0.1"]);
     expect(out).toMatch(/^[0-9a-z]{25}\n/);
     expect(out).toContain("overall progress: 1 out of 1 tasks");
     expect(out).toContain("verify: Service converged");
@@ -85,7 +85,7 @@ describe.skipIf(skip)("the service walkthrough on a one-node cluster", () => {
   });
 
   test("ls -q | xargs rm removes every service and every container", async () => {
-    await n.ok(["service", "create", "--name", "second", "--detach", n.image, "sleep", "1000"]);
+    await n.ok(["service", "create", "--name", "second", "--detach", "--stop-grace-period", "1s", n.image, "sleep", "1000"]);
     const ids = (await n.ok(["service", "ls", "-q"])).trim().split("\n");
     expect(ids).toHaveLength(2);
     const out = await n.ok(["service", "rm", ...ids]);
