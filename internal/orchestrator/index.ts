@@ -2,7 +2,9 @@
  * The orchestrator: services → tasks (replicated slots, global per-node tasks, restart policy, rolling
  * updates, history). Pure: `reconcile` returns a plan of commands.
  */
-export { reconcile, reconcileStep } from "./reconcile.ts";
+export { reconcile, reconcileStep, eligibleNodes, wantedSlots } from "./reconcile.ts";
+export { serviceProgress } from "./progress.ts";
+export type { ServiceProgress, SlotProgress } from "./progress.ts";
 export type { ReconcileContext } from "./context.ts";
 export { PENDING_MESSAGE } from "./context.ts";
 export { shouldRestart, notBeforeMs } from "./restart.ts";

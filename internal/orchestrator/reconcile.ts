@@ -59,22 +59,33 @@ function group(tasks: readonly Task[], key: (t: Task) => SlotKey | undefined): M
   return out;
 }
 
+/** Nodes a global service should run on: ready, active, matching its constraints; sorted by ID. */
+export function eligibleNodes(state: ClusterState, svc: Service): Id[] {
+  const constraints = svc.Spec.TaskTemplate.Placement?.Constraints;
+  return Object.values(state.nodes)
+    .filter((n) => n.Status.State === "ready" && n.Spec.Availability === "active" && nodeMatches(n, constraints))
+    .sort(byId)
+    .map((n) => n.ID);
+}
+
+/** The slots a service should fill: replicas 1..N, or eligible node IDs for global services. */
+export function wantedSlots(state: ClusterState, svc: Service): (number | string)[] {
+  if (isGlobal(svc.Spec)) return eligibleNodes(state, svc);
+  const n = Math.max(0, Math.floor(replicasOf(svc.Spec) ?? 0));
+  return Array.from({ length: n }, (_, i) => i + 1);
+}
+
 function planOne(state: ClusterState, svc: Service, tasks: Task[], ctx: ReconcileContext): Command[] {
   if (isGlobal(svc.Spec)) {
     // TODO(multi-node): tasks on nodes that are down should become orphaned after a grace period.
-    const constraints = svc.Spec.TaskTemplate.Placement?.Constraints;
-    const eligible = Object.values(state.nodes)
-      .filter((n) => n.Status.State === "ready" && n.Spec.Availability === "active" && nodeMatches(n, constraints))
-      .sort(byId)
-      .map((n) => n.ID);
+    const eligible = eligibleNodes(state, svc);
     return planService(
       { service: svc, wanted: eligible, bySlot: group(tasks, (t) => t.NodeID), unwanted: "shutdown", place: (k) => ({ nodeId: String(k) }) },
       ctx,
     );
   }
   // TODO(multi-node): replicated tasks on nodes that are down should become orphaned and be replaced.
-  const n = Math.max(0, Math.floor(replicasOf(svc.Spec) ?? 0));
-  const wanted = Array.from({ length: n }, (_, i) => i + 1);
+  const wanted = wantedSlots(state, svc);
   return planService(
     { service: svc, wanted, bySlot: group(tasks, (t) => t.Slot), unwanted: "remove", place: (k) => ({ slot: Number(k) }) },
     ctx,
