@@ -1,4 +1,4 @@
-// Pure: IPVS state as data, parsing `ipvsadm -S -n`, and the ipvsadm-restore lines that move the
+// Pure: IPVS state as data, parsing `ipvsadm -S -n`, and the `ipvsadm -R` lines that move the
 // kernel from the current state to the desired one.
 //
 // IPVS has no transactions, so we diff instead of flushing: flushing would drop the connection table's
@@ -43,7 +43,7 @@ export interface IpvsPlan {
 const key = (t: Target): string => `${t.ip}:${t.port}`;
 
 /**
- * Lines for ipvsadm-restore. Real servers are forwarded with masquerading (-m), weight 1. Removing a
+ * Lines for `ipvsadm -R` (never ipvsadm-restore, which clears all of IPVS first). Real servers are forwarded with masquerading (-m), weight 1. Removing a
  * real server keeps its established connections (IPVS keeps their entries until they expire).
  */
 export function planIpvs(current: IpvsService[], desired: IpvsService[]): IpvsPlan {

@@ -53,8 +53,10 @@ export class IpvsBackend implements Backend {
     return parseIpvsSave(await must(this.runner, 'ipvsadm', ['ipvsadm', '-S', '-n']), this.opts);
   }
 
+  // `ipvsadm -R` reads commands from stdin. NOT ipvsadm-restore: that wrapper runs `ipvsadm -C` first,
+  // which would wipe every IPVS service on the host (ours and others') and their connections.
   private async restore(lines: string[]): Promise<void> {
-    if (lines.length > 0) await must(this.runner, 'ipvsadm-restore', ['ipvsadm-restore'], lines.join('\n') + '\n');
+    if (lines.length > 0) await must(this.runner, 'ipvsadm -R', ['ipvsadm', '-R'], lines.join('\n') + '\n');
   }
 
   async apply(r: Ruleset): Promise<void> {

@@ -124,14 +124,14 @@ describe('kernel backends generate the expected commands', () => {
       'sysctl -q -w net.ipv4.ip_forward=1',
       'sysctl -q -w net.ipv4.vs.conntrack=1',
       'ipvsadm -S -n',
-      'ipvsadm-restore',
+      'ipvsadm -R',
       'nft -f -',
-      'ipvsadm-restore',
+      'ipvsadm -R',
     ]);
     expect(runner.commands[3]!.stdin).toBe(`-a -f ${0x53001f90} -r 10.0.0.1:30001 -m -w 1\n`);
     expect(runner.commands[5]!.stdin).toBe(`-d -f ${0x53001f90} -r 10.0.0.9:1\n`);
     const script = toShellScript(runner.commands);
-    expect(script).toContain(`ipvsadm-restore <<'SWARM_EOF_3'\n-a -f ${0x53001f90} -r 10.0.0.1:30001 -m -w 1\nSWARM_EOF_3`);
+    expect(script).toContain(`ipvsadm -R <<'SWARM_EOF_3'\n-a -f ${0x53001f90} -r 10.0.0.1:30001 -m -w 1\nSWARM_EOF_3`);
   });
 });
 
