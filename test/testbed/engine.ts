@@ -44,8 +44,13 @@ export function daemonJson(h: HostPlan): string {
   return JSON.stringify({ "deprecated-key-path": `${h.dataRoot}/key.json` }, null, 2);
 }
 
+/** A started dockerd: `exited()` turns true if it died (so waiting can stop early). */
+export interface StartedEngine {
+  exited(): boolean;
+}
+
 /** Starts the host's dockerd in the background (it outlives this process). Does not wait. */
-export function startEngine(h: HostPlan): void {
+export function startEngine(h: HostPlan): StartedEngine {
   mkdirSync(h.dataRoot, { recursive: true });
   mkdirSync(h.execRoot, { recursive: true });
   writeFileSync(h.daemonJson, daemonJson(h));
@@ -62,6 +67,10 @@ export function startEngine(h: HostPlan): void {
       stdio: ["ignore", log, log],
     });
     child.unref();
+    let dead = false;
+    child.on("exit", () => (dead = true));
+    child.on("error", () => (dead = true));
+    return { exited: () => dead };
   } finally {
     closeSync(log);
   }
@@ -87,10 +96,20 @@ function logTail(h: HostPlan): string {
   }
 }
 
-/** Waits until the engine answers; throws ENGINE_TIMEOUT with the log's tail otherwise. */
-export async function waitEngine(h: HostPlan, deadlineMs = 60_000): Promise<void> {
-  if (await waitFor(() => engineAnswers(h), deadlineMs, 50)) return;
-  throw new TestbedError("ENGINE_TIMEOUT", `dockerd of ${h.name} did not answer within ${deadlineMs} ms; see ${h.logFile}:\n${logTail(h)}`);
+/**
+ * Waits until the engine answers; throws ENGINE_TIMEOUT with the log's tail if it does not within
+ * deadlineMs, or as soon as the started process exits.
+ */
+export async function waitEngine(h: HostPlan, started?: StartedEngine, deadlineMs = 60_000): Promise<void> {
+  let died = false;
+  const ok = await waitFor(async () => {
+    if (await engineAnswers(h)) return true;
+    died = started?.exited() ?? false;
+    return died;
+  }, deadlineMs, 50);
+  if (ok && !died) return;
+  const what = died ? "exited during startup" : `did not answer within ${deadlineMs} ms`;
+  throw new TestbedError("ENGINE_TIMEOUT", `dockerd of ${h.name} ${what}; ${h.logFile} ends with:\n${logTail(h)}`);
 }
 
 /** Pids of the host's dockerd and containerd (the processes in the host's own cgroup with that name). */

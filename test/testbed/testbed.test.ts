@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createHash } from "node:crypto";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { BUSYBOX_IMAGE_REF, Testbed, unsupportedReason } from "./index.ts";
+import { BUSYBOX_IMAGE_REF, Testbed, TestbedError, unsupportedReason } from "./index.ts";
 
 const why = unsupportedReason();
 if (why) console.warn(`SKIPPING test/testbed/testbed.test.ts: ${why}`);
@@ -161,5 +161,19 @@ describe.skipIf(why !== null)("test bed (3 hosts, real dockerd)", () => {
     const added = (await rootLinks()).filter((l) => !linksBefore.includes(l));
     expect(added.filter((l) => /^(h\d+|c|br0|docker0|eth0)$/.test(l))).toEqual([]);
     await bed.down(); // idempotent
+  }, 60_000);
+
+  test("a failed up reports the engine's complaint at once and leaves nothing behind", async () => {
+    const name = "tb-selftest-bad";
+    let err: unknown;
+    try {
+      await Testbed.up({ name, hosts: 2, stateRoot: STATE_ROOT, dockerdExtraArgs: ["--no-such-flag"] });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(TestbedError);
+    expect((err as TestbedError).code).toBe("ENGINE_TIMEOUT");
+    expect((err as TestbedError).message).toContain("no-such-flag");
+    expect(await Testbed.leftovers({ name, stateRoot: STATE_ROOT })).toEqual({ netns: [], mounts: [], processes: [], cgroups: [], stateDir: false });
   }, 60_000);
 });

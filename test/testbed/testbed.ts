@@ -84,8 +84,8 @@ export class Testbed implements AsyncDisposable {
         await ensureUts(h);
         await plugHost(p, h.netns, h.name, h.ip);
       }
-      for (const h of p.hosts) startEngine(h);
-      await Promise.all(p.hosts.map((h) => waitEngine(h)));
+      const started = p.hosts.map((h) => startEngine(h));
+      await Promise.all(p.hosts.map((h, i) => waitEngine(h, started[i])));
       const image = await imageP;
       if (image) await Promise.all(p.hosts.map((h) => loadImageTar(h.socketPath, image.tarPath)));
       return new Testbed(config, p, image);
@@ -172,8 +172,7 @@ export class Testbed implements AsyncDisposable {
     }
     if (await engineAnswers(h)) return;
     await killEngine(h); // a half-started engine, if any
-    startEngine(h);
-    await waitEngine(h);
+    await waitEngine(h, startEngine(h));
   }
 
   async status(): Promise<HostStatus[]> {
