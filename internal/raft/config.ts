@@ -44,3 +44,27 @@ export function validateCoreConfig(c: CoreConfig): CoreConfig {
   }
   return c;
 }
+
+/** The runner's configuration: wall-clock settings around the core's ticks. */
+export interface RunnerConfig {
+  /** Milliseconds per tick. With electionTicks 10, followers notice a dead leader after 0.75-1.5 s and
+   * elect a new one well within 2 s on a LAN (Docker Swarm's defaults take 10-20 s). */
+  tickMs: number;
+  /** A proposal or read that has not completed by then fails with RaftError(Timeout). */
+  requestTimeoutMs: number;
+  /** Take a snapshot and compact the log after this many applied entries. */
+  snapshotEntries: number;
+}
+
+export function defaultRunnerConfig(): RunnerConfig {
+  return { tickMs: 75, requestTimeoutMs: 5000, snapshotEntries: 10_000 };
+}
+
+export function validateRunnerConfig(c: RunnerConfig): RunnerConfig {
+  if (!(c.tickMs >= 1)) throw RaftError.invalidConfig(`tickMs must be >= 1, got ${c.tickMs}`);
+  if (!(c.requestTimeoutMs >= 1)) throw RaftError.invalidConfig(`requestTimeoutMs must be >= 1, got ${c.requestTimeoutMs}`);
+  if (!Number.isInteger(c.snapshotEntries) || c.snapshotEntries < 1) {
+    throw RaftError.invalidConfig(`snapshotEntries must be an integer >= 1, got ${c.snapshotEntries}`);
+  }
+  return c;
+}

@@ -1,0 +1,305 @@
+// RaftNode: drives a RaftCore with a real clock, a Transport, a RaftStorage and the application's state
+// machine. For each Ready it persists (durably), then sends, then applies — in that order. All requests
+// (propose, readIndex, membership, transfer) resolve once applied locally, or reject with RaftError.
+import { defaultRunnerConfig, validateRunnerConfig } from "./config.ts";
+import type { CoreConfig, RunnerConfig } from "./config.ts";
+import { bootstrapState, RaftCore } from "./core.ts";
+import type { CoreStatus } from "./core.ts";
+import { RaftError, RaftErrorCode } from "./errors.ts";
+import { seededRand } from "./rand.ts";
+import type { RaftStorage } from "./storage.ts";
+import type { Transport } from "./transport.ts";
+import { ConfChangeType, EntryType, Role } from "./types.ts";
+import type { ConfChange, Message, NodeId, Ready } from "./types.ts";
+
+/** The application's replicated state. Entries arrive in log order, each once per process lifetime;
+ * after a restart the runner first restore()s the last snapshot, then replays the log after it. */
+export interface StateMachine {
+  apply(data: Uint8Array, index: number): void | Promise<void>;
+  /** The state after everything applied so far. */
+  snapshot(): Uint8Array | Promise<Uint8Array>;
+  /** Replace the whole state (at start-up, or with a snapshot from the leader). */
+  restore(data: Uint8Array, index: number): void | Promise<void>;
+}
+
+export interface RaftNodeOptions {
+  id: NodeId;
+  storage: RaftStorage;
+  transport: Transport;
+  stateMachine: StateMachine;
+  /** Initial voters (including `id`) when empty storage should start a new cluster. Omit to start
+   * empty and wait for the leader to add this node (addLearner). Ignored when storage has state. */
+  bootstrap?: NodeId[];
+  config?: Partial<RunnerConfig>;
+  core?: Partial<CoreConfig>;
+  /** Seed of the election-timeout randomness (default: random). */
+  seed?: number;
+  onStateChange?: (s: { role: Role; leaderId: NodeId | null; term: number }) => void;
+  /** Storage or state-machine failure: the node has stopped itself. */
+  onFatal?: (e: Error) => void;
+}
+
+interface Pending {
+  resolve: (index: number) => void;
+  reject: (e: Error) => void;
+  timer: ReturnType<typeof setTimeout>;
+}
+
+export class RaftNode {
+  readonly id: NodeId;
+  private readonly cfg: RunnerConfig;
+  private readonly core: RaftCore;
+  private readonly ticker: ReturnType<typeof setInterval>;
+  private readonly proposals = new Map<number, Pending & { term: number }>();
+  private readonly reads = new Map<number, Pending>();
+  private readWait: { index: number; p: Pending }[] = [];
+  private readonly watchers = new Set<{ check: () => void; fail: (e: Error) => void }>();
+  private readSeq = 0;
+  private applied = 0;
+  private running = false;
+  private scheduled = false;
+  private stopped = false;
+  private last = { role: Role.Follower as Role, leaderId: null as NodeId | null, term: 0 };
+
+  private constructor(private readonly o: RaftNodeOptions, core: RaftCore, applied: number) {
+    this.id = o.id;
+    this.cfg = validateRunnerConfig({ ...defaultRunnerConfig(), ...o.config });
+    this.core = core;
+    this.applied = applied;
+    o.transport.onMessage((m) => this.onMessage(m));
+    this.ticker = setInterval(() => this.onTick(), this.cfg.tickMs);
+    this.kick();
+  }
+
+  /** Recover from storage (or bootstrap), restore the state machine, and start ticking. */
+  static async start(o: RaftNodeOptions): Promise<RaftNode> {
+    let st = o.storage.load();
+    const empty = st.hardState.term === 0 && !st.snapshot && st.entries.length === 0;
+    if (empty && o.bootstrap && o.bootstrap.length > 0) {
+      if (!o.bootstrap.includes(o.id)) throw RaftError.invalidConfig(`bootstrap voters must include this node ${o.id}`);
+      const b = bootstrapState(o.bootstrap);
+      o.storage.save({ hardState: b.hardState, snapshot: null, entries: b.entries });
+      st = o.storage.load();
+    }
+    if (st.snapshot) await o.stateMachine.restore(st.snapshot.data, st.snapshot.index);
+    const seed = o.seed ?? crypto.getRandomValues(new Uint32Array(1))[0]!;
+    const core = new RaftCore({
+      id: o.id, rand: seededRand(seed), config: o.core ?? {},
+      hardState: st.hardState, snapshot: st.snapshot, entries: st.entries,
+    });
+    return new RaftNode(o, core, st.snapshot?.index ?? 0);
+  }
+
+  // ---- requests -----------------------------------------------------------------------------------
+
+  /** Replicate `data`; resolves with its log index once committed and applied here. */
+  propose(data: Uint8Array, timeoutMs = this.cfg.requestTimeoutMs): Promise<number> {
+    return this.submit(() => this.core.propose(data), timeoutMs);
+  }
+
+  /** Linearizable read barrier: resolves (with the read index) once this node's state machine reflects
+   * every write committed before the call; then read local state. Works on followers (asks the leader). */
+  readIndex(timeoutMs = this.cfg.requestTimeoutMs): Promise<number> {
+    if (this.stopped) return Promise.reject(RaftError.stopped());
+    const id = ++this.readSeq;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.reads.delete(id);
+        this.readWait = this.readWait.filter((w) => w.p.timer !== timer);
+        reject(RaftError.timeout(timeoutMs));
+      }, timeoutMs);
+      this.reads.set(id, { resolve, reject, timer });
+      this.core.readIndex(id);
+      this.kick();
+    });
+  }
+
+  addLearner(id: NodeId, timeoutMs = this.cfg.requestTimeoutMs): Promise<number> {
+    return this.changeConf({ type: ConfChangeType.AddLearner, nodeId: id }, timeoutMs);
+  }
+
+  /** Make a learner a voter; waits (up to the timeout) for it to catch up first. */
+  async promote(id: NodeId, timeoutMs = this.cfg.requestTimeoutMs): Promise<number> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      try {
+        return await this.changeConf({ type: ConfChangeType.Promote, nodeId: id }, Math.max(1, deadline - Date.now()));
+      } catch (e) {
+        const retry = e instanceof RaftError && (e.code === RaftErrorCode.LearnerNotCaughtUp || e.code === RaftErrorCode.ConfChangePending);
+        if (!retry || Date.now() >= deadline) throw e;
+        await Bun.sleep(this.cfg.tickMs); // the learner catches up within a few heartbeats
+      }
+    }
+  }
+
+  /** Remove a voter (or learner). Removing the leader itself makes it step down once committed. */
+  removeVoter(id: NodeId, timeoutMs = this.cfg.requestTimeoutMs): Promise<number> {
+    return this.changeConf({ type: ConfChangeType.Remove, nodeId: id }, timeoutMs);
+  }
+
+  private changeConf(cc: ConfChange, timeoutMs: number): Promise<number> {
+    return this.submit(() => this.core.proposeConfChange(cc), timeoutMs);
+  }
+
+  /** Hand leadership to voter `to`; resolves when this node sees `to` lead. */
+  async transferLeadership(to: NodeId, timeoutMs = this.cfg.requestTimeoutMs): Promise<void> {
+    if (this.stopped) throw RaftError.stopped();
+    const err = this.core.transferLeadership(to);
+    if (err) throw err;
+    this.kick();
+    await this.waitFor(() => this.core.lead === to, timeoutMs);
+  }
+
+  status(): CoreStatus {
+    return this.core.status();
+  }
+
+  get isLeader(): boolean {
+    return this.core.role === Role.Leader;
+  }
+
+  get leaderId(): NodeId | null {
+    return this.core.lead;
+  }
+
+  /** Stop ticking and receiving; pending requests fail with Stopped. Storage stays open (caller's). */
+  stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    clearInterval(this.ticker);
+    this.o.transport.close();
+    this.failAll(RaftError.stopped());
+  }
+
+  // ---- driving the core ---------------------------------------------------------------------------
+
+  private submit(f: () => ReturnType<RaftCore["propose"]>, timeoutMs: number): Promise<number> {
+    if (this.stopped) return Promise.reject(RaftError.stopped());
+    const r = f();
+    if (!r.ok) return Promise.reject(r.error);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => this.proposals.delete(r.index) && reject(RaftError.timeout(timeoutMs)), timeoutMs);
+      this.proposals.set(r.index, { resolve, reject, timer, term: r.term });
+      this.kick();
+    });
+  }
+
+  private waitFor(cond: () => boolean, timeoutMs: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const w = {
+        check: () => {
+          if (cond()) w.done(null);
+        },
+        fail: (e: Error) => w.done(e),
+        done: (e: Error | null) => {
+          clearTimeout(timer);
+          this.watchers.delete(w);
+          if (e) reject(e);
+          else resolve();
+        },
+      };
+      const timer = setTimeout(() => w.fail(RaftError.timeout(timeoutMs)), timeoutMs);
+      this.watchers.add(w);
+      w.check();
+    });
+  }
+
+  private onTick(): void {
+    this.core.tick();
+    this.noticeState();
+    this.kick();
+  }
+
+  private onMessage(m: Message): void {
+    if (this.stopped || m.to !== this.id) return;
+    this.core.step(m);
+    this.noticeState();
+    this.kick();
+  }
+
+  private kick(): void {
+    if (this.scheduled || this.stopped) return;
+    this.scheduled = true;
+    queueMicrotask(() => {
+      this.scheduled = false;
+      if (!this.running) void this.drain();
+    });
+  }
+
+  private async drain(): Promise<void> {
+    this.running = true;
+    try {
+      while (!this.stopped && this.core.hasReady()) await this.handle(this.core.ready());
+    } catch (e) {
+      const err = e instanceof Error ? e : new Error(String(e));
+      this.stop();
+      this.failAll(err);
+      this.o.onFatal?.(err);
+    } finally {
+      this.running = false;
+    }
+  }
+
+  private async handle(rd: Ready): Promise<void> {
+    this.o.storage.save(rd);
+    for (const m of rd.messages) this.o.transport.send(m.to, m);
+    this.noticeState();
+    for (const r of rd.readStates) {
+      const p = this.reads.get(r.id);
+      if (p) this.reads.delete(r.id), this.readWait.push({ index: r.index, p });
+    }
+    for (const id of rd.droppedReads) this.settle(this.reads, id, RaftError.notLeader(this.core.lead));
+    if (rd.snapshot && rd.installSnapshot) {
+      await this.o.stateMachine.restore(rd.snapshot.data, rd.snapshot.index);
+      this.applied = rd.snapshot.index;
+      for (const i of [...this.proposals.keys()]) if (i <= rd.snapshot.index) this.settle(this.proposals, i, RaftError.leadershipLost());
+    }
+    for (const e of rd.committed) {
+      if (e.type === EntryType.Normal && e.data.length > 0) await this.o.stateMachine.apply(e.data, e.index);
+      this.applied = e.index;
+      const p = this.proposals.get(e.index);
+      if (p) this.settle(this.proposals, e.index, p.term === e.term ? null : RaftError.leadershipLost());
+    }
+    this.readWait = this.readWait.filter((w) => {
+      if (w.index > this.applied) return true;
+      clearTimeout(w.p.timer);
+      w.p.resolve(w.index);
+      return false;
+    });
+    if (this.applied - this.core.log.snapshot.index >= this.cfg.snapshotEntries) {
+      const at = this.core.log.applied;
+      const data = await this.o.stateMachine.snapshot();
+      if (this.core.log.applied === at && at === this.applied) this.core.compact(data);
+    }
+    for (const w of [...this.watchers]) w.check();
+  }
+
+  /** Report role/leader changes; a leader that lost its role fails its pending proposals. */
+  private noticeState(): void {
+    const s = { role: this.core.role, leaderId: this.core.lead, term: this.core.term };
+    const l = this.last;
+    if (s.role === l.role && s.leaderId === l.leaderId && s.term === l.term) return;
+    if (l.role === Role.Leader && (s.role !== Role.Leader || s.term !== l.term)) {
+      for (const i of [...this.proposals.keys()]) this.settle(this.proposals, i, RaftError.leadershipLost());
+    }
+    this.last = s;
+    this.o.onStateChange?.(s);
+  }
+
+  private settle(m: Map<number, Pending>, key: number, err: Error | null): void {
+    const p = m.get(key);
+    if (!p) return;
+    m.delete(key);
+    clearTimeout(p.timer);
+    if (err) p.reject(err);
+    else p.resolve(key);
+  }
+
+  private failAll(err: Error): void {
+    for (const k of [...this.proposals.keys()]) this.settle(this.proposals, k, err);
+    for (const k of [...this.reads.keys()]) this.settle(this.reads, k, err);
+    for (const w of this.readWait) clearTimeout(w.p.timer), w.p.reject(err);
+    this.readWait = [];
+    for (const w of [...this.watchers]) w.fail(err);
+  }
+}
