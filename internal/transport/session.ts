@@ -108,16 +108,18 @@ export class Session {
   }
 
   /** Closes the link; idempotent. Pending requests and streams fail with PEER_GONE. */
-  close(reason: string): void {
+  close(reason: string, flush = false): void {
     if (this.state === "closed") return;
-    this.link.close(reason); // the link calls onLinkClosed synchronously or later; both are handled
+    this.link.close(reason, flush); // the link calls onLinkClosed synchronously or later; both are handled
     this.onLinkClosed(reason);
   }
 
   private onLinkClosed(reason: string): void {
     if (this.state === "closed") return;
+    const was = this.state;
     this.state = "closed";
     clearTimeout(this.handshakeTimer);
+    this.host.log.debug({ peer: short(this.peer), reason, was }, "connection closed");
     const gone = TransportError.peerGone(this.peer, `connection closed (${reason})`);
     for (const p of this.pending.values()) {
       clearTimeout(p.timer);
@@ -187,7 +189,7 @@ export class Session {
       if (!res.ok) {
         this.host.log.warn({ peer: short(this.peer), reason: res.reason }, "refusing peer");
         this.write({ k: Kind.Reject, code: res.code, message: res.reason });
-        this.close(`refused: ${res.reason}`);
+        this.close(`refused: ${res.reason}`, true);
         return;
       }
       this.admitted = { via: res.via, cert: res.cert };

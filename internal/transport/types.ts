@@ -102,6 +102,7 @@ export interface Link {
   /** Called once by the session, before any data is delivered. */
   attach(events: { data(chunk: Uint8Array): void; close(reason: string): void }): void;
   write(bytes: Uint8Array): void;
-  /** Idempotent. Written bytes are flushed first when possible. Triggers the close event. */
-  close(reason: string): void;
+  /** Idempotent; triggers the close event. With `flush`, bytes already written are delivered first
+   * (used after a REJECT frame); otherwise the connection is torn down at once. */
+  close(reason: string, flush?: boolean): void;
 }

@@ -33,3 +33,16 @@ export function seedOf(label: string): Uint8Array {
 
 export const SECRET = new Uint8Array(createHash("sha256").update("test join secret").digest());
 export const WRONG_SECRET = new Uint8Array(createHash("sha256").update("not the join secret").digest());
+
+/** A UDP port that was free a moment ago on `host` (for a DHT bootstrap node, which needs a fixed one). */
+export async function freeUdpPort(host: string): Promise<number> {
+  const { createSocket } = await import("node:dgram");
+  const s = createSocket("udp4");
+  await new Promise<void>((resolve, reject) => {
+    s.once("error", reject);
+    s.bind(0, host, () => resolve());
+  });
+  const port = s.address().port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}

@@ -1,0 +1,228 @@
+/**
+ * The real ClusterTransport: Hyperswarm over a private HyperDHT. Every node joins the cluster topic
+ * as client and server; each connection (a Noise secret-stream) becomes a Link for the shared core,
+ * which runs admission, framing, requests and streams.
+ *
+ * Upkeep: Hyperswarm keeps one connection per peer key (it resolves simultaneous dials) and retries
+ * client connections with backoff; on top of that we re-run discovery (`refresh`: announce + lookup)
+ * with exponential backoff from refreshMinMs to refreshMaxMs, restarting at the minimum whenever a
+ * peer comes up or goes down, because a node that looked the topic up before others announced
+ * would otherwise never find them. Admission failures close connections; nothing is ever banned.
+ *
+ * The DHT is built here with `host`, `firewalled: false` and `ephemeral: false` (DESIGN.md: hyperdht
+ * 6.32 quirks on one host and on LANs) and takes an injected `udx` (our internal/udx under Bun).
+ */
+import { clusterTopic, loadOrCreateKeyPair } from "./keys.ts";
+import { keyPairFromSeed } from "./admission.ts";
+import type { TransportOptions } from "./config.ts";
+import { TransportCore } from "./core.ts";
+import { TransportError } from "./errors.ts";
+import type { ClusterTransport, Link } from "./types.ts";
+
+// Minimal shapes of the untyped packages (only what we use).
+interface NoiseStream {
+  publicKey: Uint8Array;
+  remotePublicKey: Uint8Array;
+  rawStream?: { remoteHost?: string; remotePort?: number } | null;
+  write(b: Uint8Array): boolean;
+  end(): void;
+  destroy(err?: Error): void;
+  on(ev: string, fn: (...a: any[]) => void): void;
+  once(ev: string, fn: (...a: any[]) => void): void;
+}
+interface Discovery {
+  refresh(): Promise<unknown>;
+  flushed(): Promise<boolean>;
+}
+interface SwarmLike {
+  join(topic: Uint8Array, opts: { server: boolean; client: boolean }): Discovery;
+  on(ev: "connection", fn: (conn: NoiseStream) => void): void;
+  listen(): Promise<void>;
+  destroy(opts?: { force?: boolean }): Promise<void>;
+}
+interface DHTLike {
+  address(): { host: string; port: number } | null;
+  fullyBootstrapped(): Promise<void>;
+  destroy(opts?: { force?: boolean }): Promise<void>;
+}
+interface DHTCtor {
+  new (opts: object): DHTLike;
+  /** A DHT node that knows its own address from the start, as the first node of a network must. */
+  bootstrapper(port: number, host: string, opts: object): DHTLike;
+}
+const HyperDHT: DHTCtor = require("hyperdht");
+const Hyperswarm: new (opts: object) => SwarmLike = require("hyperswarm");
+
+export interface HyperswarmTransportOptions extends TransportOptions {
+  /** Holds `transport.key` (the node's identity). */
+  dataDir: string;
+  /** IPv4 address to bind the DHT socket to and be reached on (a LAN address, or 127.0.0.x). */
+  host: string;
+  /** UDP port of the DHT. Bootstrap nodes need a fixed one; others may omit it (any free port). */
+  port?: number;
+  /** "host:port" of the cluster's bootstrap nodes (the managers). A node whose own host:port is in
+   * the list runs as a bootstrap node (it needs `port`); the others are its bootstrap peers. */
+  bootstrap: string[];
+  /** A UDX instance for the DHT (udx-native's API). Required under Bun: pass internal/udx's UDX. */
+  udx?: unknown;
+  /** Uses this 32-byte seed instead of the key file (tests). */
+  keySeed?: Uint8Array;
+  /** Discovery refresh backoff. 250 ms finds a peer that announced a moment after our lookup; 10 s
+   * bounds the cost (one small DHT query) once the mesh is stable. */
+  refreshMinMs?: number;
+  refreshMaxMs?: number;
+  /** How long close() lets the DHT unannounce us before cutting it short. */
+  closeGraceMs?: number;
+  /** Hyperswarm's connection cap (its default 64 is too low for a big flat cluster). */
+  maxPeers?: number;
+}
+
+export interface HyperswarmTransport extends ClusterTransport {
+  /** The bound DHT address (what other nodes put in `bootstrap` when this node is a bootstrap). */
+  dhtAddress(): { host: string; port: number };
+}
+
+export async function createHyperswarmTransport(o: HyperswarmTransportOptions): Promise<HyperswarmTransport> {
+  const keyPair = o.keySeed ? keyPairFromSeed(o.keySeed) : loadOrCreateKeyPair(o.dataDir, o.log);
+  const core = new TransportCore(keyPair.publicKey, o);
+  const self = o.port ? `${o.host}:${o.port}` : undefined;
+  const isBootstrap = self !== undefined && o.bootstrap.includes(self);
+  const bootstrap = o.bootstrap.filter((b) => b !== self).map(parseHostPort);
+  if (!isBootstrap && bootstrap.length === 0) {
+    throw TransportError.invalid("no bootstrap node: pass bootstrap host:port, or list this node's own host:port to run one");
+  }
+  const dhtOpts = { ...(o.udx ? { udx: o.udx } : {}), bootstrap, host: o.host, firewalled: false, ephemeral: false, keyPair };
+  // A bootstrap node has a fixed port and is told its own address (nobody can tell it); without that
+  // it never gets a node id, stays out of routing tables, and peers that only know each other miss
+  // records stored on it.
+  const dht = isBootstrap
+    ? HyperDHT.bootstrapper(o.port!, o.host, dhtOpts)
+    : new HyperDHT({ ...dhtOpts, port: o.port, anyPort: !o.port });
+  const swarm = new Hyperswarm({ dht, keyPair, maxPeers: o.maxPeers ?? 256 });
+  swarm.on("connection", (conn) => {
+    conn.on("error", (e: Error) => core.log.debug({ err: e.message }, "connection error"));
+    core.accept(new SecretStreamLink(conn));
+  });
+
+  const minMs = o.refreshMinMs ?? 250;
+  const maxMs = o.refreshMaxMs ?? 10_000;
+  let delay = minMs;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let refreshing = false;
+  const discovery = swarm.join(clusterTopic(o.clusterId), { server: true, client: true });
+  const refresh = async () => {
+    timer = undefined;
+    if (core.isClosed) return;
+    refreshing = true;
+    try {
+      await discovery.refresh();
+    } catch (e) {
+      core.log.debug({ err: (e as Error).message }, "discovery refresh failed; retrying");
+    }
+    refreshing = false;
+    schedule();
+  };
+  const schedule = () => {
+    if (core.isClosed || timer || refreshing) return;
+    timer = setTimeout(refresh, delay);
+    delay = Math.min(maxMs, delay * 2);
+  };
+  const soon = () => {
+    delay = minMs;
+    if (timer && !refreshing) {
+      clearTimeout(timer);
+      timer = undefined;
+    }
+    schedule();
+  };
+  core.on("peer-up", soon);
+  core.on("peer-down", soon);
+  schedule();
+
+  core.onClose = async () => {
+    clearTimeout(timer);
+    // Closing the server unannounces us (nice: peers stop dialing a dead record) but waits for DHT
+    // timeouts when other nodes are gone; give it closeGraceMs, then destroy the DHT under it.
+    const destroyed = swarm.destroy().catch((e: Error) => core.log.debug({ err: e.message }, "swarm destroy failed"));
+    const late = await Promise.race([destroyed.then(() => false), sleep(o.closeGraceMs ?? 500).then(() => true)]);
+    if (late) {
+      await dht.destroy({ force: true }).catch(() => undefined);
+      await destroyed;
+    }
+  };
+
+  await dht.fullyBootstrapped();
+  const addr = dht.address();
+  if (!addr) throw TransportError.invalid(`the DHT could not bind ${o.host}:${o.port ?? "any"}; check the address`);
+  return Object.assign(core, { dhtAddress: () => ({ host: o.host, port: addr.port }) });
+}
+
+export interface BootstrapNode {
+  readonly address: { host: string; port: number };
+  close(): Promise<void>;
+}
+
+/**
+ * A DHT bootstrap node alone (no swarm, no transport): for a dedicated bootstrap host and for tests.
+ * Managers normally run the bootstrap inside their transport (their own host:port in `bootstrap`).
+ */
+export async function startBootstrapNode(o: { host: string; port: number; udx?: unknown; bootstrap?: string[] }): Promise<BootstrapNode> {
+  const dht = HyperDHT.bootstrapper(o.port, o.host, {
+    ...(o.udx ? { udx: o.udx } : {}),
+    host: o.host,
+    bootstrap: (o.bootstrap ?? []).filter((b) => b !== `${o.host}:${o.port}`).map(parseHostPort),
+  });
+  await dht.fullyBootstrapped();
+  return { address: { host: o.host, port: o.port }, close: () => dht.destroy({ force: true }) };
+}
+
+class SecretStreamLink implements Link {
+  readonly localKey: Uint8Array;
+  readonly remoteKey: Uint8Array;
+  readonly remoteAddress: string | undefined;
+  private done = false;
+
+  constructor(private readonly conn: NoiseStream) {
+    this.localKey = conn.publicKey;
+    this.remoteKey = conn.remotePublicKey;
+    const raw = conn.rawStream;
+    this.remoteAddress = raw?.remoteHost ? `${raw.remoteHost}:${raw.remotePort}` : undefined;
+  }
+
+  attach(events: { data(chunk: Uint8Array): void; close(reason: string): void }): void {
+    this.conn.on("data", (c: Uint8Array) => events.data(c));
+    this.conn.on("close", () => {
+      this.done = true;
+      events.close("connection closed");
+    });
+  }
+
+  write(bytes: Uint8Array): void {
+    if (!this.done) this.conn.write(bytes);
+  }
+
+  /** With flush, ends gracefully (so a REJECT frame still arrives) and destroys if the peer does not
+   * close within a second; without, destroys at once (a dead peer would hold a graceful end open). */
+  close(_reason: string, flush = false): void {
+    if (this.done) return;
+    this.done = true;
+    if (!flush) return this.conn.destroy();
+    this.conn.end();
+    const t = setTimeout(() => this.conn.destroy(), 1000);
+    t.unref?.();
+    this.conn.once("close", () => clearTimeout(t));
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+function parseHostPort(s: string): { host: string; port: number } {
+  const i = s.lastIndexOf(":");
+  const port = Number(s.slice(i + 1));
+  if (i <= 0 || !Number.isInteger(port) || port <= 0 || port > 65535) {
+    throw TransportError.invalid(`bootstrap address "${s}" is not host:port`);
+  }
+  return { host: s.slice(0, i), port };
+}
