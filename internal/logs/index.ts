@@ -1,3 +1,7 @@
+/**
+ * logs: a task's log lines from its live container or, once the container is removed, from the bounded
+ * LogArchive the executor fills before removing containers.
+ */
 export { FrameDecoder, LineAssembler, demuxBuffer, linesFromBuffer, splitTimestamp, type Frame, type StampedLine, type StreamName } from "./demux.ts";
 export {
   createFileLogArchive,
@@ -8,3 +12,6 @@ export {
   type LogArchive,
   type LogArchiveLimits,
 } from "./archive.ts";
+export { parseSince, parseGoDuration, sinceParam, tsSeconds } from "./since.ts";
+export { dockerLogSource, isLogSource, type LogSource, type ContainerLogOptions } from "./source.ts";
+export { readTaskLogs, selectLines, mergeSorted, interleave, type TaskLogLine, type TaskLogRef, type ReadLogsOptions } from "./reader.ts";
