@@ -3,7 +3,7 @@
  * container is gone. Without --follow, lines of all tasks are merged by timestamp. With --follow, each
  * task streams as its lines arrive (like Docker), and tasks that start later are picked up.
  */
-import type { Task } from "../api/index.ts";
+import { stateRank, type Task } from "../api/index.ts";
 import type { StampedLine as LogLine } from "../logs/index.ts";
 import { readTaskLogs } from "./task-logs.ts";
 import type { Cluster } from "./cluster.ts";
@@ -61,7 +61,8 @@ export async function streamServiceLogs(
   const started = new Set<string>();
   const followers: Promise<void>[] = [];
   const startTask = (t: Task, isNew: boolean) => {
-    if (started.has(t.ID)) return;
+    // Docker ends a follow stream at once for a container that has not started yet: wait for it.
+    if (started.has(t.ID) || stateRank(t.Status.State) < stateRank("running")) return;
     started.add(t.ID);
     const o = { ...readOpts, follow: true, tail: isNew ? undefined : opts.tail };
     followers.push(

@@ -1,4 +1,5 @@
 /** `swarm info` and `swarm version`. */
+import { one } from "../../../internal/cli/index.ts";
 import { VERSION } from "../../../internal/daemon/index.ts";
 import type { Command } from "../context.ts";
 import { parseOrHelp } from "../parse.ts";
@@ -19,8 +20,15 @@ export const infoCmd: Command = {
   name: "info",
   summary: "Display cluster-wide information",
   async run(argv, ctx) {
-    if (!parseOrHelp(ctx, argv, "Usage:  swarm info\n\nDisplay cluster-wide information.", [])) return 0;
+    const p = parseOrHelp(ctx, argv, "Usage:  swarm info [OPTIONS]\n\nDisplay cluster-wide information.", [
+      { name: "format", short: "f", kind: "string", help: 'Format output ("json")' },
+    ]);
+    if (!p) return 0;
     const i = await ctx.client.call<Record<string, any>>("GET", "/info");
+    if (one(p, "format") === "json") {
+      ctx.out(JSON.stringify(i) + "\n");
+      return 0;
+    }
     const lines = [
       `Agent version: ${i.Version}`,
       `Socket: unix://${i.Socket}`,

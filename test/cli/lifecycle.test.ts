@@ -1,0 +1,119 @@
+/**
+ * Task lifecycle through the compiled binary: restart policy and replacement tasks, an image that
+ * cannot be pulled, global mode, following logs, and an agent killed with SIGKILL that comes back,
+ * finds its state and adopts its containers instead of starting them twice.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { join } from "node:path";
+import { skipUnlessDocker, waitUntil } from "../harness/index.ts";
+import { startOneNode, type OneNode } from "./fixture.ts";
+
+const skip = skipUnlessDocker("task lifecycle tests");
+
+describe.skipIf(skip)("task lifecycle on a one-node cluster", () => {
+  let n: OneNode;
+  beforeAll(async () => {
+    n = await startOneNode("life");
+  }, 120_000);
+  afterAll(async () => {
+    await n?.close();
+  }, 120_000);
+
+  const tasks = async (service: string) =>
+    (await n.ok(["service", "ps", "--format", "json", service])).trim().split("\n").filter(Boolean).map((l) => JSON.parse(l));
+
+  test("a task that exits is replaced in the same slot after the restart delay; history is kept", async () => {
+    await n.ok(["service", "create", "--detach", "--name", "flaky", "--restart-delay", "200ms", n.image, "sh", "-c", "sleep 0.3; exit 3"]);
+    const ts = await waitUntil("three attempts in slot 1", async () => {
+      const t = await tasks("flaky");
+      return t.length >= 3 && t;
+    }, 30_000, 100);
+    expect(new Set(ts.map((t: any) => t.Slot))).toEqual(new Set([1]));
+    const failed = ts.filter((t: any) => t.CurrentState === "failed");
+    expect(failed.length).toBeGreaterThanOrEqual(2);
+    expect(failed[0].Error).toMatch(/non-zero exit \(3\)/);
+    const ps = await n.ok(["service", "ps", "flaky"]);
+    expect(ps).toMatch(/\\_ flaky\.1/);
+    // Never more than 5 tasks of history per slot.
+    await waitUntil("history grows to its cap", async () => (await tasks("flaky")).length >= 5, 30_000, 200);
+    expect((await tasks("flaky")).length).toBeLessThanOrEqual(5);
+    await n.ok(["service", "rm", "flaky"]);
+  });
+
+  test("restart-condition none leaves a completed task alone", async () => {
+    await n.ok(["service", "create", "--detach", "--name", "once", "--restart-condition", "none", n.image, "true"]);
+    await waitUntil("the task completes", async () => (await tasks("once"))[0]?.CurrentState === "complete", 20_000, 100);
+    // A barrier: another service converging means the orchestrator has run since the task completed.
+    await n.ok(["service", "create", "--name", "barrier", "--stop-grace-period", "1s", n.image, "sleep", "1000"]);
+    const ts = await tasks("once");
+    expect(ts).toHaveLength(1);
+    expect(ts[0].DesiredState).not.toBe("running");
+    await n.ok(["service", "rm", "once", "barrier"]);
+  });
+
+  test("an image that cannot be pulled is rejected with Docker's error, and retried without a tight loop", async () => {
+    await n.ok(["service", "create", "--detach", "--name", "ghost", "--restart-delay", "2s", "no-such-image:1.0"]);
+    const t = await waitUntil("a rejected task", async () => (await tasks("ghost")).find((x: any) => x.CurrentState === "rejected"), 30_000, 100);
+    expect(t.Error).toMatch(/no-such-image/);
+    const ps = await n.ok(["service", "ps", "--no-trunc", "ghost"]);
+    expect(ps).toMatch(/Rejected .* ago\s+".*no-such-image.*"/);
+    // With a 2 s delay, 2 s after the first rejection there are at most 2 attempts.
+    const first = Date.now();
+    await waitUntil("two seconds pass", () => Date.now() - first > 2000 || undefined, 5_000, 100);
+    expect((await tasks("ghost")).length).toBeLessThanOrEqual(2);
+    await n.ok(["service", "rm", "ghost"]);
+  });
+
+  test("global mode runs one task on the node", async () => {
+    await n.ok(["service", "create", "--name", "agentd", "--mode", "global", "--stop-grace-period", "1s", n.image, "sleep", "1000"]);
+    const t = await tasks("agentd");
+    expect(t).toHaveLength(1);
+    expect(t[0].Slot).toBeUndefined();
+    expect(await n.ok(["service", "ls"])).toMatch(/agentd\s+global\s+1\/1/);
+    await n.ok(["service", "rm", "agentd"]);
+  });
+
+  test("logs --follow streams new lines and picks up tasks that start later", async () => {
+    await n.ok(["service", "create", "--name", "talker", "--stop-grace-period", "1s", n.image, "sh", "-c", "i=0; while true; do echo line-$i-$HOSTNAME; i=$((i+1)); sleep 0.2; done"]);
+    const p = Bun.spawn([n.bin, "service", "logs", "--follow", "--tail", "1", "talker"], {
+      env: { ...process.env, SWARM_HOST: `unix://${n.socket}` },
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+    let out = "";
+    const reader = (async () => {
+      for await (const chunk of p.stdout as unknown as AsyncIterable<Uint8Array>) out += new TextDecoder().decode(chunk);
+    })();
+    try {
+      await waitUntil("a few lines from slot 1", () => (out.match(/^talker\.1\./gm) ?? []).length >= 3, 20_000, 50);
+      await n.ok(["service", "scale", "talker=2"]);
+      await waitUntil("lines from slot 2, which started later", () => /^talker\.2\.\S+\s+\| line-0-/m.test(out), 20_000, 50);
+    } finally {
+      p.kill();
+      await reader.catch(() => undefined);
+    }
+    await n.ok(["service", "rm", "talker"]);
+  });
+
+  test("an agent killed with SIGKILL restarts with its services and adopts its containers", async () => {
+    await n.ok(["service", "create", "--name", "keeper", "--replicas", "3", "--stop-grace-period", "1s", n.image, "sleep", "100000"]);
+    const before = (await n.containers(false)).filter((c) => c.Labels["com.swarm.service.name"] === "keeper").map((c) => c.Names[0]).sort();
+    expect(before).toHaveLength(3);
+    const info = JSON.parse(await n.ok(["info", "--format", "json"]).catch(() => "{}"));
+    const pid: number = info.Pid ?? Number((await Bun.$`pgrep -f ${"--socket " + n.socket}`.text()).trim().split("\n")[0]);
+    process.kill(pid, "SIGKILL");
+    await waitUntil("the agent is gone", async () => (await n.run(["service", "ls"])).code !== 0, 10_000, 50);
+    const dataDir = join(n.dataDir, "state");
+    const agent = Bun.spawn([n.bin, "agent", "--data-dir", dataDir, "--socket", n.socket, "--docker-host", n.dockerd.host, "--log-file", join(dataDir, "agent.log")], {
+      stdio: ["ignore", "ignore", "ignore"],
+    });
+    agent.unref();
+    await waitUntil("the agent answers again", async () => (await n.run(["service", "ls"])).code === 0, 20_000, 50);
+    expect(await n.ok(["service", "ls"])).toMatch(/keeper\s+replicated\s+3\/3/);
+    await waitUntil("the worker settled", async () => (await n.ok(["service", "ls"])).includes("3/3"), 10_000);
+    const after = (await n.containers(false)).filter((c) => c.Labels["com.swarm.service.name"] === "keeper").map((c) => c.Names[0]).sort();
+    expect(after).toEqual(before);
+    expect((await n.containers(true)).filter((c) => c.Labels["com.swarm.service.name"] === "keeper")).toHaveLength(3);
+    await n.ok(["service", "rm", "keeper"]);
+  });
+});
