@@ -37,31 +37,7 @@ export class LocalLog implements ReplicatedLog {
   private closed = false;
 
   constructor(readonly opts: LocalLogOptions) {
-    try {
-      mkdirSync(dirname(opts.path), { recursive: true });
-      this.db = new Database(opts.path, { create: true, strict: true });
-      this.db.exec("PRAGMA journal_mode = WAL");
-      this.db.exec(`PRAGMA synchronous = ${opts.synchronous === "normal" ? "NORMAL" : "FULL"}`);
-      this.db.exec(`
-        CREATE TABLE IF NOT EXISTS entries (idx INTEGER PRIMARY KEY, term INTEGER NOT NULL, data BLOB NOT NULL, crc INTEGER NOT NULL);
-        CREATE TABLE IF NOT EXISTS snapshot (id INTEGER PRIMARY KEY CHECK (id = 1), idx INTEGER NOT NULL, term INTEGER NOT NULL, data BLOB NOT NULL, crc INTEGER NOT NULL);
-        CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-      `);
-    } catch (e) {
-      throw new SwarmError(
-        "UNAVAILABLE",
-        `cannot open the state database ${opts.path}: ${(e as Error).message}; check the data directory's permissions and free space`,
-      );
-    }
-    const v = this.db.query<{ value: string }, []>("SELECT value FROM meta WHERE key = 'schema'").get();
-    if (v === null) this.db.query("INSERT INTO meta (key, value) VALUES ('schema', ?)").run(SCHEMA_VERSION);
-    else if (v.value !== SCHEMA_VERSION) {
-      this.db.close();
-      throw new SwarmError(
-        "INTERNAL",
-        `the state database ${opts.path} has schema ${v.value}, this binary reads ${SCHEMA_VERSION}; use a matching swarm binary`,
-      );
-    }
+    this.db = openDatabase(opts);
   }
 
   recover(): Recovered {
@@ -142,5 +118,44 @@ export class LocalLog implements ReplicatedLog {
     this.closed = true;
     this.listeners.clear();
     this.db.close();
+  }
+}
+
+/** Opens (creating if needed) and checks the database; closes it again on any failure. */
+function openDatabase(opts: LocalLogOptions): Database {
+  let db: Database | undefined;
+  try {
+    mkdirSync(dirname(opts.path), { recursive: true });
+    db = new Database(opts.path, { create: true, strict: true });
+    // One agent per data directory: the lock is held until close (or until the process dies).
+    db.exec("PRAGMA locking_mode = EXCLUSIVE");
+    db.exec("PRAGMA journal_mode = WAL");
+    db.exec(`PRAGMA synchronous = ${opts.synchronous === "normal" ? "NORMAL" : "FULL"}`);
+    db.exec(`
+      CREATE TABLE IF NOT EXISTS entries (idx INTEGER PRIMARY KEY, term INTEGER NOT NULL, data BLOB NOT NULL, crc INTEGER NOT NULL);
+      CREATE TABLE IF NOT EXISTS snapshot (id INTEGER PRIMARY KEY CHECK (id = 1), idx INTEGER NOT NULL, term INTEGER NOT NULL, data BLOB NOT NULL, crc INTEGER NOT NULL);
+      CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    `);
+    const v = db.query<{ value: string }, []>("SELECT value FROM meta WHERE key = 'schema'").get();
+    if (v === null) db.query("INSERT INTO meta (key, value) VALUES ('schema', ?)").run(SCHEMA_VERSION);
+    else if (v.value !== SCHEMA_VERSION) {
+      throw new SwarmError(
+        "INTERNAL",
+        `the state database ${opts.path} has schema ${v.value}, this binary reads ${SCHEMA_VERSION}; use a matching swarm binary`,
+      );
+    }
+    return db;
+  } catch (e) {
+    db?.close();
+    if (e instanceof SwarmError) throw e;
+    const msg = (e as Error).message;
+    if (/locked|busy/i.test(msg)) {
+      throw SwarmError.unavailable(
+        `the state database ${opts.path} is in use by another process; is another swarm agent running with this data directory?`,
+      );
+    }
+    throw SwarmError.unavailable(
+      `cannot open the state database ${opts.path}: ${msg}; check the data directory's permissions and free space`,
+    );
   }
 }

@@ -30,9 +30,9 @@ export interface ReplicatedLog {
   /** Called once before anything else: what survived the previous run. */
   recover(): Recovered;
   /**
-   * Appends one entry. Resolves with its index once it is durable and committed, and only after every
-   * `onCommitted` listener has been called for it. Rejects if the log is closed (or, later, if this
-   * node is not the leader).
+   * Appends one entry. Resolves with its index once it is durable and committed. Listeners may be
+   * called for it before or after the promise resolves (LocalLog: before; Raft: either); the store
+   * handles both. Rejects if the log is closed (or, later, if this node is not the leader).
    */
   propose(data: Uint8Array): Promise<number>;
   /** Committed entries in index order, each exactly once, including those proposed elsewhere (Raft). */

@@ -48,8 +48,10 @@ export function createStore(log: ReplicatedLog, opts: StoreOptions = {}): Store 
   const warn = opts.onWarning ?? ((m: string, e?: unknown) => console.error(`store: ${m}`, e ?? ""));
   const sm = new ClusterStateMachine();
   const subscribers = new Set<(s: ClusterState, c: Command[]) => void>();
-  // State index after each entry this store proposed and has not yet returned to its proposer.
-  const inflight = new Map<number, number>();
+  // For this store's own proposals in flight: the state index right after their entry was applied,
+  // or a waiter if the log acknowledged the entry before it was applied.
+  const appliedAt = new Map<number, number>();
+  const waiters = new Map<number, (stateIndex: number) => void>();
   let pending = 0;
   let closed = false;
 
@@ -59,12 +61,20 @@ export function createStore(log: ReplicatedLog, opts: StoreOptions = {}): Store 
   if (rec.discarded > 0) warn(`dropped ${rec.discarded} corrupt log entr${rec.discarded === 1 ? "y" : "ies"} at the tail`);
   let lastSnapshot = rec.snapshot?.index ?? 0;
 
-  const unlisten = log.onCommitted((entry: LogEntry) => {
+  function applyEntry(entry: LogEntry): void {
     const cmds = sm.apply(entry);
-    if (pending > 0) inflight.set(entry.index, sm.state.index);
+    const waiter = waiters.get(entry.index);
+    if (waiter) {
+      waiters.delete(entry.index);
+      waiter(sm.state.index);
+    } else if (pending > 0) appliedAt.set(entry.index, sm.state.index);
     if (sm.appliedIndex - lastSnapshot >= snapshotEvery) {
-      log.compact({ index: sm.appliedIndex, term: sm.appliedTerm, data: sm.snapshot() });
-      lastSnapshot = sm.appliedIndex;
+      try {
+        log.compact({ index: sm.appliedIndex, term: sm.appliedTerm, data: sm.snapshot() });
+        lastSnapshot = sm.appliedIndex;
+      } catch (e) {
+        warn("snapshot failed; the log keeps growing until one succeeds", e);
+      }
     }
     for (const fn of [...subscribers]) {
       try {
@@ -72,6 +82,21 @@ export function createStore(log: ReplicatedLog, opts: StoreOptions = {}): Store 
       } catch (e) {
         warn("a subscriber threw", e);
       }
+    }
+  }
+
+  // Entries are applied one at a time, in order: a subscriber that proposes (the agent reconciling on
+  // every change) sees its own entry only after every subscriber has seen the current one.
+  const queue: LogEntry[] = [];
+  let draining = false;
+  const unlisten = log.onCommitted((entry: LogEntry) => {
+    queue.push(entry);
+    if (draining) return;
+    draining = true;
+    try {
+      for (let e = queue.shift(); e !== undefined; e = queue.shift()) applyEntry(e);
+    } finally {
+      draining = false;
     }
   });
 
@@ -84,12 +109,16 @@ export function createStore(log: ReplicatedLog, opts: StoreOptions = {}): Store 
       pending += 1;
       try {
         const idx = await log.propose(encodeCommands(cmds));
-        const at = inflight.get(idx) ?? sm.state.index;
-        inflight.delete(idx);
-        return at;
+        const at = appliedAt.get(idx);
+        if (at !== undefined) {
+          appliedAt.delete(idx);
+          return at;
+        }
+        if (sm.appliedIndex >= idx) return sm.state.index;
+        return await new Promise<number>((resolve) => waiters.set(idx, resolve));
       } finally {
         pending -= 1;
-        if (pending === 0) inflight.clear();
+        if (pending === 0) appliedAt.clear();
       }
     },
     subscribe(fn) {

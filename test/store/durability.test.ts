@@ -142,6 +142,18 @@ describe("sqlite store durability", () => {
     expect((err as Error).message).toContain("backup");
   });
 
+  test("a second store on the same database is refused while the first is open", async () => {
+    const first = await openStore({ path });
+    const err = await openStore({ path }).then(
+      (s) => (s.close(), undefined),
+      (e: unknown) => e,
+    );
+    expect(isSwarmError(err) && err.code).toBe("UNAVAILABLE");
+    expect((err as Error).message).toContain("is another swarm agent running with this data directory?");
+    first.close();
+    (await openStore({ path })).close();
+  });
+
   test("an unwritable path fails with UNAVAILABLE", async () => {
     const err = await openStore({ path: "/proc/swarm-nope/state.db" }).then(
       (s) => (s.close(), undefined),

@@ -90,6 +90,27 @@ export function storeSuite(name: string, makeHarness: () => StoreHarness): void 
       expect(third.state.index).toBe(12);
     });
 
+    test("a subscriber that proposes (like the agent reconciling) sees every entry once, in order", async () => {
+      const s = await openStore();
+      const seen: number[] = [];
+      const nested: Promise<number>[] = [];
+      s.subscribe((st, cmds) => {
+        seen.push(st.index);
+        // React to each service.create with a rename of the next one, like a reconcile loop would.
+        if (cmds[0]?.kind === "service.create" && st.index < 3) nested.push(s.propose([create(10 + st.index)]));
+      });
+      const other: number[] = [];
+      s.subscribe((st) => other.push(st.index));
+      expect(await s.propose([create(1)])).toBe(1);
+      // Each nested proposal is made when the previous entry is applied: await them one by one.
+      expect(await nested[0]).toBe(2);
+      expect(await nested[1]).toBe(3);
+      expect(nested).toHaveLength(2);
+      expect(seen).toEqual([1, 2, 3]);
+      expect(other).toEqual([1, 2, 3]);
+      expect(Object.keys(s.state.services).sort()).toEqual(["s1", "s11", "s12"]);
+    });
+
     test("proposing to a closed store rejects with UNAVAILABLE", async () => {
       const s = await openStore();
       s.close();
