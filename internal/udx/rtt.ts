@@ -5,6 +5,8 @@ export interface RttConfig {
   minRtoMs: number
   /** Upper bound of the retransmission timeout (libudx: 30000 ms). */
   maxRtoMs: number
+  /** RTO before the first sample (libudx: 1000 ms), clamped to [minRtoMs, maxRtoMs]. */
+  initialRtoMs: number
 }
 
 export class RttEstimator {
@@ -15,7 +17,7 @@ export class RttEstimator {
   samples = 0
 
   constructor(private readonly cfg: RttConfig) {
-    this.rto = Math.max(1000, cfg.minRtoMs)
+    this.rto = Math.min(cfg.maxRtoMs, Math.max(cfg.minRtoMs, cfg.initialRtoMs))
   }
 
   sample(r: number): void {

@@ -16,6 +16,7 @@ import { Window, type OutPacket } from './window.ts'
 export interface SenderConfig {
   minRtoMs: number
   maxRtoMs: number
+  initialRtoMs: number
   /** A packet that timed out this many times closes the stream (libudx UDX_MAX_RTO_TIMEOUTS). */
   maxRtoTimeouts: number
   initialCwnd: number
@@ -28,12 +29,15 @@ export interface SenderConfig {
 export const DEFAULT_SENDER_CONFIG: SenderConfig = {
   minRtoMs: 1000,
   maxRtoMs: 30000,
+  initialRtoMs: 1000,
   maxRtoTimeouts: 6,
   initialCwnd: 10,
   minCwnd: 4,
   maxCwnd: 4096,
   minTlpMs: 10
 }
+
+const EMPTY = Buffer.alloc(0)
 
 export type TimerResult = 'ok' | 'timeout'
 
@@ -48,7 +52,8 @@ export class Sender {
   private cwndAcc = 0
   private inRecovery = false
   private recoverySeq = 0
-  private queued: Uint8Array[] = []
+  private queued: Buffer[] = []
+  private queuedHead = 0
   private queuedOffset = 0
   queuedBytes = 0
   private endQueued = false
@@ -91,7 +96,7 @@ export class Sender {
 
   write(data: Uint8Array): void {
     if (data.length === 0 || this.endQueued) return
-    this.queued.push(data)
+    this.queued.push(Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength))
     this.queuedBytes += data.length
   }
 
@@ -126,17 +131,22 @@ export class Sender {
 
   private packetize(): OutPacket {
     const n = Math.min(this.mss, this.queuedBytes)
-    const buf = new Uint8Array(HEADER_SIZE + n)
+    // allocUnsafe draws small buffers from Node's pool; Buffer.copy is a plain memcpy.
+    const buf = Buffer.allocUnsafe(HEADER_SIZE + n)
     let off = HEADER_SIZE
     while (off < buf.length) {
-      const chunk = this.queued[0]
+      const chunk = this.queued[this.queuedHead]
       const take = Math.min(chunk.length - this.queuedOffset, buf.length - off)
-      buf.set(chunk.subarray(this.queuedOffset, this.queuedOffset + take), off)
+      chunk.copy(buf, off, this.queuedOffset, this.queuedOffset + take)
       off += take
       this.queuedOffset += take
       if (this.queuedOffset === chunk.length) {
-        this.queued.shift()
+        this.queued[this.queuedHead++] = EMPTY
         this.queuedOffset = 0
+        if (this.queuedHead === this.queued.length) {
+          this.queued = []
+          this.queuedHead = 0
+        }
       }
     }
     this.queuedBytes -= n

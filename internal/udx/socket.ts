@@ -6,6 +6,7 @@
 import { EventEmitter } from 'node:events'
 import { errors } from './errors.ts'
 import { isIP, normalizeHost } from './ip.ts'
+import * as sockopt from './sockopt.ts'
 
 /** Receive buffer of libudx: longer datagrams are cut to this many bytes. */
 export const RECV_BUFFER_SIZE = 2048
@@ -41,6 +42,7 @@ export class UDXSocket extends EventEmitter {
   private family: 4 | 6 = 4
   private port = 0
   private ttl = DEFAULT_TTL
+  private fd = -1
   private closingPromise: Promise<void> | null = null
   private closed = false
   bytesTransmitted = 0
@@ -122,6 +124,8 @@ export class UDXSocket extends EventEmitter {
     this.host = host
     this.family = family
     this.port = this.sock.port
+    this.fd = (this.sock as unknown as { fd?: number }).fd ?? -1
+    sockopt.tuneBuffers(this.fd)
   }
 
   private onData(buf: Buffer, port: number, addr: string, ipv6: boolean): void {
@@ -148,6 +152,25 @@ export class UDXSocket extends EventEmitter {
       return ok
     } catch {
       return false
+    }
+  }
+
+  /** Send datagrams to one destination in a single sendmmsg batch (stream data path). */
+  sendMany(bufs: Uint8Array[], port: number, host: string): number {
+    if (this.sock === null || this.closed) return 0
+    const args: (Uint8Array | number | string)[] = new Array(bufs.length * 3)
+    for (let i = 0; i < bufs.length; i++) {
+      args[i * 3] = bufs[i]
+      args[i * 3 + 1] = port
+      args[i * 3 + 2] = host
+      this.bytesTransmitted += bufs[i].length
+    }
+    try {
+      const n = this.sock.sendMany(args)
+      this.packetsTransmitted += n
+      return n
+    } catch {
+      return 0
     }
   }
 
@@ -185,16 +208,22 @@ export class UDXSocket extends EventEmitter {
   }
 
   getRecvBufferSize(): number {
-    throw errors.notSupported('getRecvBufferSize')
+    if (this.sock === null) throw errors.socketInactive()
+    return sockopt.getRecvBufferSize(this.fd)
   }
-  setRecvBufferSize(_size: number): number {
-    throw errors.notSupported('setRecvBufferSize')
+  setRecvBufferSize(size: number): number {
+    if (this.sock === null) throw errors.socketInactive()
+    sockopt.setRecvBufferSize(this.fd, size)
+    return sockopt.getRecvBufferSize(this.fd)
   }
   getSendBufferSize(): number {
-    throw errors.notSupported('getSendBufferSize')
+    if (this.sock === null) throw errors.socketInactive()
+    return sockopt.getSendBufferSize(this.fd)
   }
-  setSendBufferSize(_size: number): number {
-    throw errors.notSupported('setSendBufferSize')
+  setSendBufferSize(size: number): number {
+    if (this.sock === null) throw errors.socketInactive()
+    sockopt.setSendBufferSize(this.fd, size)
+    return sockopt.getSendBufferSize(this.fd)
   }
 
   /** Resolves after 'close'; waits until every attached stream has closed. */

@@ -1,31 +1,31 @@
-// UDXStream: udx-native's stream API (a streamx Duplex) over the pure Sender/Receiver cores.
-// Contract (matches udx-native 1.21.3, see /work/shared/UDX-NOTES.md sections 2-4):
+// UDXStream: udx-native's stream API, a streamx Duplex over an Engine (see engine.ts).
+// Contract (udx-native 1.21.3, /work/shared/UDX-NOTES.md sections 2-4):
 //   - no handshake: both ends connect(socket, remoteId, port, host) with ids swapped out of band;
-//   - packets arriving on a socket other than stream.socket pass `firewall` first (true = drop);
-//   - end() sends END; the stream closes quietly once our END is acked and the peer's END arrived;
-//   - destroy() sends one DESTROY; a received DESTROY closes with ECONNRESET; 6 RTOs -> ETIMEDOUT.
+//   - packets arriving on a socket other than stream.socket pass `firewall` first (true = drop;
+//     the default drops everything);
+//   - end() sends END ('finish' right away); the stream closes quietly once our END is acked and
+//     the peer's END arrived; destroy() sends one DESTROY; a received DESTROY closes with
+//     ECONNRESET; a packet unacked through 6 RTOs closes with ETIMEDOUT;
+//   - writing before connect() throws ERR_ASSERTION (as udx-native does).
 
 import { Duplex, Writable } from 'streamx'
-import {
-  DEFAULT_RWND, FLAG_DATA, FLAG_DESTROY, FLAG_END, FLAG_HEARTBEAT, FLAG_MESSAGE, HEADER_SIZE,
-  MTU_BASE, decode, encode, maxPayload, seqDiff, writeHeader, writeU32
-} from './packet.ts'
-import { Receiver } from './receiver.ts'
-import { DEFAULT_SENDER_CONFIG, Sender, type SenderConfig } from './sender.ts'
+import { MTU_BASE, seqDiff } from './packet.ts'
+import { DEFAULT_SENDER_CONFIG, type SenderConfig } from './sender.ts'
+import { Engine, type EngineOwner, type Firewall } from './engine.ts'
 import { errors, type UDXError } from './errors.ts'
 import { isIP } from './ip.ts'
 import type { UDXSocket } from './socket.ts'
 
-export type Firewall = (socket: UDXSocket, port: number, host: string, family: number) => boolean
+export type { Firewall } from './engine.ts'
 
 export interface StreamOptions {
   firewall?: Firewall
   /** Accepted for API compatibility; delivered bytes are identical either way. */
   framed?: boolean
   seq?: number
-  /** Override sender tuning (RTO bounds etc.); defaults match libudx where it matters. */
+  /** Sender tuning (RTO bounds etc.); defaults match libudx where it matters. */
   sender?: Partial<SenderConfig>
-  /** MTU used for packet sizing (IP+UDP headers included); default 1200 like libudx before probing. */
+  /** MTU for packet sizing (IP+UDP headers included); default 1200, libudx's pre-probing size. */
   mtu?: number
 }
 
@@ -37,32 +37,16 @@ export interface StreamHost {
 
 /** Unsent bytes above which writes report backpressure (udx-native: 262144). */
 const WRITE_HWM = 262144
-
-const now = () => performance.now()
 const firewallAll: Firewall = () => true
 
-export class UDXStream extends Duplex {
-  socket: UDXSocket | null = null
-  remoteId = 0
-  remoteHost: string | null = null
-  remoteFamily = 0
-  remotePort = 0
+export class UDXStream extends Duplex implements EngineOwner {
   userData: unknown = null
-  mtu: number
-  private readonly sender: Sender
-  private readonly receiver: Receiver
-  private readonly firewall: Firewall
-  private closed = false
-  private ackNeeded = false
+  private readonly engine: Engine
   private previousSocket: UDXSocket | null = null
   private remoteChanging: Promise<void> | null = null
   private changeSeq = 0
-  private relay: UDXStream | null = null
   private onwrite: ((err: Error | null) => void) | null = null
   private ondestroy: ((err: Error | null) => void) | null = null
-  private flushScheduled = false
-  private timer: ReturnType<typeof setTimeout> | null = null
-  private timerAt = Infinity
   private keepalive: ReturnType<typeof setInterval> | null = null
   private bytesWritten = 0
   private flushes: { target: number; resolve: (ok: boolean) => void }[] = []
@@ -73,51 +57,61 @@ export class UDXStream extends Duplex {
     opts: StreamOptions = {}
   ) {
     super({ mapWritable: toBuffer, eagerOpen: true })
-    this.firewall = opts.firewall ?? firewallAll
-    this.mtu = opts.mtu ?? MTU_BASE
-    this.sender = new Sender({ ...DEFAULT_SENDER_CONFIG, ...opts.sender }, opts.seq ?? 0, maxPayload(this.mtu, 4))
-    this.receiver = new Receiver(0)
+    const cfg = { ...DEFAULT_SENDER_CONFIG, ...opts.sender }
+    this.engine = new Engine(this, opts.firewall ?? firewallAll, opts.mtu ?? MTU_BASE, cfg, opts.seq ?? 0)
     udx.registerStream(this)
   }
 
+  get socket(): UDXSocket | null {
+    return this.engine.socket
+  }
   get connected(): boolean {
-    return this.socket !== null
+    return this.engine.socket !== null
+  }
+  get remoteId(): number {
+    return this.engine.remoteId
+  }
+  get remoteHost(): string | null {
+    return this.engine.remoteHost
+  }
+  get remotePort(): number {
+    return this.engine.remotePort
+  }
+  get remoteFamily(): number {
+    return this.engine.remoteFamily
+  }
+  get mtu(): number {
+    return this.engine.mtu
   }
   get rtt(): number {
-    return Math.round(this.sender.rtt.srtt)
+    return Math.round(this.engine.sender.rtt.srtt)
   }
   get cwnd(): number {
-    return this.sender.cwnd
+    return this.engine.sender.cwnd
   }
   get inflight(): number {
-    return this.sender.inflightBytes
+    return this.engine.sender.inflightBytes
   }
   get rtoCount(): number {
-    return this.sender.rtoCount & 0xff
+    return this.engine.sender.rtoCount & 0xff
   }
   get retransmits(): number {
-    return this.sender.retransmits
+    return this.engine.sender.retransmits
   }
   get fastRecoveries(): number {
-    return this.sender.fastRecoveries
-  }
-  get bbrState(): number {
-    return 0
-  }
-  get bbrBandwidth(): number {
-    return 0
+    return this.engine.sender.fastRecoveries
   }
   get bytesTransmitted(): number {
-    return this.sender.bytesAcked
+    return this.engine.sender.bytesAcked
   }
   get packetsTransmitted(): number {
-    return this.sender.packetsSent
+    return this.engine.sender.packetsSent
   }
   get bytesReceived(): number {
-    return this.receiver.bytesReceived
+    return this.engine.receiver.bytesReceived
   }
   get packetsReceived(): number {
-    return this.receiver.packetsReceived
+    return this.engine.receiver.packetsReceived
   }
   get localHost(): string | null {
     return this.socket?.address()?.host ?? null
@@ -129,21 +123,20 @@ export class UDXStream extends Duplex {
     return this.socket?.address()?.port ?? 0
   }
 
+  /** No-op: udx-native's guard makes it a no-op on open streams too. */
   setInteractive(_interactive: boolean): void {}
 
   /** Send a HEARTBEAT every `ms` while nothing is in flight (0 turns it off). */
   setKeepalive(ms: number): void {
     if (this.keepalive) clearInterval(this.keepalive)
     this.keepalive = null
-    if (this.closed || !(ms > 0)) return
-    this.keepalive = setInterval(() => {
-      if (this.connected && this.sender.win.size === 0) this.sendControl(FLAG_HEARTBEAT)
-    }, ms)
+    if (this.engine.closed || !(ms > 0)) return
+    this.keepalive = setInterval(() => this.connected && this.engine.sendHeartbeat(), ms)
     this.keepalive.unref?.()
   }
 
   connect(socket: UDXSocket, remoteId: number, port: number, host?: string | { ack?: number }, opts: { ack?: number } = {}): void {
-    if (this.closed) return
+    if (this.engine.closed) return
     if (this.connected) throw errors.alreadyConnected()
     if (socket.closing) throw errors.socketClosed()
     if (typeof host === 'object' && host !== null) {
@@ -155,34 +148,25 @@ export class UDXStream extends Duplex {
     if (!family) throw errors.badHost(host)
     if (!(port > 0 && port < 65536)) throw errors.badPort(port)
     if (!socket.bound) socket.bind(0)
-    if (opts.ack) this.receiver.ack = opts.ack >>> 0
-    this.setRemote(socket, remoteId, port, host, family)
+    if (opts.ack) this.engine.receiver.ack = opts.ack >>> 0
+    this.engine.setRemote(socket, remoteId, port, host, family)
     socket.addStream(this)
-    if (this.ackNeeded) this.sendAck()
     this.emit('connect')
   }
 
-  private setRemote(socket: UDXSocket, remoteId: number, port: number, host: string, family: number): void {
-    this.remoteId = remoteId >>> 0
-    this.remotePort = port
-    this.remoteHost = host
-    this.remoteFamily = family
-    this.socket = socket
-    const local = socket.address()?.family ?? 4
-    this.sender.mss = maxPayload(this.mtu, family === 6 || local === 6 ? 6 : 4)
-  }
-
+  /** Move to another socket/address/id; resolves once every packet sent before is acked. */
   changeRemote(socket: UDXSocket, remoteId: number, port: number, host?: string): Promise<void> {
+    const cur = this.engine.socket
     if (this.remoteChanging) throw errors.remoteChanging()
-    if (!this.connected || this.socket === null) throw errors.notConnected()
+    if (cur === null) throw errors.notConnected()
     if (socket.closing) throw errors.socketClosed()
-    if (this.socket.udx !== socket.udx) throw errors.otherInstance()
+    if (cur.udx !== socket.udx) throw errors.otherInstance()
     if (!host) host = '127.0.0.1'
     const family = isIP(host)
     if (!family) throw errors.badHost(host)
     if (!(port > 0 && port < 65536)) throw errors.badPort(port)
-    if (this.socket !== socket) this.previousSocket = this.socket
-    this.setRemote(socket, remoteId, port, host, family)
+    if (cur !== socket) this.previousSocket = cur
+    this.engine.setRemote(socket, remoteId, port, host, family)
     this.remoteChanging = new Promise<void>((resolve, reject) => {
       const onchanged = () => {
         this.off('close', onclose)
@@ -195,32 +179,33 @@ export class UDXStream extends Duplex {
       this.once('remote-changed', onchanged).once('close', onclose)
     })
     socket.addStream(this)
-    this.changeSeq = this.sender.nextSeq
+    this.changeSeq = this.engine.sender.nextSeq
     this.checkRemoteChanged()
     return this.remoteChanging
   }
 
   private checkRemoteChanged(): void {
-    if (this.remoteChanging === null || seqDiff(this.sender.win.una, this.changeSeq) < 0) return
+    if (this.remoteChanging === null || seqDiff(this.engine.sender.win.una, this.changeSeq) < 0) return
     if (this.previousSocket) this.previousSocket.removeStream(this)
     this.previousSocket = null
     this.remoteChanging = null
     this.emit('remote-changed')
   }
 
+  /** Forward every packet for this stream, unchanged but for the id, to `destination`'s remote. */
   relayTo(destination: UDXStream): void {
-    if (this.closed) return
-    this.relay = destination
+    if (this.engine.closed) return
+    this.engine.relay = destination.engine
   }
 
   async send(buf: Uint8Array): Promise<boolean> {
-    if (!this.connected || this.closed) return false
-    return this.sendControl(FLAG_MESSAGE, buf)
+    if (!this.connected || this.engine.closed) return false
+    return this.engine.sendMessage(buf)
   }
 
   trySend(buf: Uint8Array): void {
-    if (!this.connected || this.closed) return
-    this.sendControl(FLAG_MESSAGE, buf)
+    if (!this.connected || this.engine.closed) return
+    this.engine.sendMessage(buf)
   }
 
   /** Resolves true once every earlier write is acked; false if the stream closes first. */
@@ -228,7 +213,7 @@ export class UDXStream extends Duplex {
     if ((await Writable.drained(this)) === false) return false
     if (this.destroying) return false
     const target = this.bytesWritten
-    if (this.sender.bytesAcked >= target) return true
+    if (this.engine.sender.bytesAcked >= target) return true
     return new Promise((resolve) => this.flushes.push({ target, resolve }))
   }
 
@@ -241,6 +226,11 @@ export class UDXStream extends Duplex {
     }
   }
 
+  /** Same as streamx's end(), with the chunk optional in the types too. */
+  override end(data?: unknown): this {
+    return super.end(data)
+  }
+
   // ---- streamx hooks ----
 
   override _read(cb: (err: Error | null) => void): void {
@@ -250,30 +240,25 @@ export class UDXStream extends Duplex {
   override _writev(buffers: unknown[], cb: (err: Error | null) => void): void {
     if (!this.connected) throw errors.writeBeforeConnect()
     for (const b of buffers as Uint8Array[]) {
-      this.sender.write(b)
+      this.engine.write(b)
       this.bytesWritten += b.length
     }
-    this.scheduleFlush()
-    if (this.sender.queuedBytes < WRITE_HWM) cb(null)
+    if (this.engine.sender.queuedBytes < WRITE_HWM) cb(null)
     else this.onwrite = cb
   }
 
   override _final(cb: (err: Error | null) => void): void {
-    this.sender.end()
-    this.scheduleFlush()
+    this.engine.end()
     cb(null)
   }
 
   override _predestroy(): void {
-    if (!this.closed) {
-      if (this.connected && this.relay === null) this.sendControl(FLAG_DESTROY)
-      this.teardown(null)
-    }
+    this.engine.destroy()
     this.writeContinue(null)
   }
 
   override _destroy(cb: (err: Error | null) => void): void {
-    if (this.connected && !this.closed) this.ondestroy = cb
+    if (this.connected && !this.engine.closed) this.ondestroy = cb
     else cb(null)
   }
 
@@ -284,138 +269,36 @@ export class UDXStream extends Duplex {
     cb(err)
   }
 
-  // ---- packet I/O ----
+  // ---- EngineOwner ----
 
-  /** Called by the UDX instance for each datagram carrying this stream's id. False = not taken. */
-  onPacket(socket: UDXSocket, buf: Uint8Array, port: number, host: string, family: number): boolean {
-    if (this.closed) return false
-    if (socket !== this.socket) {
-      if (port <= 0 || port > 65535) return true
-      if (this.firewall(socket, port, host, family)) return true
-      if (this.closed) return true
-    }
-    if (this.relay !== null) {
-      this.forward(buf)
-      return true
-    }
-    const p = decode(buf)
-    if (p === null) return true
-    const t = p.type
-    if (t & FLAG_DESTROY) {
-      if (seqDiff(p.seq, this.receiver.ack) >= 0) this.teardown(errors.reset())
-      return true
-    }
-    if (!(t & FLAG_HEARTBEAT)) {
-      if (!this.sender.onAck(p.ack, p.sacks, p.rwnd, now())) return true
-      this.afterAck()
-    }
-    if (t & (FLAG_DATA | FLAG_END)) {
-      const res = this.receiver.onPacket(p.seq, t, p.payload)
-      if (this.connected) this.sendAck()
-      else this.ackNeeded = true
-      for (const d of res.deliver) this.push(d)
-      if (res.ended) this.push(null)
-    } else if (t & FLAG_HEARTBEAT) {
-      if (this.connected) this.sendAck()
-    }
-    if (t & FLAG_MESSAGE) this.emit('message', p.payload)
-    if (this.closed) return true
-    if (this.sender.endAcked && this.receiver.ended) {
-      this.teardown(null)
-      return true
-    }
-    this.flushOut()
-    return true
+  deliver(payload: Uint8Array): void {
+    this.push(payload)
   }
 
-  private forward(buf: Uint8Array): void {
-    const dest = this.relay as UDXStream
-    if (dest.socket === null || dest.remoteHost === null) return
-    const copy = new Uint8Array(buf)
-    writeU32(copy, 4, dest.remoteId)
-    dest.socket.sendRaw(copy, dest.remotePort, dest.remoteHost)
-    if (buf.length >= HEADER_SIZE && buf[2] & FLAG_DESTROY) this.teardown(null)
+  deliverEnd(): void {
+    this.push(null)
   }
 
-  private afterAck(): void {
-    const s = this.sender
-    if (this.flushes.length > 0) {
-      while (this.flushes.length > 0 && s.bytesAcked >= this.flushes[0].target) {
-        ;(this.flushes.shift() as { resolve: (ok: boolean) => void }).resolve(true)
-      }
+  message(payload: Uint8Array): void {
+    this.emit('message', payload)
+  }
+
+  acked(): void {
+    const s = this.engine.sender
+    while (this.flushes.length > 0 && s.bytesAcked >= this.flushes[0].target) {
+      ;(this.flushes.shift() as { resolve: (ok: boolean) => void }).resolve(true)
     }
     if (this.remoteChanging !== null) this.checkRemoteChanged()
     if (this.onwrite !== null && s.queuedBytes < WRITE_HWM) this.writeContinue(null)
   }
 
-  private scheduleFlush(): void {
-    if (this.flushScheduled) return
-    this.flushScheduled = true
-    queueMicrotask(() => {
-      this.flushScheduled = false
-      this.flushOut()
-    })
-  }
-
-  private flushOut(): void {
-    if (this.closed || this.socket === null || this.remoteHost === null) return
-    const t = now()
-    const pkts = this.sender.pull(t)
-    if (pkts.length > 0) {
-      const h = { type: 0, dataOffset: 0, id: this.remoteId, rwnd: DEFAULT_RWND, seq: 0, ack: this.receiver.ack }
-      for (const p of pkts) {
-        h.type = p.type
-        h.seq = p.seq
-        writeHeader(p.buf, h)
-        this.socket.sendRaw(p.buf, this.remotePort, this.remoteHost)
-      }
-    }
-    this.armTimer(t)
-  }
-
-  private sendAck(): void {
-    const sacks = this.receiver.pending > 0 ? this.receiver.sackBlocks() : undefined
-    this.sendControl(0, undefined, sacks)
-    this.ackNeeded = false
-  }
-
-  private sendControl(type: number, payload?: Uint8Array, sacks?: number[]): boolean {
-    if (this.socket === null || this.remoteHost === null) return false
-    const h = { type, dataOffset: 0, id: this.remoteId, rwnd: DEFAULT_RWND, seq: this.sender.nextSeq, ack: this.receiver.ack }
-    return this.socket.sendRaw(encode(h, payload, sacks), this.remotePort, this.remoteHost)
-  }
-
-  private armTimer(t: number): void {
-    const d = this.sender.deadline()
-    if (d === Infinity || d >= this.timerAt) return
-    if (this.timer !== null) clearTimeout(this.timer)
-    this.timerAt = d
-    this.timer = setTimeout(this.ontimer, Math.max(0, Math.ceil(d - t)))
-  }
-
-  private ontimer = (): void => {
-    this.timer = null
-    this.timerAt = Infinity
-    if (this.closed) return
-    const t = now()
-    if (this.sender.deadline() <= t && this.sender.onTimer(t) === 'timeout') {
-      this.teardown(errors.timedOut())
-      return
-    }
-    this.flushOut()
-    this.armTimer(t)
-  }
-
-  /** Close the native side: unregister, detach from sockets, settle waiters, report `err`. */
-  private teardown(err: UDXError | null): void {
-    if (this.closed) return
-    this.closed = true
-    if (this.timer !== null) clearTimeout(this.timer)
+  /** The engine stopped: unregister, detach from sockets, settle waiters, report `err`. */
+  closed(err: UDXError | null): void {
     if (this.keepalive !== null) clearInterval(this.keepalive)
-    this.timer = this.keepalive = null
+    this.keepalive = null
     this.udx.unregisterStream(this)
-    const sock = this.socket
-    this.socket = null
+    const sock = this.engine.socket
+    this.engine.socket = null
     if (sock) sock.removeStream(this)
     if (this.previousSocket) this.previousSocket.removeStream(this)
     this.previousSocket = null
@@ -430,6 +313,11 @@ export class UDXStream extends Duplex {
     if (cb === null) return
     this.ondestroy = null
     cb(err)
+  }
+
+  /** Called by the UDX instance for each datagram carrying this stream's id. */
+  onPacket(socket: UDXSocket, buf: Uint8Array, port: number, host: string, family: number): boolean {
+    return this.engine.onPacket(socket, buf, port, host, family)
   }
 }
 

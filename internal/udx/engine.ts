@@ -1,0 +1,251 @@
+// Engine: the I/O half of one UDX stream. Owns the Sender/Receiver cores, the remote address, the
+// retransmission timer and ack scheduling; turns datagrams into owner callbacks and core output into
+// datagrams. The owner (UDXStream) is the streamx/API half.
+// Acks: libudx acks every DATA packet at once; we ack END and HEARTBEAT at once and coalesce DATA
+// acks to the end of the current I/O batch (setImmediate), skipping the ack when an outgoing packet
+// already carried the same cumulative ack and there is nothing to SACK. The wire format is identical.
+
+import {
+  DEFAULT_RWND, FLAG_DATA, FLAG_DESTROY, FLAG_END, FLAG_HEARTBEAT, FLAG_MESSAGE, HEADER_SIZE,
+  decode, encode, maxPayload, seqDiff, writeHeader, writeU32, type Header
+} from './packet.ts'
+import { Receiver } from './receiver.ts'
+import { Sender, type SenderConfig } from './sender.ts'
+import { errors, type UDXError } from './errors.ts'
+import type { UDXSocket } from './socket.ts'
+
+export type Firewall = (socket: UDXSocket, port: number, host: string, family: number) => boolean
+
+/** Callbacks from the engine to its stream. */
+export interface EngineOwner {
+  deliver(payload: Uint8Array): void
+  deliverEnd(): void
+  message(payload: Uint8Array): void
+  /** After an ack was processed (flush waiters, write backpressure, remote change). */
+  acked(): void
+  /** The stream closed: null = gracefully (both ENDs done) or locally; else the error. */
+  closed(err: UDXError | null): void
+}
+
+const now = () => performance.now()
+
+export class Engine {
+  socket: UDXSocket | null = null
+  remoteId = 0
+  remoteHost: string | null = null
+  remotePort = 0
+  remoteFamily = 0
+  relay: Engine | null = null
+  closed = false
+  readonly sender: Sender
+  readonly receiver: Receiver
+  private ackNeeded = false
+  private ackScheduled = false
+  private lastAckSent = -1
+  private flushScheduled = false
+  private timer: ReturnType<typeof setTimeout> | null = null
+  private timerAt = Infinity
+  private readonly hdr: Header = { type: 0, dataOffset: 0, id: 0, rwnd: DEFAULT_RWND, seq: 0, ack: 0 }
+
+  constructor(
+    private readonly owner: EngineOwner,
+    private readonly firewall: Firewall,
+    readonly mtu: number,
+    cfg: SenderConfig,
+    initialSeq: number
+  ) {
+    this.sender = new Sender(cfg, initialSeq, maxPayload(mtu, 4))
+    this.receiver = new Receiver(0)
+  }
+
+  get connected(): boolean {
+    return this.socket !== null
+  }
+
+  setRemote(socket: UDXSocket, remoteId: number, port: number, host: string, family: number): void {
+    this.remoteId = remoteId >>> 0
+    this.remotePort = port
+    this.remoteHost = host
+    this.remoteFamily = family
+    this.socket = socket
+    const local = socket.address()?.family ?? 4
+    this.sender.mss = maxPayload(this.mtu, family === 6 || local === 6 ? 6 : 4)
+    if (this.ackNeeded) this.sendAck()
+  }
+
+  write(buf: Uint8Array): void {
+    this.sender.write(buf)
+    this.scheduleFlush()
+  }
+
+  end(): void {
+    this.sender.end()
+    this.scheduleFlush()
+  }
+
+  sendMessage(buf: Uint8Array): boolean {
+    return this.sendControl(FLAG_MESSAGE, buf)
+  }
+
+  sendHeartbeat(): void {
+    if (this.sender.win.size === 0) this.sendControl(FLAG_HEARTBEAT)
+  }
+
+  /** Local destroy: one DESTROY packet when connected and not relaying, then close quietly. */
+  destroy(): void {
+    if (this.closed) return
+    if (this.connected && this.relay === null) this.sendControl(FLAG_DESTROY)
+    this.close(null)
+  }
+
+  /** Handle one datagram for this stream id; false = not taken (socket emits it as 'message'). */
+  onPacket(socket: UDXSocket, buf: Uint8Array, port: number, host: string, family: number): boolean {
+    if (this.closed) return false
+    if (socket !== this.socket) {
+      if (port <= 0 || port > 65535) return true
+      if (this.firewall(socket, port, host, family)) return true
+      if (this.closed) return true
+    }
+    if (this.relay !== null) {
+      this.forward(buf)
+      return true
+    }
+    const p = decode(buf)
+    if (p === null) return true
+    const t = p.type
+    if (t & FLAG_DESTROY) {
+      if (seqDiff(p.seq, this.receiver.ack) >= 0) this.close(errors.reset())
+      return true
+    }
+    if (!(t & FLAG_HEARTBEAT)) {
+      if (!this.sender.onAck(p.ack, p.sacks, p.rwnd, now())) return true
+      this.owner.acked()
+      if (this.closed) return true
+    }
+    if (t & (FLAG_DATA | FLAG_END)) {
+      const res = this.receiver.onPacket(p.seq, t, p.payload)
+      this.ackNeeded = true
+      if (res.ended || !(t & FLAG_DATA)) this.sendAck()
+      else this.scheduleAck()
+      for (const d of res.deliver) this.owner.deliver(d)
+      if (res.ended) this.owner.deliverEnd()
+    } else if (t & FLAG_HEARTBEAT) {
+      this.ackNeeded = true
+      this.sendAck()
+    }
+    if (t & FLAG_MESSAGE) this.owner.message(p.payload)
+    if (this.closed) return true
+    if (this.sender.endAcked && this.receiver.ended) {
+      this.close(null)
+      return true
+    }
+    this.flushOut()
+    return true
+  }
+
+  private forward(buf: Uint8Array): void {
+    const dest = this.relay as Engine
+    if (dest.socket === null || dest.remoteHost === null) return
+    const copy = new Uint8Array(buf)
+    writeU32(copy, 4, dest.remoteId)
+    dest.socket.sendRaw(copy, dest.remotePort, dest.remoteHost)
+    if (buf.length >= HEADER_SIZE && buf[2] & FLAG_DESTROY) this.close(null)
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return
+    this.flushScheduled = true
+    queueMicrotask(() => {
+      this.flushScheduled = false
+      this.flushOut()
+    })
+  }
+
+  private scheduleAck(): void {
+    if (this.ackScheduled) return
+    this.ackScheduled = true
+    setImmediate(() => {
+      this.ackScheduled = false
+      if (this.ackNeeded && !this.closed) this.sendAck()
+    })
+  }
+
+  /** Transmit whatever the sender core allows now, in one batch, and re-arm the timer. */
+  flushOut(): void {
+    if (this.closed || this.socket === null || this.remoteHost === null) return
+    const t = now()
+    const pkts = this.sender.pull(t)
+    if (pkts.length > 0) {
+      const h = this.hdr
+      h.id = this.remoteId
+      h.ack = this.receiver.ack
+      h.dataOffset = 0
+      const bufs: Uint8Array[] = new Array(pkts.length)
+      for (let i = 0; i < pkts.length; i++) {
+        const p = pkts[i]
+        h.type = p.type
+        h.seq = p.seq
+        writeHeader(p.buf, h)
+        bufs[i] = p.buf
+      }
+      this.socket.sendMany(bufs, this.remotePort, this.remoteHost)
+      if (this.receiver.pending === 0) this.noteAckSent()
+    }
+    this.armTimer(t)
+  }
+
+  private noteAckSent(): void {
+    this.lastAckSent = this.receiver.ack
+    if (this.receiver.pending === 0) this.ackNeeded = false
+  }
+
+  private sendAck(): void {
+    if (this.socket === null) return
+    if (this.receiver.pending === 0 && this.lastAckSent === this.receiver.ack && !this.ackNeeded) return
+    const sacks = this.receiver.pending > 0 ? this.receiver.sackBlocks() : undefined
+    this.sendControl(0, undefined, sacks)
+    this.ackNeeded = false
+  }
+
+  private sendControl(type: number, payload?: Uint8Array, sacks?: number[]): boolean {
+    if (this.socket === null || this.remoteHost === null) return false
+    const h = this.hdr
+    h.type = type
+    h.dataOffset = 0
+    h.id = this.remoteId
+    h.seq = this.sender.nextSeq
+    h.ack = this.receiver.ack
+    this.lastAckSent = h.ack
+    return this.socket.sendRaw(encode(h, payload, sacks), this.remotePort, this.remoteHost)
+  }
+
+  private armTimer(t: number): void {
+    const d = this.sender.deadline()
+    if (d === Infinity || d >= this.timerAt) return
+    if (this.timer !== null) clearTimeout(this.timer)
+    this.timerAt = d
+    this.timer = setTimeout(this.ontimer, Math.max(0, Math.ceil(d - t)))
+  }
+
+  private ontimer = (): void => {
+    this.timer = null
+    this.timerAt = Infinity
+    if (this.closed) return
+    const t = now()
+    if (this.sender.deadline() <= t && this.sender.onTimer(t) === 'timeout') {
+      this.close(errors.timedOut())
+      return
+    }
+    this.flushOut()
+    this.armTimer(t)
+  }
+
+  /** Stop all I/O and report to the owner exactly once. */
+  close(err: UDXError | null): void {
+    if (this.closed) return
+    this.closed = true
+    if (this.timer !== null) clearTimeout(this.timer)
+    this.timer = null
+    this.owner.closed(err)
+  }
+}
