@@ -14,20 +14,34 @@ async function must(runner: CommandRunner, step: string, argv: string[], stdin?:
   return r.stdout;
 }
 
-async function applySysctls(runner: CommandRunner, sysctls: Sysctl[]): Promise<void> {
-  for (const s of sysctls) await must(runner, 'sysctl', ['sysctl', '-q', '-w', `${s.key}=${s.value}`]);
+/**
+ * Sets sysctls, skipping the commands when the same list was set by this backend instance before
+ * (they rarely change; each command is a process spawn on the update path).
+ */
+class SysctlSetter {
+  private last = '';
+  constructor(private readonly runner: CommandRunner) {}
+  async apply(sysctls: Sysctl[]): Promise<void> {
+    const key = JSON.stringify(sysctls);
+    if (key === this.last) return;
+    for (const s of sysctls) await must(this.runner, 'sysctl', ['sysctl', '-q', '-w', `${s.key}=${s.value}`]);
+    this.last = key;
+  }
 }
 
 /** nftables: the whole table in one `nft -f` transaction. */
 export class NftablesBackend implements Backend {
   readonly name = 'nftables';
+  private readonly sysctls: SysctlSetter;
   constructor(
     private readonly runner: CommandRunner,
     private readonly opts: RenderOptions,
-  ) {}
+  ) {
+    this.sysctls = new SysctlSetter(runner);
+  }
 
   async apply(r: Ruleset): Promise<void> {
-    await applySysctls(this.runner, r.sysctls);
+    await this.sysctls.apply(r.sysctls);
     await must(this.runner, 'nft', ['nft', '-f', '-'], r.nft ?? renderNftDelete(this.opts));
   }
 
@@ -44,10 +58,13 @@ export class NftablesBackend implements Backend {
  */
 export class IpvsBackend implements Backend {
   readonly name = 'ipvs';
+  private readonly sysctls: SysctlSetter;
   constructor(
     private readonly runner: CommandRunner,
     private readonly opts: RenderOptions,
-  ) {}
+  ) {
+    this.sysctls = new SysctlSetter(runner);
+  }
 
   private async current() {
     return parseIpvsSave(await must(this.runner, 'ipvsadm', ['ipvsadm', '-S', '-n']), this.opts);
@@ -60,7 +77,7 @@ export class IpvsBackend implements Backend {
   }
 
   async apply(r: Ruleset): Promise<void> {
-    await applySysctls(this.runner, r.sysctls);
+    await this.sysctls.apply(r.sysctls);
     const plan = planIpvs(await this.current(), r.ipvs ?? []);
     await this.restore(plan.add);
     await must(this.runner, 'nft', ['nft', '-f', '-'], r.nft ?? renderNftDelete(this.opts));
