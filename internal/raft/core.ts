@@ -82,7 +82,7 @@ export class RaftCore {
   tick(): void {
     if (this.leader) return this.tickLeader(this.leader);
     this.electionElapsed++;
-    if (this.promotable() && this.electionElapsed >= this.randomizedTimeout) {
+    if (this.electionElapsed >= this.randomizedTimeout && this.promotable()) {
       this.electionElapsed = 0;
       this.hup(false);
     }
@@ -289,8 +289,13 @@ export class RaftCore {
 
   // ---- elections ----------------------------------------------------------------------------------
 
+  /** May this node campaign? Voters may; so may a voter whose removal is not committed yet: it counts
+   * only the new configuration's votes (not its own), and without it a cluster shrinking from 2 to 1
+   * could deadlock (the survivor lacks the entry, the leaving node has it and refuses its vote). */
   private promotable(): boolean {
-    return this.log.conf.voters.includes(this.id);
+    const log = this.log;
+    if (log.conf.voters.includes(this.id)) return true;
+    return log.confIndex > log.committed && log.prevConf.voters.includes(this.id);
   }
 
   private hup(transfer: boolean): void {
@@ -314,7 +319,7 @@ export class RaftCore {
   private solicit(type: MsgType, term: number, transfer: boolean): void {
     const voters = this.log.conf.voters;
     this.votes.set(this.id, true);
-    if (quorum(voters) <= 1) {
+    if (voters.includes(this.id) && quorum(voters) <= 1) {
       if (type === MsgType.PreVote) return this.campaign(false);
       return this.becomeLeader();
     }

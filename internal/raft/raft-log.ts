@@ -18,6 +18,8 @@ export class RaftLog {
   /** Membership in force: from the last Conf entry in the log, else from the snapshot. */
   conf: ConfState = EMPTY_CONF;
   confIndex = 0;
+  /** Membership before the last Conf entry (equal to conf when that entry is in the snapshot). */
+  prevConf: ConfState = EMPTY_CONF;
 
   constructor(snapshot: Snapshot | null, entries: Entry[], commit: number) {
     this.snapshot = snapshot ?? { index: 0, term: 0, conf: EMPTY_CONF, data: EMPTY_DATA };
@@ -148,10 +150,11 @@ export class RaftLog {
       if (e.type === EntryType.Conf) {
         this.conf = decodeConfEntry(e.data).conf;
         this.confIndex = i;
+        this.prevConf = this.confAt(i - 1);
         return;
       }
     }
-    this.conf = this.snapshot.conf;
+    this.conf = this.prevConf = this.snapshot.conf;
     this.confIndex = this.snapshot.index;
   }
 

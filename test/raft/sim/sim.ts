@@ -177,6 +177,7 @@ export class Sim implements NodeHost {
 
   restart(id: NodeId): void {
     const n = this.node(id);
+    n.tearNext = false; // a crash still waiting for a write to tear is called off
     if (n.up || n.retired) return;
     n.start();
   }
