@@ -96,7 +96,9 @@ function planOne(state: ClusterState, svc: Service, tasks: Task[], ctx: Reconcil
  * Task-level rules, whatever the service:
  * - a task whose service is gone is desired remove;
  * - a task desired remove is deleted once it has ended, or at once if it was never assigned;
- * - a task desired shutdown that was never assigned is marked shutdown (no agent will ever run it).
+ * - a task desired shutdown that was never assigned is marked shutdown (no agent will ever run it);
+ * - a live task on a node that was removed from the cluster is marked orphaned (no agent will report
+ *   on it again); its slot is then handled like any ended task (restart policy, or deletion).
  */
 function cleanup(state: ClusterState, ctx: ReconcileContext): Command[] {
   const at = iso(ctx.now);
@@ -104,7 +106,14 @@ function cleanup(state: ClusterState, ctx: ReconcileContext): Command[] {
   const drop: Id[] = [];
   for (const t of Object.values(state.tasks).sort(byId)) {
     const unassigned = t.Status.State === "new" || t.Status.State === "pending";
-    if (state.services[t.ServiceID] === undefined && t.DesiredState !== "remove") {
+    if (t.NodeID !== undefined && !unassigned && !isTerminal(t.Status.State) && state.nodes[t.NodeID] === undefined) {
+      plan.push({
+        kind: "task.status",
+        id: t.ID,
+        status: { Timestamp: at, State: "orphaned", Message: "task orphaned: its node was removed from the cluster" },
+        at,
+      });
+    } else if (state.services[t.ServiceID] === undefined && t.DesiredState !== "remove") {
       plan.push({ kind: "task.desired", id: t.ID, desired: "remove", at });
     } else if (t.DesiredState === "remove" && (isTerminal(t.Status.State) || unassigned)) {
       drop.push(t.ID);

@@ -175,8 +175,11 @@ class World {
       this.apply([{ kind: "service.update", id: s.ID, spec: { ...s.Spec, TaskTemplate }, at }]);
     } else if (r < 0.47) {
       this.apply([{ kind: "service.remove", id: this.pick(svcs)!.ID, at }]);
-    } else if (r < 0.6) {
+    } else if (r < 0.57) {
       this.apply([{ kind: "node.upsert", node: this.randomNode() }]);
+    } else if (r < 0.6) {
+      const n = this.pick(Object.keys(this.state.nodes));
+      if (n !== undefined && Object.keys(this.state.nodes).length > 1) this.apply([{ kind: "node.remove", id: n }]);
     } else if (r < 0.75) {
       const running = Object.values(this.state.tasks).filter((t) => t.Status.State === "running");
       const t = this.pick(running);

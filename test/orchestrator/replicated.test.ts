@@ -236,4 +236,19 @@ describe("replicated services", () => {
     sim.reconcile();
     expect(sim.state.tasks).toEqual({});
   });
+
+  test("tasks on a node removed from the cluster are orphaned and replaced elsewhere", () => {
+    const sim = cluster();
+    sim.apply([cmd.upsertNode(node("n2")), cmd.createService("s1", serviceSpec("web", 2, { TaskTemplate: taskSpec({ RestartPolicy: { Condition: "on-failure", Delay: 0, MaxAttempts: 0 } }) }))]);
+    sim.settle();
+    expect(sim.running("s1").map((t) => t.NodeID)).toEqual(["n1", "n2"]);
+    const lost = sim.running("s1")[1]!;
+    sim.apply([{ kind: "node.remove", id: "n2" }]);
+    sim.settle();
+    expect(sim.state.tasks[lost.ID]).toMatchObject({ DesiredState: "shutdown", Status: { State: "orphaned" } });
+    expect(sim.running("s1").map((t) => [t.Slot, t.NodeID, t.Attempt])).toEqual([
+      [1, "n1", 0],
+      [2, "n1", 1],
+    ]);
+  });
 });
