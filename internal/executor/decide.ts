@@ -64,7 +64,8 @@ export function decide(v: TaskView): Step {
   }
 
   // desired running
-  if (terminal) return { kind: "idle" };
+  // Terminal in the store (ours, or decided by a manager) while the container still runs: stop it.
+  if (terminal) return c.kind === "running" ? { kind: "stop", id: c.id } : { kind: "idle" };
   switch (c.kind) {
     case "none":
       if (v.hadContainer || !before(v.reported, "starting")) {

@@ -147,9 +147,10 @@ export function dockerRuntime(docker: Dockerode): ContainerRuntime {
       return all.map((c): ContainerSummary => ({ id: c.Id, name: (c.Names[0] ?? "").replace(/^\//, ""), labels: c.Labels ?? {} }));
     },
 
-    async logs(id): Promise<RawLogLine[]> {
+    async logs(id, tail): Promise<RawLogLine[]> {
+      const opts = { follow: false as const, stdout: true, stderr: true, timestamps: true, ...(tail !== undefined ? { tail } : {}) };
       const buf = await call(
-        () => docker.getContainer(id).logs({ follow: false, stdout: true, stderr: true, timestamps: true }) as unknown as Promise<Buffer>,
+        () => docker.getContainer(id).logs(opts) as unknown as Promise<Buffer>,
       );
       return linesFromBuffer(new Uint8Array(buf));
     },

@@ -184,7 +184,7 @@ export function createFakeRuntime(opts: { images?: string[]; clock?: () => numbe
           .filter((c) => matches(c.info.labels, labels))
           .map((c): ContainerSummary => ({ id: c.info.id, name: c.info.name, labels: { ...c.info.labels } })),
       ),
-    logs: (id) => op(() => mustFind(id).logs.map((l) => ({ ...l }))),
+    logs: (id, tail) => op(() => mustFind(id).logs.slice(tail === undefined ? 0 : -Math.max(tail, 0) || Infinity).map((l) => ({ ...l }))),
     subscribe(labels, onEvent, _onError, onReady) {
       const s = { labels, onEvent };
       subs.add(s);

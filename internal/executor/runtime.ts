@@ -87,8 +87,8 @@ export interface ContainerRuntime {
   remove(id: string): Promise<void>;
   /** All containers (running or not) that carry every given label. */
   list(labels: Record<string, string>): Promise<ContainerSummary[]>;
-  /** The container's whole output so far, with timestamps. */
-  logs(id: string): Promise<RawLogLine[]>;
+  /** The container's output so far (the last `tail` lines when given), with timestamps. */
+  logs(id: string, tail?: number): Promise<RawLogLine[]>;
   /**
    * Container events for containers carrying every given label. `onError` is called once when the
    * event stream breaks (the subscription is then dead; subscribe again). `onReady` is called once the

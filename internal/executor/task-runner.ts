@@ -26,6 +26,9 @@ export interface RunnerContext {
   onIdle(r: TaskRunner): void;
 }
 
+/** Lines fetched from a container being removed; the archive keeps at most this many anyway. */
+const ARCHIVE_TAIL_LINES = 10_000;
+
 export type RunnerDesired = DesiredState | "unassigned" | "adopted";
 
 export function toObs(info: ContainerInfo | undefined): ContainerObs {
@@ -55,6 +58,8 @@ export class TaskRunner {
   needsResend = false;
   looping = false;
   private dirty = false;
+  /** The engine may have changed since `lastObs` (a poke, or a step that acted on it). */
+  private stale = true;
   private wake: (() => void) | undefined;
   private retryMs = 0;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
@@ -102,11 +107,16 @@ export class TaskRunner {
 
   poke(): void {
     this.dirty = true;
+    this.stale = true;
     this.wake?.();
     if (!this.looping) void this.loop();
   }
 
   /** Nothing left to do and no container: the worker may forget this runner. */
+  get retrying(): boolean {
+    return this.retryTimer !== undefined;
+  }
+
   get finished(): boolean {
     return !this.looping && this.desired === "unassigned" && this.lastObs.kind === "none" && this.retryTimer === undefined;
   }
@@ -129,8 +139,10 @@ export class TaskRunner {
             break;
           }
           await this.perform(step);
+          if (step.kind !== "report") this.stale = true;
           this.retryMs = 0;
         } catch (e) {
+          this.stale = true;
           this.retryMs = Math.min(Math.max(this.retryMs * 2, 500), 10_000);
           this.ctx.logger.warn({ task: this.taskId, err: String(e), retryMs: this.retryMs }, "task step failed; retrying");
           this.retryTimer = setTimeout(() => {
@@ -147,13 +159,10 @@ export class TaskRunner {
   }
 
   private async next(): Promise<Step> {
-    const ref = this.containerId ?? (this.task && this.serviceName ? createSpecFor(this.ctx.clusterId, this.ctx.nodeId, this.task, this.serviceName).name : undefined);
-    const info = ref === undefined ? undefined : await this.ctx.runtime.inspect(ref);
-    if (info) {
-      this.containerId = info.id;
-      this.hadContainer = true;
+    if (this.stale) {
+      this.stale = false;
+      this.lastObs = toObs(await this.observe());
     }
-    this.lastObs = toObs(info);
     if (this.desired === "adopted") return { kind: "idle" };
     const notBefore = this.task?.NotBefore ? Date.parse(this.task.NotBefore) : undefined;
     return decide({
@@ -164,6 +173,22 @@ export class TaskRunner {
       nowMs: this.ctx.now(),
       ...(notBefore !== undefined && Number.isFinite(notBefore) ? { notBeforeMs: notBefore } : {}),
     });
+  }
+
+  /**
+   * The task's container: by ID once known, else by its name. A task that never got as far as
+   * `preparing` has no container (we report preparing before creating one), so it costs no call.
+   */
+  private async observe(): Promise<ContainerInfo | undefined> {
+    const fresh = this.containerId === undefined && !this.hadContainer && stateRank(this.reported) < stateRank("preparing");
+    if (fresh) return undefined;
+    const ref = this.containerId ?? (this.task && this.serviceName ? createSpecFor(this.ctx.clusterId, this.ctx.nodeId, this.task, this.serviceName).name : undefined);
+    const info = ref === undefined ? undefined : await this.ctx.runtime.inspect(ref);
+    if (info) {
+      this.containerId = info.id;
+      this.hadContainer = true;
+    }
+    return info;
   }
 
   private report(state: TaskState, message: string, err?: string, container?: TaskStatus["ContainerStatus"]): void {
@@ -216,7 +241,7 @@ export class TaskRunner {
           await limiter.run(() => runtime.start(step.id));
         } catch (e) {
           if (!(e instanceof RuntimeError) || e.unreachable) throw e;
-          this.report("failed", "starting", e.message, { ContainerID: step.id });
+          this.report("failed", "starting", `starting container failed: ${e.message}`, { ContainerID: step.id });
         }
         return;
       case "stop": {
@@ -228,7 +253,7 @@ export class TaskRunner {
       case "remove":
         await limiter.run(async () => {
           try {
-            await this.ctx.archive.save(this.taskId, await runtime.logs(step.id));
+            await this.ctx.archive.save(this.taskId, await runtime.logs(step.id, ARCHIVE_TAIL_LINES));
           } catch (e) {
             if (e instanceof RuntimeError && e.unreachable) throw e;
             this.ctx.logger.warn({ task: this.taskId, err: String(e) }, "could not archive the task's logs before removing its container");

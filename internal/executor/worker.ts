@@ -8,7 +8,8 @@
  *   archived (logs) and removed.
  * - `sync(assignments)` whenever the store changes: the full set of tasks assigned to this node, with
  *   their service names. Idempotent; returns at once (work continues in the background).
- * - `whenIdle()` resolves when every task has nothing left to do right now and all reports are sent.
+ * - `whenIdle()` resolves when no task has work in progress or a retry scheduled (a task waiting for
+ *   its NotBefore counts as in progress) and all reports are sent.
  * - `close()` stops watching and driving (containers keep running; a new worker adopts them).
  *
  * Engine calls that create, start or remove are bounded (`maxConcurrent`, default 8); stops are not
@@ -64,7 +65,7 @@ export function createRuntimeWorker(opts: WorkerOptions): Worker {
 
   const checkIdle = () => {
     if (idleWaiters.length === 0) return;
-    for (const r of runners.values()) if (r.looping) return;
+    for (const r of runners.values()) if (r.looping || r.retrying) return;
     const waiters = idleWaiters;
     idleWaiters = [];
     void reporter.drained().then(() => waiters.forEach((w) => w()));

@@ -46,6 +46,46 @@ describe("worker (real dockerd)", () => {
     expect(store.tasks.get(t.ID)!.Status.Err).toBe("No such image: 127.0.0.1:1/nope:latest");
   }, 30_000);
 
+  test.skipIf(skip)("engine errors become the task's error: bad mount rejected, missing executable failed", async () => {
+    const { store, sync } = setup();
+    store.serviceName = "errs";
+    const badMount = makeTask({ spec: { Mounts: [{ Type: "bind", Source: "/nonexistent/swarm-test-path", Target: "/data" }] } });
+    const noExe = makeTask({ args: ["no-such-binary"] });
+    store.add(badMount, noExe);
+    await sync();
+    expect(store.state(badMount.ID)).toBe("rejected");
+    expect(store.tasks.get(badMount.ID)!.Status.Err).toContain("/nonexistent/swarm-test-path");
+    expect(store.state(noExe.ID)).toBe("failed");
+    expect(store.tasks.get(noExe.ID)!.Status.Err).toStartWith("starting container failed: ");
+    expect(store.tasks.get(noExe.ID)!.Status.Err).toContain("no-such-binary");
+  }, 30_000);
+
+  test.skipIf(skip)("mounts, env, workdir, user, hostname and limits reach the container", async () => {
+    const { store, sync } = setup();
+    store.serviceName = "spec";
+    const t = makeTask({
+      args: ["sleep", "1000"],
+      spec: {
+        Env: ["A=1"], Dir: "/tmp", User: "nobody", Hostname: "h-1", Labels: { team: "blue" },
+        Mounts: [{ Type: "tmpfs", Target: "/scratch" }, { Type: "bind", Source: "/tmp", Target: "/host-tmp", ReadOnly: true }],
+      },
+    });
+    t.Spec.Resources = { Limits: { NanoCPUs: 5e8, MemoryBytes: 64 * 1024 * 1024 } };
+    store.add(t);
+    await sync();
+    expect(store.state(t.ID)).toBe("running");
+    const info = await d!.docker.getContainer(cid(store, t.ID)).inspect();
+    expect(info.Config.Env).toContain("A=1");
+    expect(info.Config.WorkingDir).toBe("/tmp");
+    expect(info.Config.User).toBe("nobody");
+    expect(info.Config.Hostname).toBe("h-1");
+    expect(info.Config.Labels.team).toBe("blue");
+    expect(info.HostConfig.NanoCpus).toBe(5e8);
+    expect(info.HostConfig.Memory).toBe(64 * 1024 * 1024);
+    expect(info.Mounts.map((m) => [m.Type, m.Destination, m.RW]).sort()).toEqual([["bind", "/host-tmp", false], ["tmpfs", "/scratch", true]]);
+    expect((info.Config as { StopTimeout?: number }).StopTimeout).toBe(1);
+  }, 30_000);
+
   test.skipIf(skip)("runs containers: running with PID, exit 0 complete, exit 3 failed, death seen through events", async () => {
     const { store, sync } = setup();
     store.serviceName = "runs";
