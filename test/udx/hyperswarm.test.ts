@@ -4,11 +4,13 @@
 
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { createHash, randomBytes } from 'node:crypto'
-import DHT from 'hyperdht'
-import Hyperswarm from 'hyperswarm'
 import { UDX } from '../../internal/udx/index.ts'
 import { nodeAvailable, seededChunks, sha256Of } from './helpers.ts'
 import { spawnNode, type NodeProc } from './node-peer.ts'
+
+// hyperdht and hyperswarm ship no type declarations.
+const DHT: any = require('hyperdht')
+const Hyperswarm: any = require('hyperswarm')
 
 const HAVE_NODE = nodeAvailable()
 if (!HAVE_NODE) console.warn('test/udx/hyperswarm: `node` not found on PATH; Bun<->Node swarm test SKIPPED')
@@ -64,7 +66,7 @@ function exchange(conn: any, seed: number): Promise<void> {
   })
 }
 
-async function withPeers(fn: (bun: Hyperswarm, node: NodeProc, topic: Buffer) => Promise<void>) {
+async function withPeers(fn: (bun: any, node: NodeProc, topic: Buffer) => Promise<void>) {
   const topic = randomBytes(32)
   const node = spawnNode('swarm-peer.cjs', [bootstrap, topic.toString('hex')])
   const dht = new DHT({ bootstrap: [bootstrap], host: HOST, firewalled: false, udx: new UDX() } as any)
