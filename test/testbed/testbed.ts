@@ -74,8 +74,7 @@ export class Testbed implements AsyncDisposable {
     try {
       mkdirSync(p.stateDir, { recursive: true });
       writeFileSync(stateFile(p.stateDir), JSON.stringify(config, null, 2));
-      const imageP = config.loadImage ? buildBusyboxImageTar(`${p.stateDir}/busybox.tar`) : Promise.resolve(null);
-      imageP.catch(() => {}); // observed below; avoid an unhandled rejection while the network is built
+      const image = config.loadImage ? await buildBusyboxImageTar(`${p.stateDir}/busybox.tar`) : null;
       await createSwitch(p);
       ensureFreezerCgroup(`${p.cgroup}/${p.client.name}`);
       await plugHost(p, p.client.netns, p.client.name, p.client.ip);
@@ -86,7 +85,6 @@ export class Testbed implements AsyncDisposable {
       }
       const started = p.hosts.map((h) => startEngine(h));
       await Promise.all(p.hosts.map((h, i) => waitEngine(h, started[i])));
-      const image = await imageP;
       if (image) await Promise.all(p.hosts.map((h) => loadImageTar(h.socketPath, image.tarPath)));
       return new Testbed(config, p, image);
     } catch (e) {
@@ -100,7 +98,8 @@ export class Testbed implements AsyncDisposable {
     const d = defaultConfig();
     const dir = `${opts.stateRoot ?? d.stateRoot}/${opts.name ?? d.name}`;
     if (!existsSync(stateFile(dir))) throw new TestbedError("NOT_UP", `no test bed at ${dir}: run \`scripts/testbed up N\` first`);
-    const config = validateConfig(JSON.parse(readFileSync(stateFile(dir), "utf8")) as TestbedConfig);
+    const saved = JSON.parse(readFileSync(stateFile(dir), "utf8")) as Partial<TestbedConfig>;
+    const config = validateConfig({ ...defaultConfig(), ...saved });
     return new Testbed(config, plan(config), null);
   }
 
