@@ -4,7 +4,7 @@
  * file. Every error ends as one line on stderr and a non-zero exit.
  */
 import { isSwarmError } from "../../internal/api/index.ts";
-import { defaultConfig, socketFromHost, VERSION } from "../../internal/daemon/index.ts";
+import { defaultConfig, socketFromHost, VERSION } from "../../internal/config/index.ts";
 import { makeCtx } from "./context.ts";
 import { dispatch, topHelp } from "./registry.ts";
 

@@ -14,11 +14,10 @@ import { createWorker, type Worker } from "../executor/index.ts";
 import { createFileLogArchive, type LogArchive } from "../logs/index.ts";
 import { newId, startLeaderLoop, type LeaderLoop } from "../manager/index.ts";
 import type { Store } from "../store/index.ts";
-import type { AgentConfig } from "./config.ts";
+import { VERSION, type AgentConfig } from "../config/index.ts";
 import { engineFacts } from "./docker.ts";
 import { ForgottenTasks } from "./log-index.ts";
 
-export const VERSION = process.env.SWARM_BUILD_VERSION ?? "0.1.0-dev";
 
 export class Cluster {
   private leader?: LeaderLoop;

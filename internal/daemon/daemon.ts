@@ -10,7 +10,7 @@ import type { Logger } from "pino";
 import { SwarmError } from "../api/index.ts";
 import { openStore } from "../store/index.ts";
 import { Cluster, removeDataDir } from "./cluster.ts";
-import type { AgentConfig } from "./config.ts";
+import type { AgentConfig } from "../config/index.ts";
 import { dockerClient } from "./docker.ts";
 import { loadOrCreateNodeId } from "./identity.ts";
 import { makeRouter } from "./routes.ts";

@@ -1,8 +1,6 @@
 /** `swarm agent`: run the daemon in the foreground (for systemd, and what `swarm init` starts). */
-import pino from "pino";
-import { isSwarmError } from "../../../internal/api/index.ts";
 import { one, type FlagDef } from "../../../internal/cli/index.ts";
-import { defaultConfig, socketFromHost, startDaemon, validateConfig, type AgentConfig } from "../../../internal/daemon/index.ts";
+import { defaultConfig, socketFromHost, validateConfig, type AgentConfig } from "../../../internal/config/index.ts";
 import type { Command, Ctx } from "../context.ts";
 import { parseOrHelp } from "../parse.ts";
 
@@ -36,6 +34,8 @@ export const agentCmd: Command = {
     if (!p) return 0;
     const cfg = agentConfigFrom(p, ctx);
     const logFile = one(p, "log-file");
+    // Loaded here, not at the top: every other command starts faster without the daemon's modules.
+    const [{ default: pino }, { startDaemon }] = await Promise.all([import("pino"), import("../../../internal/daemon/index.ts")]);
     const log = pino({ base: undefined }, logFile ? pino.destination({ dest: logFile, mkdir: true, sync: true }) : pino.destination(1));
     let daemon;
     try {
@@ -52,4 +52,3 @@ export const agentCmd: Command = {
   },
 };
 
-export { isSwarmError };

@@ -1,6 +1,6 @@
 /** `swarm info` and `swarm version`. */
 import { one } from "../../../internal/cli/index.ts";
-import { VERSION } from "../../../internal/daemon/index.ts";
+import { VERSION } from "../../../internal/config/index.ts";
 import type { Command } from "../context.ts";
 import { parseOrHelp } from "../parse.ts";
 
