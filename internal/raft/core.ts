@@ -7,6 +7,7 @@ import type { CoreConfig } from "./config.ts";
 import { RaftError } from "./errors.ts";
 import { Leader, quorum } from "./leader.ts";
 import { applyConfChange } from "./membership.ts";
+import { ProgressState } from "./progress.ts";
 import type { Rand } from "./rand.ts";
 import { RaftLog } from "./raft-log.ts";
 import { ConfChangeType, encodeConfEntry, EntryType, MsgType, Role } from "./types.ts";
@@ -123,7 +124,8 @@ export class RaftCore {
     }
     const conf = applyConfChange(log.conf, cc, (id) => {
       const pr = l.prs.get(id);
-      return pr !== undefined && pr.match + this.cfg.maxEntriesPerMsg >= log.lastIndex();
+      // replicating (it acked a matching append) and within one batch of the end of the log
+      return pr !== undefined && pr.state === ProgressState.Replicate && pr.match + this.cfg.maxEntriesPerMsg >= log.lastIndex();
     });
     if (conf instanceof RaftError) return { ok: false, error: conf };
     const r = this.appendLocal(l, EntryType.Conf, encodeConfEntry({ change: cc, conf }));

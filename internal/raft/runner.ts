@@ -47,6 +47,9 @@ interface Pending {
 
 export class RaftNode {
   readonly id: NodeId;
+  /** If storage found a torn or corrupt log tail at start-up: the first index it dropped (the leader
+   * re-sends what is missing). Null when the log was intact. */
+  readonly truncatedFrom: number | null;
   private readonly cfg: RunnerConfig;
   private readonly core: RaftCore;
   private readonly ticker: ReturnType<typeof setInterval>;
@@ -61,8 +64,9 @@ export class RaftNode {
   private stopped = false;
   private last = { role: Role.Follower as Role, leaderId: null as NodeId | null, term: 0 };
 
-  private constructor(private readonly o: RaftNodeOptions, core: RaftCore, applied: number) {
+  private constructor(private readonly o: RaftNodeOptions, core: RaftCore, applied: number, truncatedFrom: number | null) {
     this.id = o.id;
+    this.truncatedFrom = truncatedFrom;
     this.cfg = validateRunnerConfig({ ...defaultRunnerConfig(), ...o.config });
     this.core = core;
     this.applied = applied;
@@ -87,7 +91,7 @@ export class RaftNode {
       id: o.id, rand: seededRand(seed), config: o.core ?? {},
       hardState: st.hardState, snapshot: st.snapshot, entries: st.entries,
     });
-    return new RaftNode(o, core, st.snapshot?.index ?? 0);
+    return new RaftNode(o, core, st.snapshot?.index ?? 0, st.truncatedFrom);
   }
 
   // ---- requests -----------------------------------------------------------------------------------
