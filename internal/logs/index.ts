@@ -12,6 +12,6 @@ export {
   type LogArchive,
   type LogArchiveLimits,
 } from "./archive.ts";
-export { parseSince, parseGoDuration, sinceParam, tsSeconds } from "./since.ts";
+export { parseSince, parseGoDuration, sinceParam, tsSeconds, compareTs, tsKey } from "./since.ts";
 export { dockerLogSource, isLogSource, type LogSource, type ContainerLogOptions } from "./source.ts";
-export { readTaskLogs, selectLines, mergeSorted, interleave, type TaskLogLine, type TaskLogRef, type ReadLogsOptions } from "./reader.ts";
+export { readTaskLogs, selectLines, mergeSorted, interleave, LogMerger, type TaskLogLine, type TaskLogRef, type ReadLogsOptions } from "./reader.ts";

@@ -10,7 +10,7 @@
 import type Dockerode from "dockerode";
 import type { LogArchive } from "./archive.ts";
 import type { StampedLine, StreamName } from "./demux.ts";
-import { parseSince, tsSeconds } from "./since.ts";
+import { compareTs, parseSince, tsSeconds } from "./since.ts";
 import { dockerLogSource, isLogSource, type LogSource } from "./source.ts";
 
 export interface TaskLogLine {
@@ -92,28 +92,85 @@ export async function mergeSorted(streams: AsyncIterable<TaskLogLine>[]): Promis
     for await (const l of s) out.push(l);
     return out;
   }))).flat();
-  const key = all.map((l, i) => ({ l, i, t: tsSeconds(l.ts) }));
-  key.sort((a, b) => (a.t === b.t || Number.isNaN(a.t) || Number.isNaN(b.t) ? a.i - b.i : a.t - b.t));
+  const key = all.map((l, i) => ({ l, i }));
+  key.sort((a, b) => compareTs(a.l.ts, b.l.ts) || a.i - b.i);
   return key.map((k) => k.l);
 }
 
-/** Follow merge: yields lines from all streams as they arrive; ends when every stream has ended. */
-export async function* interleave<T>(streams: AsyncIterable<T>[]): AsyncIterable<T> {
-  const its = streams.map((s) => s[Symbol.asyncIterator]());
-  const pending = new Map<number, Promise<{ i: number; r: IteratorResult<T> }>>();
-  const pull = (i: number) => pending.set(i, its[i]!.next().then((r) => ({ i, r })));
-  its.forEach((_, i) => pull(i));
-  try {
-    while (pending.size > 0) {
-      const { i, r } = await Promise.race(pending.values());
-      if (r.done) {
-        pending.delete(i);
-        continue;
-      }
-      pull(i);
-      yield r.value;
-    }
-  } finally {
-    await Promise.all(its.map((it) => it.return?.()));
+/**
+ * A follow-mode fan-in that accepts streams while it runs (tasks that start later): yields lines from
+ * every added stream as they arrive. Ends once `end()` was called and every added stream has ended;
+ * `close()` ends it at once and stops the streams (their `return()` runs).
+ */
+export class LogMerger<T> implements AsyncIterable<T> {
+  private its = new Map<number, AsyncIterator<T>>();
+  private pending = new Map<number, Promise<{ k: number; r: IteratorResult<T> }>>();
+  private seq = 0;
+  private ended = false;
+  private closed = false;
+  private wake: (() => void) | undefined;
+
+  add(stream: AsyncIterable<T>): void {
+    if (this.closed || this.ended) throw new Error("LogMerger: add() after end() or close()");
+    const k = this.seq++;
+    const it = stream[Symbol.asyncIterator]();
+    this.its.set(k, it);
+    this.pull(k, it);
+    this.wake?.();
   }
+
+  /** No more streams will be added. */
+  end(): void {
+    this.ended = true;
+    this.wake?.();
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.wake?.();
+    const its = [...this.its.values()];
+    this.its.clear();
+    this.pending.clear();
+    await Promise.all(its.map((it) => it.return?.().catch(() => undefined)));
+  }
+
+  private pull(k: number, it: AsyncIterator<T>): void {
+    this.pending.set(k, it.next().then((r) => ({ k, r })));
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<T> {
+    try {
+      while (!this.closed) {
+        if (this.pending.size === 0) {
+          if (this.ended) return;
+          await new Promise<void>((r) => (this.wake = r));
+          this.wake = undefined;
+          continue;
+        }
+        const changed = new Promise<"wake">((r) => (this.wake = () => r("wake")));
+        const first = await Promise.race([...this.pending.values(), changed]);
+        this.wake = undefined;
+        if (first === "wake" || this.closed) continue;
+        const it = this.its.get(first.k);
+        if (!it) continue;
+        if (first.r.done) {
+          this.pending.delete(first.k);
+          this.its.delete(first.k);
+          continue;
+        }
+        this.pull(first.k, it);
+        yield first.r.value;
+      }
+    } finally {
+      if (!this.closed) await this.close();
+    }
+  }
+}
+
+/** Follow merge of a fixed set of streams: lines as they arrive; ends when every stream has ended. */
+export function interleave<T>(streams: AsyncIterable<T>[]): AsyncIterable<T> {
+  const m = new LogMerger<T>();
+  for (const s of streams) m.add(s);
+  m.end();
+  return m;
 }

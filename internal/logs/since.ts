@@ -49,3 +49,18 @@ export function sinceParam(unixSeconds: number): string {
   const nanos = Math.round((unixSeconds - sec) * 1e9);
   return `${sec}.${String(Math.min(nanos, 999_999_999)).padStart(9, "0")}`;
 }
+
+/** Exact ordering of RFC3339Nano timestamps (floats cannot hold nanoseconds of a unix time). */
+export function compareTs(a: string, b: string): number {
+  const ka = tsKey(a);
+  const kb = tsKey(b);
+  return ka[0] !== kb[0] ? ka[0] - kb[0] : ka[1] - kb[1];
+}
+
+/** [whole unix seconds, nanoseconds]; [NaN, 0] when not a timestamp. */
+export function tsKey(ts: string): [number, number] {
+  const ms = Date.parse(ts);
+  if (!Number.isFinite(ms)) return [Number.NaN, 0];
+  const frac = /\.(\d+)/.exec(ts)?.[1] ?? "";
+  return [Math.floor(ms / 1000), Number((frac + "000000000").slice(0, 9))];
+}

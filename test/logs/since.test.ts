@@ -38,3 +38,11 @@ test("Go durations, timestamps with nanoseconds, Docker's since parameter", () =
   expect(sinceParam(1700000000.5)).toBe("1700000000.500000000");
   expect(sinceParam(1700000000)).toBe("1700000000.000000000");
 });
+
+test("compareTs orders by nanoseconds, whatever the fraction's length", async () => {
+  const { compareTs } = await import("../../internal/logs/index.ts");
+  expect(compareTs("2026-01-01T00:00:01.000000001Z", "2026-01-01T00:00:01.000000002Z")).toBeLessThan(0);
+  expect(compareTs("2026-01-01T00:00:01.5Z", "2026-01-01T00:00:01.499999999Z")).toBeGreaterThan(0);
+  expect(compareTs("2026-01-01T00:00:02Z", "2026-01-01T00:00:01.999999999Z")).toBeGreaterThan(0);
+  expect(compareTs("2026-01-01T00:00:01.10Z", "2026-01-01T00:00:01.1Z")).toBe(0);
+});
