@@ -23,8 +23,11 @@ export class TransportCore implements ClusterTransport, SessionHost {
   private readonly upListeners = new Set<PeerUpListener>();
   private readonly downListeners = new Set<PeerDownListener>();
   private closed = false;
+  /** Set by the adapter: starts discovery (links may arrive from then on). */
+  onStart: () => Promise<void> = async () => {};
   /** Set by the adapter: stops discovery and releases sockets. */
   onClose: () => Promise<void> = async () => {};
+  private starting: Promise<void> | undefined;
 
   constructor(publicKey: Uint8Array, options: TransportOptions) {
     this.self = nodeIdOf(publicKey);
@@ -51,15 +54,13 @@ export class TransportCore implements ClusterTransport, SessionHost {
 
   sessionOpened(s: Session): void {
     this.handshaking.delete(s);
-    const old = this.sessions.get(s.peer);
+    // A newer admitted connection replaces the old one (the peer restarted, or reconnected before we
+    // noticed the old one die). Listeners see peer-down then peer-up: whatever was in flight on the
+    // old connection is lost, and a restarted peer has lost its state.
+    this.sessions.get(s.peer)?.close("replaced by a newer connection");
     this.sessions.set(s.peer, s);
-    // A newer admitted connection replaces the old one (the peer restarted or reconnected); the old
-    // one's close is then not a peer-down.
-    if (old) old.close("replaced by a newer connection");
-    else {
-      this.log.info({ peer: short(s.peer), via: s.info!.via }, "peer up");
-      for (const fn of this.upListeners) safe(() => fn(s.info!), this.log);
-    }
+    this.log.info({ peer: short(s.peer), via: s.info!.via }, "peer up");
+    for (const fn of this.upListeners) safe(() => fn(s.info!), this.log);
   }
 
   sessionClosed(s: Session, reason: string): void {
@@ -120,6 +121,12 @@ export class TransportCore implements ClusterTransport, SessionHost {
     this.o.revoked.add(id);
     this.sessions.get(id)?.close("revoked");
     for (const s of [...this.handshaking]) if (s.peer === id) s.close("revoked");
+  }
+
+  start(): Promise<void> {
+    if (this.closed) return Promise.reject(TransportError.closed());
+    this.starting ??= this.onStart();
+    return this.starting;
   }
 
   async close(): Promise<void> {

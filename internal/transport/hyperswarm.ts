@@ -18,6 +18,7 @@ import type { TransportOptions } from "./config.ts";
 import { TransportCore } from "./core.ts";
 import { TransportError } from "./errors.ts";
 import type { ClusterTransport, Link } from "./types.ts";
+import { UDX } from "../udx/index.ts";
 
 // Minimal shapes of the untyped packages (only what we use).
 interface NoiseStream {
@@ -63,7 +64,8 @@ export interface HyperswarmTransportOptions extends TransportOptions {
   /** "host:port" of the cluster's bootstrap nodes (the managers). A node whose own host:port is in
    * the list runs as a bootstrap node (it needs `port`); the others are its bootstrap peers. */
   bootstrap: string[];
-  /** A UDX instance for the DHT (udx-native's API). Required under Bun: pass internal/udx's UDX. */
+  /** A UDX instance for the DHT (udx-native's API). Default: internal/udx's UDX under Bun (the stock
+   * udx-native cannot run there), udx-native under Node.js. */
   udx?: unknown;
   /** Uses this 32-byte seed instead of the key file (tests). */
   keySeed?: Uint8Array;
@@ -78,11 +80,13 @@ export interface HyperswarmTransportOptions extends TransportOptions {
 }
 
 export interface HyperswarmTransport extends ClusterTransport {
-  /** The bound DHT address (what other nodes put in `bootstrap` when this node is a bootstrap). */
+  /** The bound DHT address, after start() (what others list in `bootstrap` if this node is one). */
   dhtAddress(): { host: string; port: number };
 }
 
-export async function createHyperswarmTransport(o: HyperswarmTransportOptions): Promise<HyperswarmTransport> {
+/** Builds the transport (reads or creates the key file; binds nothing yet). Register handlers and
+ * listeners, then `await start()`: it joins the topic and resolves once the DHT is bootstrapped. */
+export function createHyperswarmTransport(o: HyperswarmTransportOptions): HyperswarmTransport {
   const keyPair = o.keySeed ? keyPairFromSeed(o.keySeed) : loadOrCreateKeyPair(o.dataDir, o.log);
   const core = new TransportCore(keyPair.publicKey, o);
   const self = o.port ? `${o.host}:${o.port}` : undefined;
@@ -91,31 +95,26 @@ export async function createHyperswarmTransport(o: HyperswarmTransportOptions): 
   if (!isBootstrap && bootstrap.length === 0) {
     throw TransportError.invalid("no bootstrap node: pass bootstrap host:port, or list this node's own host:port to run one");
   }
-  const dhtOpts = { ...(o.udx ? { udx: o.udx } : {}), bootstrap, host: o.host, firewalled: false, ephemeral: false, keyPair };
+  const dhtOpts = { ...udxOption(o.udx), bootstrap, host: o.host, firewalled: false, ephemeral: false, keyPair };
   // A bootstrap node has a fixed port and is told its own address (nobody can tell it); without that
   // it never gets a node id, stays out of routing tables, and peers that only know each other miss
   // records stored on it.
-  const dht = isBootstrap
-    ? HyperDHT.bootstrapper(o.port!, o.host, dhtOpts)
-    : new HyperDHT({ ...dhtOpts, port: o.port, anyPort: !o.port });
-  const swarm = new Hyperswarm({ dht, keyPair, maxPeers: o.maxPeers ?? 256 });
-  swarm.on("connection", (conn) => {
-    conn.on("error", (e: Error) => core.log.debug({ err: e.message }, "connection error"));
-    core.accept(new SecretStreamLink(conn));
-  });
+  let dht: DHTLike | undefined;
+  let swarm: SwarmLike | undefined;
+  let bound: { host: string; port: number } | undefined;
 
   const minMs = o.refreshMinMs ?? 250;
   const maxMs = o.refreshMaxMs ?? 10_000;
   let delay = minMs;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let refreshing = false;
-  const discovery = swarm.join(clusterTopic(o.clusterId), { server: true, client: true });
+  let discovery: Discovery | undefined;
   const refresh = async () => {
     timer = undefined;
     if (core.isClosed) return;
     refreshing = true;
     try {
-      await discovery.refresh();
+      await discovery!.refresh();
     } catch (e) {
       core.log.debug({ err: (e as Error).message }, "discovery refresh failed; retrying");
     }
@@ -137,24 +136,44 @@ export async function createHyperswarmTransport(o: HyperswarmTransportOptions): 
   };
   core.on("peer-up", soon);
   core.on("peer-down", soon);
-  schedule();
+
+  core.onStart = async () => {
+    dht = isBootstrap
+      ? HyperDHT.bootstrapper(o.port!, o.host, dhtOpts)
+      : new HyperDHT({ ...dhtOpts, port: o.port, anyPort: !o.port });
+    swarm = new Hyperswarm({ dht, keyPair, maxPeers: o.maxPeers ?? 256 });
+    swarm.on("connection", (conn) => {
+      conn.on("error", (e: Error) => core.log.debug({ err: e.message }, "connection error"));
+      core.accept(new SecretStreamLink(conn));
+    });
+    discovery = swarm.join(clusterTopic(o.clusterId), { server: true, client: true });
+    schedule();
+    await dht.fullyBootstrapped();
+    const addr = dht.address();
+    if (!addr) throw TransportError.invalid(`the DHT could not bind ${o.host}:${o.port ?? "any"}; check the address`);
+    bound = { host: o.host, port: addr.port };
+  };
 
   core.onClose = async () => {
     clearTimeout(timer);
+    if (!swarm || !dht) return;
+    const [sw, d] = [swarm, dht];
     // Closing the server unannounces us (nice: peers stop dialing a dead record) but waits for DHT
     // timeouts when other nodes are gone; give it closeGraceMs, then destroy the DHT under it.
-    const destroyed = swarm.destroy().catch((e: Error) => core.log.debug({ err: e.message }, "swarm destroy failed"));
+    const destroyed = sw.destroy().catch((e: Error) => core.log.debug({ err: e.message }, "swarm destroy failed"));
     const late = await Promise.race([destroyed.then(() => false), sleep(o.closeGraceMs ?? 500).then(() => true)]);
     if (late) {
-      await dht.destroy({ force: true }).catch(() => undefined);
+      await d.destroy({ force: true }).catch(() => undefined);
       await destroyed;
     }
   };
 
-  await dht.fullyBootstrapped();
-  const addr = dht.address();
-  if (!addr) throw TransportError.invalid(`the DHT could not bind ${o.host}:${o.port ?? "any"}; check the address`);
-  return Object.assign(core, { dhtAddress: () => ({ host: o.host, port: addr.port }) });
+  return Object.assign(core, {
+    dhtAddress: () => {
+      if (!bound) throw TransportError.invalid("the DHT is not bound yet: await start() first");
+      return bound;
+    },
+  });
 }
 
 export interface BootstrapNode {
@@ -168,7 +187,7 @@ export interface BootstrapNode {
  */
 export async function startBootstrapNode(o: { host: string; port: number; udx?: unknown; bootstrap?: string[] }): Promise<BootstrapNode> {
   const dht = HyperDHT.bootstrapper(o.port, o.host, {
-    ...(o.udx ? { udx: o.udx } : {}),
+    ...udxOption(o.udx),
     host: o.host,
     bootstrap: (o.bootstrap ?? []).filter((b) => b !== `${o.host}:${o.port}`).map(parseHostPort),
   });
@@ -212,6 +231,11 @@ class SecretStreamLink implements Link {
     t.unref?.();
     this.conn.once("close", () => clearTimeout(t));
   }
+}
+
+function udxOption(udx: unknown): { udx?: unknown } {
+  if (udx) return { udx };
+  return process.versions.bun ? { udx: new UDX() } : {};
 }
 
 function sleep(ms: number): Promise<void> {

@@ -14,3 +14,8 @@ export {
   type ClusterKey, type NodeCertificate, type SignedCertificate,
 } from "./admission.ts";
 export { MemoryNetwork, type MemoryNetworkOptions, type RawPeer } from "./memory.ts";
+export {
+  createHyperswarmTransport, startBootstrapNode,
+  type BootstrapNode, type HyperswarmTransport, type HyperswarmTransportOptions,
+} from "./hyperswarm.ts";
+export { clusterTopic, loadOrCreateKeyPair, loadOrCreateKeySeed, KEY_FILE } from "./keys.ts";

@@ -86,6 +86,7 @@ interface Member {
   core: TransportCore;
   key: Uint8Array;
   address: string;
+  started: boolean;
 }
 
 export class MemoryNetwork {
@@ -97,14 +98,19 @@ export class MemoryNetwork {
 
   constructor(private readonly opts: MemoryNetworkOptions = {}) {}
 
-  /** Creates a transport whose key pair derives from `seed` (32 bytes) and connects it to every member. */
+  /** Creates a transport whose key pair derives from `seed` (32 bytes). Once started it connects to
+   * every started member. */
   createTransport(seed: Uint8Array, options: TransportOptions): ClusterTransport {
     const kp = keyPairFromSeed(seed);
     const id = nodeIdOf(kp.publicKey);
     if (this.members.has(id)) throw TransportError.invalid(`node ${id.slice(0, 8)} is already on this network; close it first`);
     const core = new TransportCore(kp.publicKey, options);
-    const m: Member = { core, key: new Uint8Array(kp.publicKey), address: `mem:${this.nextAddress++}` };
+    const m: Member = { core, key: new Uint8Array(kp.publicKey), address: `mem:${this.nextAddress++}`, started: false };
     this.members.set(id, m);
+    core.onStart = async () => {
+      m.started = true;
+      for (const other of this.members.keys()) if (other !== id) this.connect(id, other);
+    };
     core.onClose = async () => {
       this.members.delete(id);
       for (const [k, l] of this.links) if (k.includes(id)) l.close("node left");
@@ -114,7 +120,6 @@ export class MemoryNetwork {
         this.retries.delete(k);
       }
     };
-    for (const other of this.members.keys()) if (other !== id) this.connect(id, other);
     return core;
   }
 
@@ -142,7 +147,7 @@ export class MemoryNetwork {
   /** Connects a raw peer with key `publicKey` to `target`. */
   rawConnect(target: NodeId, publicKey: Uint8Array): RawPeer {
     const m = this.members.get(target);
-    if (!m) throw TransportError.peerGone(target, "rawConnect");
+    if (!m?.started) throw TransportError.peerGone(target, "rawConnect");
     const ours = new MemoryLink(publicKey, m.key, m.address, false);
     const theirs = new MemoryLink(m.key, publicKey, "mem:raw", false);
     ours.other = theirs;
@@ -159,7 +164,7 @@ export class MemoryNetwork {
     const key = pairKey(a, b);
     const ma = this.members.get(a);
     const mb = this.members.get(b);
-    if (!ma || !mb || this.cuts.has(key) || this.links.has(key)) return;
+    if (!ma?.started || !mb?.started || this.cuts.has(key) || this.links.has(key)) return;
     const la = new MemoryLink(ma.key, mb.key, mb.address, this.opts.splitWrites ?? false);
     const lb = new MemoryLink(mb.key, ma.key, ma.address, this.opts.splitWrites ?? false);
     la.other = lb;

@@ -79,6 +79,9 @@ export interface ClusterTransport {
   on(event: "peer-down", fn: PeerDownListener): () => void;
   /** Refuses this node from now on and closes its connection. Idempotent. */
   revoke(id: NodeId): void;
+  /** Starts discovery and admitting peers. Register handlers and listeners before. Idempotent;
+   * resolves when the node is reachable (for Hyperswarm: the DHT is bootstrapped). */
+  start(): Promise<void>;
   /** Closes every connection and stops discovery. Idempotent. */
   close(): Promise<void>;
 }

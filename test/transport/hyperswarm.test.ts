@@ -19,7 +19,7 @@ async function hyperswarmHarness(): Promise<Harness> {
   const raws: RawPeer[] = [];
   return {
     async start(spec) {
-      const t = await createHyperswarmTransport({
+      const t = createHyperswarmTransport({
         ...spec.options,
         dataDir: "/nonexistent", // keySeed is given: no key file
         keySeed: spec.seed,
@@ -28,6 +28,7 @@ async function hyperswarmHarness(): Promise<Harness> {
         udx: new UDX(),
       });
       nodes.push(t);
+      await t.start();
       return t;
     },
     async rawConnect(target, seed) {

@@ -13,6 +13,7 @@ function memoryHarness(splitWrites: boolean): () => Promise<Harness> {
       async start(spec) {
         const t = net.createTransport(spec.seed, spec.options);
         nodes.push(t);
+        await t.start();
         return t;
       },
       async rawConnect(target, seed) {
@@ -43,6 +44,7 @@ describe("memory network partitions", () => {
     net = new MemoryNetwork();
     const { log } = recordingLogger();
     nodes = [0, 1, 2].map((i) => net.createTransport(seedOf(`part-${i}`), { clusterId: "part", joinSecret: SECRET, log }));
+    await Promise.all(nodes.map((n) => n.start()));
     const [a, b, c] = nodes as [ClusterTransport, ClusterTransport, ClusterTransport];
     await waitFor("mesh", () => nodes.every((n) => n.peers().length === 2));
     net.cut(a.self, b.self);

@@ -1,0 +1,112 @@
+/**
+ * Hidden test entry: `swarm __transport-node <flags>` runs one transport node and reports on stdout,
+ * one JSON object per line, so tests and benchmarks can drive real processes (Bun or the compiled
+ * binary). Not a user command.
+ *
+ *   --cluster ID          cluster id (required)
+ *   --secret HEX          join secret, hex (required)
+ *   --host IP             address to bind and be reached on (required)
+ *   --port N              DHT UDP port (needed when this node is a bootstrap)
+ *   --bootstrap H:P[,..]  bootstrap nodes; list this node's own host:port to run one (required)
+ *   --data-dir DIR        holds transport.key (required; a restart with the same dir keeps the id)
+ *   --expect N            print "mesh" once N peers are connected
+ *
+ * Events: {"event":"ready","id","dht":{host,port},"t"} · {"event":"peer-up","peer","peers","t"} ·
+ * {"event":"peer-down","peer","reason","peers","t"} · {"event":"mesh","peers","t"} ·
+ * {"event":"pong","peer","ok","t"} (after peer-up, once meshed: a request/response to that peer) ·
+ * {"event":"refused","peer","reason"} (we refused a peer) · {"event":"refused-by-peer","peer"} ·
+ * {"event":"error","message"}. `t` is ms since process start. It answers channel "selftest.ping".
+ * It stops cleanly on SIGTERM, SIGINT or stdin end, and exits 0; bad flags exit 2.
+ */
+import { parseArgs } from "node:util";
+import { createHyperswarmTransport } from "./hyperswarm.ts";
+import type { Logger, NodeId } from "./types.ts";
+
+const USAGE = "usage: swarm __transport-node --cluster ID --secret HEX --host IP [--port N] --bootstrap H:P[,H:P] --data-dir DIR [--expect N]";
+
+export async function runTransportSelftest(argv: string[]): Promise<number> {
+  let v: Record<string, string | undefined>;
+  try {
+    v = parseArgs({
+      args: argv,
+      options: {
+        cluster: { type: "string" }, secret: { type: "string" }, host: { type: "string" }, port: { type: "string" },
+        bootstrap: { type: "string" }, "data-dir": { type: "string" }, expect: { type: "string" },
+      },
+      strict: true,
+    }).values as Record<string, string | undefined>;
+  } catch (e) {
+    process.stderr.write(`${(e as Error).message}\n${USAGE}\n`);
+    return 2;
+  }
+  const missing = ["cluster", "secret", "host", "bootstrap", "data-dir"].filter((k) => !v[k]);
+  if (missing.length > 0) {
+    process.stderr.write(`missing --${missing.join(", --")}\n${USAGE}\n`);
+    return 2;
+  }
+  const emit = (o: object) => process.stdout.write(JSON.stringify({ ...o, t: Math.round(performance.now()) }) + "\n");
+  const expect = v.expect ? Number(v.expect) : undefined;
+
+  const log: Logger = {
+    debug: () => {},
+    info: () => {},
+    warn: (obj, msg) => {
+      const o = obj as { peer?: string; reason?: string };
+      if (msg === "refusing peer") emit({ event: "refused", peer: o.peer, reason: o.reason });
+      else if (msg.startsWith("peer refused our admission")) emit({ event: "refused-by-peer", peer: o.peer });
+      else process.stderr.write(JSON.stringify({ level: "warn", ...obj, msg }) + "\n");
+    },
+    error: (obj, msg) => process.stderr.write(JSON.stringify({ level: "error", ...obj, msg }) + "\n"),
+  };
+
+  let t;
+  try {
+    t = createHyperswarmTransport({
+      clusterId: v.cluster!,
+      joinSecret: Buffer.from(v.secret!, "hex"),
+      host: v.host!,
+      port: v.port ? Number(v.port) : undefined,
+      bootstrap: v.bootstrap!.split(","),
+      dataDir: v["data-dir"]!,
+      log,
+    });
+  } catch (e) {
+    emit({ event: "error", message: (e as Error).message });
+    return 1;
+  }
+  const transport = t;
+  transport.handle("selftest.ping", (_m, from) => ({ pong: transport.self, from }));
+  let meshed = false;
+  const ping = (peer: NodeId) =>
+    transport.request(peer, "selftest.ping", null, { timeoutMs: 5000 }).then(
+      (r) => emit({ event: "pong", peer, ok: (r as { pong?: string }).pong === peer }),
+      (e: Error & { code?: string }) => emit({ event: "pong", peer, ok: false, code: e.code }),
+    );
+  transport.on("peer-up", (p) => {
+    const peers = transport.peers().length;
+    emit({ event: "peer-up", peer: p.id, peers });
+    if (!meshed && expect !== undefined && peers >= expect) {
+      meshed = true;
+      emit({ event: "mesh", peers });
+      for (const q of transport.peers()) void ping(q.id);
+    } else if (meshed) void ping(p.id);
+  });
+  transport.on("peer-down", (id, reason) => emit({ event: "peer-down", peer: id, reason, peers: transport.peers().length }));
+  try {
+    await transport.start();
+  } catch (e) {
+    emit({ event: "error", message: (e as Error).message });
+    await transport.close();
+    return 1;
+  }
+  emit({ event: "ready", id: transport.self, dht: transport.dhtAddress() });
+
+  await new Promise<void>((resolve) => {
+    process.once("SIGTERM", resolve);
+    process.once("SIGINT", resolve);
+    process.stdin.on("end", resolve);
+    process.stdin.resume();
+  });
+  await transport.close();
+  return 0;
+}
