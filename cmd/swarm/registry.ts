@@ -15,6 +15,7 @@ import { servicePsCmd } from "./commands/service-ps.ts";
 import { serviceRmCmd } from "./commands/service-rm.ts";
 import { serviceScaleCmd } from "./commands/service-scale.ts";
 import { serviceUpdateCmd } from "./commands/service-update.ts";
+import { selfcheckCmd } from "./commands/selfcheck.ts";
 
 const groups: Record<string, { summary: string; commands: Command[] }> = {
   service: {
@@ -82,4 +83,4 @@ export async function dispatch(argv: string[], ctx: Ctx): Promise<number> {
 }
 
 /** Test entries compiled into the binary (not in --help). Registered by their own modules. */
-export const hiddenCommands: Command[] = [];
+export const hiddenCommands: Command[] = [selfcheckCmd];

@@ -8,7 +8,7 @@ import type { Logger } from "pino";
 import type { Command } from "../api/index.ts";
 import { reconcile } from "../orchestrator/index.ts";
 import { schedule } from "../scheduler/index.ts";
-import { applyCommand, type Store } from "../store/index.ts";
+import { applyCommands, type Store } from "../store/index.ts";
 import { newId } from "./ids.ts";
 
 export interface LeaderLoop {
@@ -37,7 +37,7 @@ export function startLeaderLoop(store: Store, log: Logger, opts: { tickMs?: numb
 
   // The scheduler must see the orchestrator's new tasks: fold the plan over the state first (pure).
   function applyPreview(s: Store, plan: Command[]) {
-    return plan.reduce(applyCommand, s.state);
+    return applyCommands(s.state, plan);
   }
 
   function kick(): void {
