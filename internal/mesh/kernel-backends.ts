@@ -5,6 +5,7 @@ import type { Backend } from './backend.ts';
 import { MeshError } from './errors.ts';
 import { parseIpvsSave, planIpvs } from './ipvs-plan.ts';
 import { renderNftDelete } from './render-nft.ts';
+import { forwardRules } from './render.ts';
 import type { CommandRunner } from './runner.ts';
 import type { RenderOptions, Ruleset, Sysctl } from './types.ts';
 
@@ -29,24 +30,58 @@ class SysctlSetter {
   }
 }
 
+/**
+ * Keeps swarm's iptables FORWARD accept rules (checked with -C, inserted at the top when missing,
+ * deleted by exact spec on clear). iptables (nf_tables flavour on Debian) is what Docker manages;
+ * we touch only rules carrying the "swarm-mesh" comment.
+ */
+class ForwardRules {
+  private last = '';
+  constructor(private readonly runner: CommandRunner) {}
+
+  async apply(specs: string[][]): Promise<void> {
+    const key = JSON.stringify(specs);
+    if (key === this.last) return;
+    for (const spec of specs) {
+      const c = await this.runner.run(['iptables', '-w', '-C', 'FORWARD', ...spec]);
+      if (c.code === 0) continue;
+      if (c.code === 127) throw MeshError.applyFailed('iptables', 'iptables is not installed (install it, or set forwardAccept: false where FORWARD accepts)');
+      await must(this.runner, 'iptables', ['iptables', '-w', '-I', 'FORWARD', '1', ...spec]);
+    }
+    this.last = key;
+  }
+
+  async clear(specs: string[][]): Promise<void> {
+    this.last = '';
+    for (const spec of specs) {
+      // Delete every copy (a crashed agent may have left duplicates); stop when none is left.
+      for (let i = 0; i < 16; i++) if ((await this.runner.run(['iptables', '-w', '-D', 'FORWARD', ...spec])).code !== 0) break;
+    }
+  }
+}
+
 /** nftables: the whole table in one `nft -f` transaction. */
 export class NftablesBackend implements Backend {
   readonly name = 'nftables';
   private readonly sysctls: SysctlSetter;
+  private readonly forward: ForwardRules;
   constructor(
     private readonly runner: CommandRunner,
     private readonly opts: RenderOptions,
   ) {
     this.sysctls = new SysctlSetter(runner);
+    this.forward = new ForwardRules(runner);
   }
 
   async apply(r: Ruleset): Promise<void> {
     await this.sysctls.apply(r.sysctls);
+    await this.forward.apply(r.forward);
     await must(this.runner, 'nft', ['nft', '-f', '-'], r.nft ?? renderNftDelete(this.opts));
   }
 
   async clear(): Promise<void> {
     await must(this.runner, 'nft', ['nft', '-f', '-'], renderNftDelete(this.opts));
+    await this.forward.clear(forwardRules(this.opts));
   }
 }
 
@@ -59,11 +94,13 @@ export class NftablesBackend implements Backend {
 export class IpvsBackend implements Backend {
   readonly name = 'ipvs';
   private readonly sysctls: SysctlSetter;
+  private readonly forward: ForwardRules;
   constructor(
     private readonly runner: CommandRunner,
     private readonly opts: RenderOptions,
   ) {
     this.sysctls = new SysctlSetter(runner);
+    this.forward = new ForwardRules(runner);
   }
 
   private async current() {
@@ -78,6 +115,7 @@ export class IpvsBackend implements Backend {
 
   async apply(r: Ruleset): Promise<void> {
     await this.sysctls.apply(r.sysctls);
+    await this.forward.apply(r.forward);
     const plan = planIpvs(await this.current(), r.ipvs ?? []);
     await this.restore(plan.add);
     await must(this.runner, 'nft', ['nft', '-f', '-'], r.nft ?? renderNftDelete(this.opts));
@@ -88,5 +126,6 @@ export class IpvsBackend implements Backend {
     await must(this.runner, 'nft', ['nft', '-f', '-'], renderNftDelete(this.opts));
     const plan = planIpvs(await this.current(), []);
     await this.restore(plan.remove);
+    await this.forward.clear(forwardRules(this.opts));
   }
 }

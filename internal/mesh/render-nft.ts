@@ -32,7 +32,7 @@ function mapDecl(s: DesiredService): string[] {
 
 function dnatRule(s: DesiredService, opts: RenderOptions): string {
   return (
-    `\t\tmeta l4proto ${s.protocol} ${s.protocol} dport ${s.port} meta mark set meta mark | ${hex(opts.masqueradeMark)} ` +
+    `\t\tmeta l4proto ${s.protocol} ${s.protocol} dport ${s.port} ct mark set ct mark | ${hex(opts.connMark)} ` +
     `dnat ip to numgen inc mod ${s.targets.length} map @${mapName(s)}`
   );
 }
@@ -70,7 +70,7 @@ export function renderNft(plan: NftPlan, opts: RenderOptions): string {
   if (plan.ipvsServices.length > 0) {
     // IPVS fwmark services: the mark selects the virtual service; IPVS then does the DNAT.
     const marks = plan.ipvsServices.map(
-      (s) => `meta l4proto ${s.protocol} ${s.protocol} dport ${s.port} meta mark set ${hex(fwmarkOf(opts, s.protocol, s.port))}`,
+      (s) => `meta l4proto ${s.protocol} ${s.protocol} dport ${s.port} meta mark set ${hex(fwmarkOf(opts, s.protocol, s.port))} ct mark set ct mark | ${hex(opts.connMark)}`,
     );
     out.push(`\tchain ipvs_prerouting {`, `\t\ttype filter hook prerouting priority mangle; policy accept;`);
     for (const m of marks) out.push(`\t\tfib daddr type local ${m}`);
@@ -83,8 +83,8 @@ export function renderNft(plan: NftPlan, opts: RenderOptions): string {
   // Full NAT: packets we redirected to another node leave with this node's address, so the reply
   // comes back through this node (the endpoint's node would otherwise answer the client directly).
   out.push(`\tchain postrouting {`, `\t\ttype nat hook postrouting priority srcnat; policy accept;`);
-  out.push(`\t\tmeta mark & ${hex(opts.masqueradeMark)} == ${hex(opts.masqueradeMark)} oifname != "lo" masquerade`);
-  if (plan.ipvsServices.length > 0) out.push(`\t\tmeta mark & 0xfffe0000 == ${hex(opts.fwmarkBase)} masquerade`);
+  // The conntrack mark is set by the first packet of every mesh connection (DNAT or IPVS mark rule).
+  out.push(`\t\tct mark & ${hex(opts.connMark)} == ${hex(opts.connMark)} oifname != "lo" masquerade`);
   out.push(`\t}`);
 
   if (plan.rejectServices.length > 0) {

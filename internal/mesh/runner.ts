@@ -42,6 +42,8 @@ export function spawnRunner(): CommandRunner {
 export interface RecordedCommand {
   argv: string[];
   stdin?: string;
+  /** The exit status the runner answered (toShellScript checks the replay gets the same). */
+  code?: number;
 }
 
 /**
@@ -52,22 +54,26 @@ export class RecordingRunner implements CommandRunner {
   constructor(private readonly answer: (argv: string[], stdin?: string) => CommandResult = () => ({ code: 0, stdout: '', stderr: '' })) {}
 
   async run(argv: string[], stdin?: string): Promise<CommandResult> {
-    this.commands.push(stdin === undefined ? { argv: [...argv] } : { argv: [...argv], stdin });
-    return this.answer(argv, stdin);
+    const result = this.answer(argv, stdin);
+    this.commands.push(stdin === undefined ? { argv: [...argv], code: result.code } : { argv: [...argv], stdin, code: result.code });
+    return result;
   }
 }
 
 /**
  * Renders recorded commands as a POSIX shell script (stdin passed as a quoted heredoc), e.g. to replay
- * them inside a VM that has the tools but no Bun. Stops at the first failing command.
+ * them inside a VM that has the tools but no Bun. Each command must exit with the status recorded
+ * (0 when unknown): the replay stops at the first difference, since later commands were planned on it.
  */
 export function toShellScript(commands: RecordedCommand[]): string {
   const q = (s: string): string => (/^[A-Za-z0-9_./:=@%+-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
-  const lines = ['set -e'];
+  const lines: string[] = [];
   commands.forEach((c, i) => {
     const cmd = c.argv.map(q).join(' ');
     if (c.stdin === undefined) lines.push(cmd);
     else lines.push(`${cmd} <<'SWARM_EOF_${i}'`, c.stdin.replace(/\n$/, ''), `SWARM_EOF_${i}`);
+    const want = c.code ?? 0;
+    lines.push(`rc=$?; [ $rc -eq ${want} ] || { echo "replay: expected exit ${want}, got $rc: ${cmd.replace(/["$`\\]/g, '')}" >&2; exit 1; }`);
   });
   return lines.join('\n') + '\n';
 }

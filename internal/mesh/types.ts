@@ -38,8 +38,17 @@ export type LoopbackMode = 'userspace' | 'nft';
 export interface RenderOptions {
   /** nftables table (family ip) owned by the mesh; everything swarm programs lives in it. */
   tableName: string;
-  /** Packet-mark bit set on DNAT'ed packets so postrouting masquerades them (nftables backend). */
-  masqueradeMark: number;
+  /**
+   * Conntrack-mark bit set on every mesh connection (nft DNAT or IPVS mark rule): postrouting
+   * masquerades those connections and the forward accept rule lets them through.
+   */
+  connMark: number;
+  /**
+   * Kernel backends: keep one iptables rule `FORWARD -m connmark --mark connMark/connMark -j ACCEPT`
+   * (comment "swarm-mesh"), because Docker sets the FORWARD policy to DROP and a drop in iptables'
+   * chain cannot be overridden from our own nft table. Disable where iptables is absent.
+   */
+  forwardAccept: boolean;
   /**
    * IPVS fwmark services use marks fwmarkBase | (udp ? 0x10000 : 0) | publishedPort, so marks are
    * stable per port across updates and all lie in [fwmarkBase, fwmarkBase + 0x1ffff].
@@ -83,11 +92,14 @@ export interface IpvsService {
  * - nft: text for `nft -f` (one atomic transaction), or null when the mesh table must not exist.
  * - ipvs: the swarm-owned IPVS services (marks in the fwmark range), or null when IPVS is not used.
  * - proxies: userspace listeners (all of them for the userspace backend, loopback ones otherwise).
+ * - forward: iptables FORWARD accept rules (see RenderOptions.forwardAccept).
  * - sysctls: kernel settings the kernel rules depend on.
  */
 export interface Ruleset {
   backend: BackendName;
   nft: string | null;
+  /** iptables rule specs (after the chain name) to keep in the filter table's FORWARD chain. */
+  forward: string[][];
   ipvs: IpvsService[] | null;
   proxies: ProxyRule[];
   sysctls: Sysctl[];

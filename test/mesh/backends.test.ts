@@ -93,17 +93,35 @@ describe('backend choice', () => {
 });
 
 describe('kernel backends generate the expected commands', () => {
-  test('nftables: sysctls then one nft -f transaction; clear deletes only our table', async () => {
-    const runner = new RecordingRunner();
+  test('nftables: sysctls, forward accept, one nft -f transaction; clear deletes only what is ours', async () => {
+    // A kernel where our FORWARD rule is missing at first, and present once after insertion.
+    let present = 0;
+    const runner = new RecordingRunner((argv) => {
+      if (argv[0] !== 'iptables') return { code: 0, stdout: '', stderr: '' };
+      if (argv[2] === '-C') return { code: present > 0 ? 0 : 1, stdout: '', stderr: '' };
+      if (argv[2] === '-I') present++;
+      if (argv[2] === '-D') return present > 0 ? (present--, { code: 0, stdout: '', stderr: '' }) : { code: 1, stdout: '', stderr: 'Bad rule' };
+      return { code: 0, stdout: '', stderr: '' };
+    });
     const b = new NftablesBackend(runner, opts);
     const r = renderRuleset('nftables', [web], [ep('10.0.0.1', 30001)]);
+    const spec = ['-m', 'connmark', '--mark', '0x00100000/0x00100000', '-m', 'comment', '--comment', 'swarm-mesh', '-j', 'ACCEPT'];
     await b.apply(r);
+    await b.apply(renderRuleset('nftables', [web], [ep('10.0.0.2', 30002)])); // sysctls/forward unchanged: skipped
     await b.clear();
-    expect(runner.commands).toEqual([
-      { argv: ['sysctl', '-q', '-w', 'net.ipv4.ip_forward=1'] },
-      { argv: ['nft', '-f', '-'], stdin: r.nft! },
-      { argv: ['nft', '-f', '-'], stdin: 'table ip swarm_mesh\ndelete table ip swarm_mesh\n' },
+    expect(runner.commands.map((c) => c.argv)).toEqual([
+      ['sysctl', '-q', '-w', 'net.ipv4.ip_forward=1'],
+      ['iptables', '-w', '-C', 'FORWARD', ...spec],
+      ['iptables', '-w', '-I', 'FORWARD', '1', ...spec],
+      ['nft', '-f', '-'],
+      ['nft', '-f', '-'],
+      ['nft', '-f', '-'],
+      ['iptables', '-w', '-D', 'FORWARD', ...spec],
+      ['iptables', '-w', '-D', 'FORWARD', ...spec],
     ]);
+    expect(runner.commands[3]!.stdin).toBe(r.nft!);
+    expect(runner.commands[5]!.stdin).toBe('table ip swarm_mesh\ndelete table ip swarm_mesh\n');
+    expect(present).toBe(0);
   });
 
   test('nftables: a failing nft surfaces as MESH_APPLY_FAILED with its stderr', async () => {
@@ -120,18 +138,19 @@ describe('kernel backends generate the expected commands', () => {
     const b = new IpvsBackend(runner, opts);
     const r = renderRuleset('ipvs', [web], [ep('10.0.0.1', 30001)]);
     await b.apply(r);
-    expect(runner.commands.map((c) => c.argv.join(' '))).toEqual([
+    expect(runner.commands.map((c) => c.argv.slice(0, 4).join(' '))).toEqual([
       'sysctl -q -w net.ipv4.ip_forward=1',
       'sysctl -q -w net.ipv4.vs.conntrack=1',
+      'iptables -w -C FORWARD',
       'ipvsadm -S -n',
       'ipvsadm -R',
       'nft -f -',
       'ipvsadm -R',
     ]);
-    expect(runner.commands[3]!.stdin).toBe(`-a -f ${0x53001f90} -r 10.0.0.1:30001 -m -w 1\n`);
-    expect(runner.commands[5]!.stdin).toBe(`-d -f ${0x53001f90} -r 10.0.0.9:1\n`);
+    expect(runner.commands[4]!.stdin).toBe(`-a -f ${0x53001f90} -r 10.0.0.1:30001 -m -w 1\n`);
+    expect(runner.commands[6]!.stdin).toBe(`-d -f ${0x53001f90} -r 10.0.0.9:1\n`);
     const script = toShellScript(runner.commands);
-    expect(script).toContain(`ipvsadm -R <<'SWARM_EOF_3'\n-a -f ${0x53001f90} -r 10.0.0.1:30001 -m -w 1\nSWARM_EOF_3`);
+    expect(script).toContain(`ipvsadm -R <<'SWARM_EOF_4'\n-a -f ${0x53001f90} -r 10.0.0.1:30001 -m -w 1\nSWARM_EOF_4`);
   });
 });
 

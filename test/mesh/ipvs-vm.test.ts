@@ -2,7 +2,8 @@
 // The VM has no Bun: the IPVS backend runs HERE against a recording runner, and the exact commands it
 // issued (sysctl, ipvsadm -R, nft -f) are replayed in the VM by its init. See scripts/ipvs-vm/init
 // for the topology. One boot covers: balancing over two "remote" endpoints (full NAT needed), the
-// node reaching its own address, 127.0.0.1 through nft DNAT, an endpoint change, zero endpoints, clear.
+// node reaching its own address, 127.0.0.1 through nft DNAT, an endpoint change, zero endpoints, clear,
+// all with the FORWARD policy at DROP (as Docker leaves it) so our accept rule is exercised too.
 // Budget: image build ~45 s once per machine (cached in /var/cache/swarm-ipvs-vm), one boot 12-25 s.
 import { describe, expect, test } from 'bun:test';
 import {
@@ -30,9 +31,18 @@ function saveText(state: IpvsService[]): string {
   return state.flatMap((s) => [`-A -f ${s.fwmark} -s ${s.scheduler}`, ...s.reals.map((r) => `-a -f ${s.fwmark} -r ${r.ip}:${r.port} -m -w 1`)]).join('\n') + '\n';
 }
 
-/** Runs our IpvsBackend against a recording runner that believes the kernel is in `before`. */
+/** What the recording runner believes about the VM's kernel (the replay checks every exit status). */
+const kernel = { forwardRules: 0 };
+
+/** Runs our IpvsBackend against a recording runner that believes IPVS is in `before`. */
 async function record(before: IpvsService[], act: (b: IpvsBackend) => Promise<void>): Promise<string> {
-  const runner = new RecordingRunner((argv) => ({ code: 0, stdout: argv[0] === 'ipvsadm' && argv[1] === '-S' ? saveText(before) : '', stderr: '' }));
+  const runner = new RecordingRunner((argv) => {
+    if (argv[0] === 'ipvsadm' && argv[1] === '-S') return { code: 0, stdout: saveText(before), stderr: '' };
+    if (argv[0] === 'iptables' && argv[2] === '-C') return { code: kernel.forwardRules > 0 ? 0 : 1, stdout: '', stderr: '' };
+    if (argv[0] === 'iptables' && argv[2] === '-I') kernel.forwardRules++;
+    if (argv[0] === 'iptables' && argv[2] === '-D') return kernel.forwardRules > 0 ? (kernel.forwardRules--, { code: 0, stdout: '', stderr: '' }) : { code: 1, stdout: '', stderr: '' };
+    return { code: 0, stdout: '', stderr: '' };
+  });
   await act(new IpvsBackend(runner, opts));
   return toShellScript(runner.commands);
 }
@@ -58,6 +68,8 @@ describe.skipIf(skip !== null)('IPVS backend in a VM', () => {
       Array.from({ length: n }, () => `echo "REQ ${phase} ${who} $(req ${ns} ${url})"`).join('\n');
     const VIP = 'http://10.9.0.1:8080/';
     files['run.sh'] = [
+      // Like a host where Docker enabled forwarding: only our accept rule lets mesh traffic through.
+      'iptables -w -P FORWARD DROP && echo "FORWARD DROP"',
       'phase() { if sh /mesh/$1.sh > /tmp/$1.log 2>&1; then echo "APPLIED $1"; else echo "APPLY-FAILED $1"; sed "s/^/LOG $1 /" /tmp/$1.log; fi; ipvsadm -S -n | sed "s/^/SAVE $1 /"; }',
       'phase p1',
       reqs('p1', 'client', 'client', VIP, 6),
@@ -68,8 +80,10 @@ describe.skipIf(skip !== null)('IPVS backend in a VM', () => {
       'phase p3',
       reqs('p3', 'client', 'client', VIP, 1),
       reqs('p3', 'node', '-', VIP, 1),
+      'echo "FWD $(iptables -w -S FORWARD | tr "\\n" " ")"',
       'phase clear',
       'echo "TABLES $(nft list tables | tr "\\n" " ")"',
+      'echo "FWDCLEAR $(iptables -w -S FORWARD | tr "\\n" " ")"',
     ].join('\n') + '\n';
 
     const out = await runIpvsVm(image, files);
@@ -77,7 +91,9 @@ describe.skipIf(skip !== null)('IPVS backend in a VM', () => {
     const pick = (prefix: string) => lines.filter((l) => l.startsWith(prefix)).map((l) => l.slice(prefix.length).trim());
     const diag = lines.filter((l) => /^(VM:|APPLY|LOG|REQ|SAVE|TABLES)/.test(l)).join('\n');
     expect(pick('VM: done').length, diag).toBe(1);
+    expect(pick('FORWARD DROP').length, diag).toBe(1);
     expect(pick('APPLIED '), diag).toEqual(['p1', 'p2', 'p3', 'clear']);
+    expect(pick('FWD ')[0], diag).toContain('--comment swarm-mesh -j ACCEPT');
 
     // The kernel holds exactly the state our plans assumed (so diffs computed here were right).
     expect(parseIpvsSave(pick('SAVE p1 ').join('\n'), opts)).toEqual(r1.ipvs!);
@@ -97,5 +113,6 @@ describe.skipIf(skip !== null)('IPVS backend in a VM', () => {
     for (const r of [...pick('REQ p3 client '), ...pick('REQ p3 node ')]) expect(r, diag).toContain('refused');
     // clear() left no table behind.
     expect(pick('TABLES ')[0] ?? '', diag).not.toContain('swarm_mesh');
+    expect(pick('FWDCLEAR ')[0] ?? '', diag).not.toContain('swarm-mesh');
   }, 240_000);
 });

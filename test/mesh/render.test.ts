@@ -16,7 +16,7 @@ table ip swarm_mesh {
 \t\telements = { 0 : 10.0.0.1 . 30001, 1 : 10.0.0.2 . 30002 }
 \t}
 \tchain services {
-\t\tmeta l4proto tcp tcp dport 8080 meta mark set meta mark | 0x00100000 dnat ip to numgen inc mod 2 map @svc_tcp_8080
+\t\tmeta l4proto tcp tcp dport 8080 ct mark set ct mark | 0x00100000 dnat ip to numgen inc mod 2 map @svc_tcp_8080
 \t}
 \tchain prerouting {
 \t\ttype nat hook prerouting priority dstnat; policy accept;
@@ -28,7 +28,7 @@ table ip swarm_mesh {
 \t}
 \tchain postrouting {
 \t\ttype nat hook postrouting priority srcnat; policy accept;
-\t\tmeta mark & 0x00100000 == 0x00100000 oifname != "lo" masquerade
+\t\tct mark & 0x00100000 == 0x00100000 oifname != "lo" masquerade
 \t}
 }
 `;
@@ -51,6 +51,7 @@ const cases: Case[] = [
     check: (r) => {
       expect(r.nft).toBe(GOLDEN_NFT);
       expect(r.ipvs).toBeNull();
+      expect(r.forward.length).toBe(1);
       expect(r.sysctls).toEqual([{ key: 'net.ipv4.ip_forward', value: '1' }]);
       expect(r.proxies).toEqual([{ serviceId: 'web', protocol: 'tcp', bindIp: '127.0.0.1', port: 8080, targets: [{ ip: '10.0.0.1', port: 30001 }, { ip: '10.0.0.2', port: 30002 }] }]);
     },
@@ -62,7 +63,7 @@ const cases: Case[] = [
     endpoints: eps,
     check: (r) => {
       expect(r.nft).toContain('typeof numgen inc mod 1 : ip daddr . udp dport');
-      expect(r.nft).toContain('meta l4proto udp udp dport 5353 meta mark set meta mark | 0x00100000 dnat ip to numgen inc mod 1 map @svc_udp_5353');
+      expect(r.nft).toContain('meta l4proto udp udp dport 5353 ct mark set ct mark | 0x00100000 dnat ip to numgen inc mod 1 map @svc_udp_5353');
       expect(r.nft).toContain('type filter hook input priority filter; policy accept;\n\t\tmeta l4proto tcp tcp dport 9090 reject with tcp reset');
       expect(r.nft).not.toContain('svc_tcp_9090');
       expect(r.proxies.map((p) => p.port)).toEqual([5353]);
@@ -103,9 +104,10 @@ const cases: Case[] = [
         { fwmark: 0x530114e9, scheduler: 'rr', reals: [{ ip: '10.0.0.3', port: 31000 }] },
       ]);
       expect(r.nft).toContain('type filter hook prerouting priority mangle;');
-      expect(r.nft).toContain('fib daddr type local meta l4proto tcp tcp dport 8080 meta mark set 0x53001f90');
+      expect(r.nft).toContain('fib daddr type local meta l4proto tcp tcp dport 8080 meta mark set 0x53001f90 ct mark set ct mark | 0x00100000');
       expect(r.nft).toContain('type route hook output priority mangle;');
-      expect(r.nft).toContain('meta mark & 0xfffe0000 == 0x53000000 masquerade');
+      expect(r.nft).toContain('ct mark & 0x00100000 == 0x00100000 oifname != "lo" masquerade');
+      expect(r.forward).toEqual([['-m', 'connmark', '--mark', '0x00100000/0x00100000', '-m', 'comment', '--comment', 'swarm-mesh', '-j', 'ACCEPT']]);
       expect(r.nft).toContain('meta l4proto tcp tcp dport 9090 reject with tcp reset');
       expect(r.nft).not.toContain('dnat');
       expect(r.sysctls).toContainEqual({ key: 'net.ipv4.vs.conntrack', value: '1' });
@@ -132,6 +134,7 @@ const cases: Case[] = [
     check: (r) => {
       expect(r.nft).toBeNull();
       expect(r.ipvs).toBeNull();
+      expect(r.forward).toEqual([]);
       expect(r.sysctls).toEqual([]);
       expect(r.proxies.map((p) => [p.protocol, p.bindIp, p.port, p.targets.length])).toEqual([
         ['tcp', '0.0.0.0', 8080, 2],
@@ -177,7 +180,7 @@ describe('renderRuleset', () => {
 
   test('rejects bad options', () => {
     expect(() => renderRuleset('nftables', [web], [], { ...defaultRenderOptions(), fwmarkBase: 0x53000001 })).toThrow(MeshError);
-    expect(() => renderRuleset('nftables', [web], [], { ...defaultRenderOptions(), masqueradeMark: 3 })).toThrow(MeshError);
+    expect(() => renderRuleset('nftables', [web], [], { ...defaultRenderOptions(), connMark: 3 })).toThrow(MeshError);
     expect(() => renderRuleset('nftables', [web], [], { ...defaultRenderOptions(), tableName: 'x; flush ruleset' })).toThrow(MeshError);
   });
 

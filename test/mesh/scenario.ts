@@ -140,6 +140,7 @@ export function meshScenario(backend: 'nftables' | 'userspace', net: number): vo
       await Promise.all(bed.agents.map((a) => a.call('close')));
       for (const h of bed.hosts) {
         expect(bed.exec(h.ns, ['nft', 'list', 'tables'])).not.toContain('swarm_mesh');
+        expect(bed.exec(h.ns, ['iptables', '-w', '-S', 'FORWARD'])).not.toContain('swarm-mesh');
         const r = (await get(0, h.ip, 1))[0]!;
         expect(r.ok).toBe(false);
       }
