@@ -95,6 +95,33 @@ describe.skipIf(skip)("task lifecycle on a one-node cluster", () => {
     await n.ok(["service", "rm", "talker"]);
   });
 
+  test("a task that fits no node stays pending with the scheduler's reason", async () => {
+    await n.ok(["service", "create", "--detach", "--name", "picky", "--constraint", "node.role==worker", n.image, "sleep", "1000"]);
+    const t = await waitUntil("the scheduler's verdict", async () => (await tasks("picky")).find((x: any) => x.Error), 20_000, 100);
+    expect(t.CurrentState).toBe("pending");
+    expect(t.Error).toMatch(/no suitable node \(scheduling constraints not satisfied on 1 node\)/);
+    expect(await n.ok(["service", "ls"])).toMatch(/picky\s+replicated\s+0\/1/);
+    await n.ok(["service", "update", "--detach", "--constraint-rm", "node.role==worker", "--constraint-add", "node.role==manager", "picky"]);
+    await waitUntil("the task runs once the constraint fits", async () => (await tasks("picky")).some((x: any) => x.CurrentState === "running"), 20_000, 100);
+    await n.ok(["service", "rm", "picky"]);
+  });
+
+  test("env, workdir, tmpfs mount, user and labels reach the container", async () => {
+    await n.ok([
+      "service", "create", "--name", "shape", "--restart-condition", "none", "-e", "GREETING=hello", "-w", "/scratch",
+      "--mount", "type=tmpfs,dst=/scratch", "-u", "nobody", "--container-label", "team=edge", "--hostname", "shaped",
+      "--detach", n.image, "sh", "-c", "echo $GREETING from $(pwd) as $(id -u) on $(hostname); mount | grep -c ' /scratch type tmpfs'",
+    ]);
+    const out = await waitUntil("the container's output", async () => {
+      const r = await n.ok(["service", "logs", "--raw", "shape"]);
+      return r.includes("hello") && r;
+    }, 20_000, 100);
+    expect(out).toContain("hello from /scratch as 65534 on shaped\n1\n");
+    const c = (await n.containers(true)).find((x) => x.Labels["com.swarm.service.name"] === "shape")!;
+    expect(c.Labels.team).toBe("edge");
+    await n.ok(["service", "rm", "shape"]);
+  });
+
   test("an agent killed with SIGKILL restarts with its services and adopts its containers", async () => {
     await n.ok(["service", "create", "--name", "keeper", "--replicas", "3", "--stop-grace-period", "1s", n.image, "sleep", "100000"]);
     const before = (await n.containers(false)).filter((c) => c.Labels["com.swarm.service.name"] === "keeper").map((c) => c.Names[0]).sort();
