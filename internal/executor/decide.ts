@@ -73,6 +73,9 @@ export function decide(v: TaskView): Step {
       }
       if (before(v.reported, "accepted")) return { kind: "report", state: "accepted", message: "accepted" };
       if (before(v.reported, "preparing")) return { kind: "report", state: "preparing", message: "preparing" };
+      // The restart delay holds before the pull too: an image that cannot be pulled is retried per
+      // the restart policy, not in a tight loop.
+      if (v.notBeforeMs !== undefined && v.nowMs < v.notBeforeMs) return { kind: "wait", untilMs: v.notBeforeMs };
       return { kind: "prepare" };
     case "created":
       if (before(v.reported, "accepted")) return { kind: "report", state: "accepted", message: "accepted" };
