@@ -1,7 +1,7 @@
 // One randomized simulation run: a cluster of 1, 3 or 5 voters, KV clients, a faulty network, random
-// partitions (symmetric and one-way), crashes with torn writes, restarts and (optionally) membership
-// changes; then everything heals and the cluster must make progress again. Safety is checked throughout
-// and the client history must be linearizable. Reproducible from `seed`.
+// partitions (symmetric and one-way), crashes with torn writes, restarts, leadership transfers and
+// (optionally) membership changes; then everything heals and the cluster must make progress again.
+// Safety is checked throughout and the client history must be linearizable. Reproducible from `seed`.
 import { ConfChangeType, seededRand } from "../../../internal/raft/index.ts";
 import type { NodeId } from "../../../internal/raft/index.ts";
 import { checkLinearizable } from "./linearizability.ts";
@@ -38,13 +38,19 @@ export function runSimulation(o: RunOptions): RunResult {
     voters,
     net: {
       minDelay: 1,
-      maxDelay: pick.int(2, 30),
-      dropRate: pick.next() < 0.3 ? 0 : pick.next() * 0.15,
+      maxDelay: pick.next() < 0.8 ? pick.int(2, 30) : pick.int(30, 80), // up to most of an election timeout
+      dropRate: pick.next() < 0.3 ? 0 : pick.next() * (pick.next() < 0.8 ? 0.15 : 0.35),
       dupRate: pick.next() * 0.05,
       slowRate: pick.next() * 0.05,
     },
     // Some runs without check-quorum or pre-vote: deposed leaders then linger, which stresses ReadIndex.
-    core: { checkQuorum: pick.next() < 0.75, preVote: pick.next() < 0.75 },
+    // Tiny batches and windows on some seeds exercise probing, window-full pauses and partial appends.
+    core: {
+      checkQuorum: pick.next() < 0.75,
+      preVote: pick.next() < 0.75,
+      maxEntriesPerMsg: [1, 3, 256][pick.int(0, 3)]!,
+      maxInflightMsgs: [1, 2, 64][pick.int(0, 3)]!,
+    },
   });
   const faultUntil = (o.faultTicks ?? 300) * TICK;
   const healUntil = faultUntil + (o.healTicks ?? 200) * TICK;
@@ -92,7 +98,10 @@ export function runSimulation(o: RunOptions): RunResult {
       const fast = sim.rand.next() < 0.5; // a quick reboot can catch an election in flight
       sim.at(fast ? sim.rand.int(1, 3 * TICK) : sim.rand.int(5 * TICK, 50 * TICK), () => sim.restart(victim));
     } else if (r < 0.85) for (const id of ids) sim.restart(id);
-    else if (o.membership) membershipStep();
+    else if (r < 0.9 && l) {
+      const voters = sim.core(l).log.conf.voters.filter((v) => v !== l);
+      if (voters.length > 0) sim.core(l).transferLeadership(voters[sim.rand.int(0, voters.length)]!), sim.node(l).process();
+    } else if (o.membership) membershipStep();
     sim.at(sim.rand.int(5 * TICK, 30 * TICK), faults);
   };
   let spare = 0;
