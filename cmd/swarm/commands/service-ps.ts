@@ -62,7 +62,7 @@ export const servicePsCmd: Command = {
       return 0;
     }
     if (one(p, "format") === "json") {
-      ctx.out(ordered.map(({ view }) => JSON.stringify({ ID: view.Task.ID, Name: view.Name, Image: view.Task.Spec.ContainerSpec.Image, Node: view.NodeHostname, DesiredState: view.Task.DesiredState, CurrentState: view.Task.Status.State, Error: view.Task.Status.Err ?? "", Slot: view.Task.Slot }) + "\n").join(""));
+      ctx.out(ordered.map(({ view }) => JSON.stringify({ ID: view.Task.ID, Name: view.Name, Image: view.Task.Spec.ContainerSpec.Image, Node: view.NodeHostname, DesiredState: view.Task.DesiredState, CurrentState: view.Task.Status.State, Since: view.Task.Status.Timestamp, Error: view.Task.Status.Err ?? "", Slot: view.Task.Slot }) + "\n").join(""));
       return 0;
     }
     const now = Date.now();
