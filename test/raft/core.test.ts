@@ -102,6 +102,23 @@ describe("RaftCore rules", () => {
     expect(rd.messages[0]).toMatchObject({ type: MsgType.AppResp, index: 2 });
   });
 
+  test("an entry from an earlier term is not committed by counting replicas (Raft paper, figure 8)", () => {
+    const a = node("a", ["a", "b", "c"]);
+    const old = { index: 2, term: 2, type: 0 as const, data: new Uint8Array([2]) };
+    a.core.step({ type: MsgType.App, from: "b", to: "a", term: 2, index: 1, logTerm: 1, entries: [old], commit: 1 });
+    a.flush();
+    for (let i = 0; i < 40 && a.core.role === Role.Follower; i++) a.core.tick(); // b went silent
+    a.core.step({ type: MsgType.PreVoteResp, from: "c", to: "a", term: 3 });
+    a.core.step({ type: MsgType.VoteResp, from: "c", to: "a", term: 3 });
+    expect(a.core.role).toBe(Role.Leader);
+    a.flush(); // appended its empty entry at index 3, term 3
+
+    a.core.step({ type: MsgType.AppResp, from: "c", to: "a", term: 3, index: 2 });
+    expect(a.core.log.committed).toBe(1); // index 2 is on a quorum, but it is of term 2
+    a.core.step({ type: MsgType.AppResp, from: "c", to: "a", term: 3, index: 3 });
+    expect(a.core.log.committed).toBe(3); // committing the term-3 entry commits index 2 with it
+  });
+
   test("membership changes go one at a time and never remove the last voter", () => {
     const { core, flush } = node("a", ["a"]);
     for (let i = 0; i < 20 && core.role !== Role.Leader; i++) core.tick();
