@@ -60,6 +60,8 @@ export class TaskRunner {
   private dirty = false;
   /** The engine may have changed since `lastObs` (a poke, or a step that acted on it). */
   private stale = true;
+  /** Set by a step whose result tells what the engine now shows (create): no need to observe. */
+  private knownFresh = false;
   private wake: (() => void) | undefined;
   private retryMs = 0;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
@@ -139,7 +141,8 @@ export class TaskRunner {
             break;
           }
           await this.perform(step);
-          if (step.kind !== "report") this.stale = true;
+          if (step.kind !== "report" && !this.knownFresh) this.stale = true;
+          this.knownFresh = false;
           this.retryMs = 0;
         } catch (e) {
           this.stale = true;
@@ -212,8 +215,11 @@ export class TaskRunner {
         const pullErr = await this.ctx.ensureImage(spec.image);
         if (this.desired !== "running") return; // changed while pulling: decide again
         try {
-          this.containerId = await limiter.run(() => runtime.create(spec));
+          const id = await limiter.run(() => runtime.create(spec));
+          this.containerId = id;
           this.hadContainer = true;
+          this.lastObs = { kind: "created", id };
+          this.knownFresh = true; // a poke meanwhile still marks it stale
         } catch (e) {
           if (!(e instanceof RuntimeError) || e.unreachable) throw e;
           if (e.status === 409) return; // a container with our name exists: observe it

@@ -140,7 +140,7 @@ export function createRuntimeWorker(opts: WorkerOptions): Worker {
       const seen = new Set<string>();
       const toPoke: TaskRunner[] = [];
       for (const a of assignments) {
-        if (a.task.NodeID !== undefined && a.task.NodeID !== nodeId) continue;
+        if (a.task.NodeID !== nodeId) continue; // not (or no longer) ours
         seen.add(a.task.ID);
         const r = runnerFor(a.task.ID);
         if (r.assign(a.task, a.serviceName)) toPoke.push(r);
