@@ -25,6 +25,8 @@ export interface EngineOwner {
   acked(): void
   /** The stream closed: null = gracefully (both ENDs done) or locally; else the error. */
   closed(err: UDXError | null): void
+  /** Bytes delivered but not yet consumed by the application (shrinks the advertised window). */
+  buffered(): number
 }
 
 const now = () => performance.now()
@@ -46,6 +48,8 @@ export class Engine {
   private timer: ReturnType<typeof setTimeout> | null = null
   private timerAt = Infinity
   private readonly hdr: Header = { type: 0, dataOffset: 0, id: 0, rwnd: DEFAULT_RWND, seq: 0, ack: 0 }
+  /** Receive window last advertised to the peer. */
+  private lastRwnd = DEFAULT_RWND
 
   constructor(
     private readonly owner: EngineOwner,
@@ -179,6 +183,7 @@ export class Engine {
       const h = this.hdr
       h.id = this.remoteId
       h.ack = this.receiver.ack
+      h.rwnd = this.rwnd()
       h.dataOffset = 0
       const bufs: Uint8Array[] = new Array(pkts.length)
       for (let i = 0; i < pkts.length; i++) {
@@ -199,6 +204,21 @@ export class Engine {
     if (this.receiver.pending === 0) this.ackNeeded = false
   }
 
+  /** Advertised window: 4 MiB (udx-native's constant) minus what the application has not read. */
+  private rwnd(): number {
+    const r = Math.max(0, DEFAULT_RWND - this.owner.buffered())
+    this.lastRwnd = r
+    return r
+  }
+
+  /** The application consumed data: re-open a window we had shrunk below half. */
+  onConsumed(): void {
+    if (this.closed || this.lastRwnd >= DEFAULT_RWND / 2) return
+    if (DEFAULT_RWND - this.owner.buffered() < DEFAULT_RWND / 2) return
+    this.ackNeeded = true
+    this.sendAck()
+  }
+
   private sendAck(): void {
     if (this.socket === null) return
     if (this.receiver.pending === 0 && this.lastAckSent === this.receiver.ack && !this.ackNeeded) return
@@ -215,6 +235,7 @@ export class Engine {
     h.id = this.remoteId
     h.seq = this.sender.nextSeq
     h.ack = this.receiver.ack
+    h.rwnd = this.rwnd()
     this.lastAckSent = h.ack
     return this.socket.sendRaw(encode(h, payload, sacks), this.remotePort, this.remoteHost)
   }
@@ -232,9 +253,10 @@ export class Engine {
     this.timerAt = Infinity
     if (this.closed) return
     const t = now()
-    if (this.sender.deadline() <= t && this.sender.onTimer(t) === 'timeout') {
-      this.close(errors.timedOut())
-      return
+    if (this.sender.deadline() <= t) {
+      const r = this.sender.onTimer(t)
+      if (r === 'timeout') return this.close(errors.timedOut())
+      if (r === 'probe') this.sendControl(FLAG_HEARTBEAT)
     }
     this.flushOut()
     this.armTimer(t)

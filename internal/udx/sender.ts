@@ -7,7 +7,8 @@
 //   - `deadline()` is the next time `onTimer(now)` must run; `onTimer` returns 'timeout' when a
 //     packet has timed out `maxRtoTimeouts` times (the stream must close with ETIMEDOUT).
 // Loss recovery is SACK + RACK-style time-based detection + tail loss probes + RTO (fixed 2x
-// re-arm like libudx). Congestion control is NewReno-style in packets; rwnd limits packets in flight.
+// re-arm like libudx). Congestion control is NewReno-style in packets; rwnd limits packets in flight
+// (floor 1 while rwnd > 0); a zero window stops new data and asks for HEARTBEAT probes at rto, 2*rto.
 
 import { FLAG_DATA, FLAG_END, HEADER_SIZE, seqAdd, seqDiff } from './packet.ts'
 import { RttEstimator } from './rtt.ts'
@@ -39,7 +40,8 @@ export const DEFAULT_SENDER_CONFIG: SenderConfig = {
 
 const EMPTY = Buffer.alloc(0)
 
-export type TimerResult = 'ok' | 'timeout'
+/** 'probe': the peer's window is zero; the adapter must send a HEARTBEAT (zero-window probe). */
+export type TimerResult = 'ok' | 'timeout' | 'probe'
 
 export class Sender {
   readonly rtt: RttEstimator
@@ -63,6 +65,7 @@ export class Sender {
   private rtoAt = Infinity
   private tlpAt = Infinity
   private reoAt = Infinity
+  private zwpAt = Infinity
   private tlpBackoff = 1
   private rackXmit = -1
   private rackSeq = 0
@@ -119,7 +122,10 @@ export class Sender {
       this.transmit(p, now, out)
       this.retransmits++
     }
-    const rwndPkts = Math.max(1, Math.floor(this.rwnd / this.mss))
+    const rwndPkts = this.rwnd === 0 ? 0 : Math.max(1, Math.floor(this.rwnd / this.mss))
+    if (rwndPkts === 0 && this.win.size === 0 && (this.queuedBytes > 0 || (this.endQueued && !this.endSent))) {
+      if (this.zwpAt === Infinity) this.zwpAt = now + this.rtt.rto
+    } else this.zwpAt = Infinity
     while (!this.endSent && this.win.pipe < this.cwnd && this.win.size < rwndPkts) {
       if (this.queuedBytes === 0 && !this.endQueued) break
       const p = this.packetize()
@@ -261,11 +267,15 @@ export class Sender {
   }
 
   deadline(): number {
-    return Math.min(this.rtoAt, this.tlpAt, this.reoAt)
+    return Math.min(this.rtoAt, this.tlpAt, this.reoAt, this.zwpAt)
   }
 
   onTimer(now: number): TimerResult {
     const w = this.win
+    if (this.zwpAt <= now) {
+      this.zwpAt = now + 2 * this.rtt.rto
+      return 'probe'
+    }
     if (w.size === 0) {
       this.rtoAt = this.tlpAt = this.reoAt = Infinity
       return 'ok'

@@ -234,6 +234,7 @@ export class UDXStream extends Duplex implements EngineOwner {
   // ---- streamx hooks ----
 
   override _read(cb: (err: Error | null) => void): void {
+    this.engine.onConsumed()
     cb(null)
   }
 
@@ -270,6 +271,10 @@ export class UDXStream extends Duplex implements EngineOwner {
   }
 
   // ---- EngineOwner ----
+
+  buffered(): number {
+    return (this as unknown as { _readableState: { buffered: number } })._readableState.buffered
+  }
 
   deliver(payload: Uint8Array): void {
     this.push(payload)

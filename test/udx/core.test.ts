@@ -128,14 +128,22 @@ describe('sender', () => {
     expect(s.idle).toBe(true)
   })
 
-  test('rwnd limits packets in flight (at least one)', () => {
+  test('rwnd limits packets in flight; a zero window stops data and asks for probes', () => {
     const s = new Sender(cfg, 0, 100)
     s.write(new Uint8Array(2000))
     s.pull(0)
     s.onAck(10, [], 250, 1)
     expect(s.pull(1).length).toBe(2)
-    s.onAck(12, [], 0, 2)
-    expect(s.pull(2).length).toBe(1)
+    s.onAck(12, [], 50, 2)
+    expect(s.pull(2).length).toBe(1) // floor of one packet while rwnd > 0
+    s.onAck(13, [], 0, 3)
+    expect(s.pull(3).length).toBe(0)
+    const probeAt = s.deadline()
+    expect(probeAt).toBe(3 + s.rtt.rto)
+    expect(s.onTimer(probeAt)).toBe('probe')
+    expect(s.deadline()).toBe(probeAt + 2 * s.rtt.rto)
+    s.onAck(13, [], 4194304, probeAt + 1)
+    expect(s.pull(probeAt + 1).length).toBe(7)
   })
 
   test('a black-holed packet times out after 6 RTOs', () => {

@@ -128,6 +128,24 @@ describe('udx streams on loopback', () => {
     expect(errs).toEqual([])
   })
 
+  test('flow control: an unread stream advertises a shrinking window and the sender stops', async () => {
+    const udx = new UDX()
+    const [sa, sb] = sockets(udx)
+    const [a, b] = pair(sa, sb, udx)
+    const total = 12 * 1024 * 1024
+    const writing = writeSeeded(a, total, 5)
+    const buffered = () => (b as any)._readableState.buffered as number
+    await waitFor(() => buffered() >= 4 * 1024 * 1024 - 2000, 10000, 'receiver buffer to fill the window')
+    const stalledAt = b.bytesReceived
+    await new Promise((r) => setTimeout(r, 100))
+    expect(b.bytesReceived - stalledAt).toBeLessThan(64 * 1024)
+    expect(b.bytesReceived).toBeLessThan(total / 2)
+    const got = readAll(b)
+    b.on('end', () => b.end())
+    await writing
+    expect(await got).toEqual({ bytes: total, sha256: sha256Of(total, 5) })
+  }, 20000)
+
   test('destroy() resets the peer with ECONNRESET', async () => {
     const udx = new UDX()
     const [sa, sb] = sockets(udx)
