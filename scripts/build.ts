@@ -24,9 +24,15 @@ const embedAddons: BunPlugin = {
       loader: "js",
     }));
     // udx-native → internal/udx (TypeScript, Bun UDP). Hyperswarm's stack takes it unchanged.
+    // udx-native is CommonJS with the class as module.exports (dht-rpc calls its statics such as
+    // UDX.isIPv4), so the replacement is a CommonJS shim around our class.
     const ourUdx = join(root, "internal/udx/index.ts");
     if (existsSync(ourUdx)) {
-      build.onResolve({ filter: /^udx-native$/ }, () => ({ path: ourUdx }));
+      build.onResolve({ filter: /^udx-native$/ }, () => ({ path: "udx-native", namespace: "udx-shim" }));
+      build.onLoad({ filter: /.*/, namespace: "udx-shim" }, () => ({
+        contents: `module.exports = require(${JSON.stringify(ourUdx)}).UDX;`,
+        loader: "js",
+      }));
     }
     // msgpackr's optional native extension: msgpackr works without it; never try to load it.
     build.onResolve({ filter: /^msgpackr-extract$/ }, () => ({ path: "msgpackr-extract", namespace: "empty" }));

@@ -16,6 +16,7 @@ import { serviceRmCmd } from "./commands/service-rm.ts";
 import { serviceScaleCmd } from "./commands/service-scale.ts";
 import { serviceUpdateCmd } from "./commands/service-update.ts";
 import { selfcheckCmd } from "./commands/selfcheck.ts";
+import { transportNodeCmd } from "./commands/transport-node.ts";
 
 const groups: Record<string, { summary: string; commands: Command[] }> = {
   service: {
@@ -83,4 +84,4 @@ export async function dispatch(argv: string[], ctx: Ctx): Promise<number> {
 }
 
 /** Test entries compiled into the binary (not in --help). Registered by their own modules. */
-export const hiddenCommands: Command[] = [selfcheckCmd];
+export const hiddenCommands: Command[] = [selfcheckCmd, transportNodeCmd];
