@@ -4,7 +4,7 @@
 
 import { afterEach, describe, expect, test } from 'bun:test'
 import { UDX } from '../../internal/udx/index.ts'
-import { impair, nodeAvailable, readAll, sha256Of, writeSeeded } from './helpers.ts'
+import { impair, nodeAvailable, readAll, sha256Of, waitFor, writeSeeded } from './helpers.ts'
 import { spawnNode, type NodeProc } from './node-peer.ts'
 
 const HAVE_NODE = nodeAvailable()
@@ -56,6 +56,20 @@ describe.skipIf(!HAVE_NODE)('udx interop with stock udx-native under Node.js', (
     expect(r).toEqual({ bytes: MB10, sha256: sha256Of(MB10, 12) })
     const res = await node.next()
     expect(res.done.sha256).toBe(r.sha256)
+  }, 30000)
+
+  test('udx-native respects our receive window while we do not read, then resumes', async () => {
+    const total = 8 * 1024 * 1024
+    const { node, stream } = await setup('send', total, 15)
+    const buffered = () => (stream as any)._readableState.buffered as number
+    await waitFor(() => buffered() >= 4 * 1024 * 1024 - 64 * 1024, 10000, 'our window to fill')
+    const stalledAt = stream.bytesReceived
+    await new Promise((r) => setTimeout(r, 150))
+    expect(stream.bytesReceived - stalledAt).toBeLessThan(64 * 1024)
+    const got = readAll(stream)
+    stream.on('end', () => stream.end())
+    expect(await got).toEqual({ bytes: total, sha256: sha256Of(total, 15) })
+    expect((await node.next()).done.sent).toBe(total)
   }, 30000)
 
   test('both directions with our side dropping, duplicating and reordering', async () => {
