@@ -1,4 +1,6 @@
 // RaftStorage on bun:sqlite. WAL with synchronous=FULL: save() is one transaction, durable on return.
+// One exception: a save that only advances the commit index is not fsynced (WAL keeps it ordered before
+// the next synced write; after a power loss the commit index is simply relearned from the leader).
 // Every row carries a CRC32 over its fields; load() verifies them, and a torn or corrupt tail of the log
 // (bad checksum or a gap) is deleted and reported, never handed to Raft. A corrupt hard state or snapshot
 // cannot be repaired locally and throws RaftError(StorageCorrupt).
@@ -36,6 +38,8 @@ export class SqliteStorage implements RaftStorage {
   private readonly db: Database;
   private readonly q;
   private readonly txn: (w: StorageWrite) => void;
+  private synced: HardState = { term: 0, vote: null, commit: 0 };
+  private fullSync = true;
 
   /** `path`: the database file (created if missing). */
   constructor(path: string) {
@@ -81,7 +85,14 @@ export class SqliteStorage implements RaftStorage {
 
   save(w: StorageWrite): void {
     if (!w.snapshot && w.entries.length === 0 && !w.hardState) return;
+    const h = w.hardState;
+    const commitOnly = !w.snapshot && w.entries.length === 0 && h !== null && h.term === this.synced.term && h.vote === this.synced.vote;
+    if (commitOnly === this.fullSync) {
+      this.fullSync = !commitOnly;
+      this.db.exec(`PRAGMA synchronous = ${this.fullSync ? "FULL" : "NORMAL"}`);
+    }
     this.txn(w);
+    if (h) this.synced = h;
   }
 
   load(): StoredState {
@@ -90,6 +101,7 @@ export class SqliteStorage implements RaftStorage {
     if (h) {
       if (Bun.hash.crc32(h.value) !== h.crc) throw RaftError.storageCorrupt("hard state checksum mismatch");
       hardState = JSON.parse(h.value) as HardState;
+      this.synced = hardState;
     }
     let snapshot: Snapshot | null = null;
     const s = this.db.query<SnapRow, []>("SELECT idx, term, conf, data, crc FROM snapshot WHERE id = 1").get();

@@ -20,7 +20,8 @@ export interface StorageWrite {
 }
 
 /** Contract:
- * - save() is atomic and durable when it returns (the caller sends messages only afterwards).
+ * - save() is atomic and durable when it returns (the caller sends messages only afterwards). A save
+ *   that only advances hardState.commit may skip the flush: commit is relearned from the leader.
  * - snapshot: replaces the stored snapshot and deletes entries up to its index; if the stored entry at
  *   its index does not have its term (an installed snapshot), deletes every entry.
  * - entries: entries[0].index..: deletes stored entries from entries[0].index on, then stores these.

@@ -33,7 +33,7 @@ interface Member {
 }
 
 let net: MemoryNetwork;
-let members: Map<NodeId, Member>;
+let members = new Map<NodeId, Member>();
 let run = 0;
 
 async function startMember(id: NodeId, bootstrap?: NodeId[]): Promise<Member> {
