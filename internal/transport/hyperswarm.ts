@@ -39,6 +39,8 @@ interface SwarmLike {
   join(topic: Uint8Array, opts: { server: boolean; client: boolean }): Discovery;
   on(ev: "connection", fn: (conn: NoiseStream) => void): void;
   listen(): Promise<void>;
+  joinPeer(publicKey: Uint8Array): void;
+  leavePeer(publicKey: Uint8Array): void;
   destroy(opts?: { force?: boolean }): Promise<void>;
 }
 interface DHTLike {
@@ -53,6 +55,9 @@ interface DHTCtor {
 }
 const HyperDHT: DHTCtor = require("hyperdht");
 const Hyperswarm: new (opts: object) => SwarmLike = require("hyperswarm");
+
+/** Reserved channel for peer exchange (names starting with "_transport." are the transport's). */
+const PX_CHANNEL = "_transport.px";
 
 export interface HyperswarmTransportOptions extends TransportOptions {
   /** Holds `transport.key` (the node's identity). */
@@ -136,6 +141,30 @@ export function createHyperswarmTransport(o: HyperswarmTransportOptions): Hypers
   };
   core.on("peer-up", soon);
   core.on("peer-down", soon);
+
+  // Peer exchange: admitted peers tell each other whom they are connected to, and we dial those
+  // keys directly (Hyperswarm "explicit" peers, which it also redials after a drop). The mesh then
+  // converges through any well-connected node (the bootstrap managers) even when two nodes' topic
+  // lookups missed each other. Dialing is safe: every connection still goes through admission.
+  core.handle(PX_CHANNEL, (msg, from) => {
+    const ids = (msg as { peers?: unknown })?.peers;
+    if (!Array.isArray(ids) || !swarm) return;
+    for (const id of ids.slice(0, 1024)) {
+      if (typeof id !== "string" || !/^[0-9a-f]{64}$/.test(id)) continue;
+      if (id === core.self || id === from || core.isConnected(id) || core.isRevoked(id)) continue;
+      swarm.joinPeer(Buffer.from(id, "hex"));
+    }
+  });
+  core.on("peer-up", (p) => {
+    const others = core.peers().filter((q) => q.id !== p.id);
+    if (others.length > 0) core.send(p.id, PX_CHANNEL, { peers: others.map((q) => q.id) });
+    for (const q of others) core.send(q.id, PX_CHANNEL, { peers: [p.id] });
+  });
+  const revoke = core.revoke.bind(core);
+  core.revoke = (id) => {
+    revoke(id);
+    swarm?.leavePeer(Buffer.from(id, "hex"));
+  };
 
   core.onStart = async () => {
     dht = isBootstrap

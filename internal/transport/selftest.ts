@@ -11,7 +11,7 @@
  *   --data-dir DIR        holds transport.key (required; a restart with the same dir keeps the id)
  *   --expect N            print "mesh" once N peers are connected
  *
- * Events: {"event":"ready","id","dht":{host,port},"t"} · {"event":"peer-up","peer","peers","t"} ·
+ * Events: {"event":"started","t"} (code loaded) · {"event":"ready","id","dht":{host,port},"t"} · {"event":"peer-up","peer","peers","t"} ·
  * {"event":"peer-down","peer","reason","peers","t"} · {"event":"mesh","peers","t"} ·
  * {"event":"pong","peer","ok","t"} (after peer-up, once meshed: a request/response to that peer) ·
  * {"event":"refused","peer","reason"} (we refused a peer) · {"event":"refused-by-peer","peer"} ·
@@ -46,6 +46,7 @@ export async function runTransportSelftest(argv: string[]): Promise<number> {
   }
   const emit = (o: object) => process.stdout.write(JSON.stringify({ ...o, t: Math.round(performance.now()) }) + "\n");
   const expect = v.expect ? Number(v.expect) : undefined;
+  emit({ event: "started" });
 
   const log: Logger = {
     debug: () => {},

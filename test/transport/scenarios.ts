@@ -17,8 +17,10 @@ async function meshed(p: NodeProc, n: number, from = 0): Promise<void> {
   while (okPeers().size < n) {
     await p.waitFor(`${n} pongs`, (e) => e.event === "pong", Math.max(1, deadline - Date.now()), p.events.length);
   }
-  const bad = p.events.slice(from).find((e) => e.event === "pong" && !e.ok);
-  expect(bad).toBeUndefined();
+  // A connection replaced while the mesh forms (simultaneous dials) fails its in-flight ping with
+  // PEER_GONE; the node pings again on the next peer-up. Any other failure is a bug.
+  const bad = p.events.slice(from).filter((e) => e.event === "pong" && !e.ok && e.code !== "PEER_GONE");
+  expect(bad).toEqual([]);
 }
 
 export function processScenarios(label: string, command: () => string[] | undefined): void {
