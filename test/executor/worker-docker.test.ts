@@ -165,6 +165,24 @@ describe("worker (real dockerd)", () => {
     expect(after).toEqual([]);
   }, 30_000);
 
+  test.skipIf(skip)("survives a Docker restart: stopped containers are reported, events resume", async () => {
+    const { store, sync } = setup();
+    store.serviceName = "restart";
+    const t = makeTask({ args: ["sleep", "1000"], spec: { StopGracePeriod: 0 } });
+    store.add(t);
+    await sync();
+    expect(store.state(t.ID)).toBe("running");
+    await d!.restart();
+    await waitUntil("task failed after the engine restart", () => store.state(t.ID) === "failed", 20_000);
+    // the event stream is back: a new task's crash is still seen at once
+    const u = makeTask({ args: ["sleep", "1000"], spec: { StopGracePeriod: 0 } });
+    store.add(u);
+    await sync();
+    expect(store.state(u.ID)).toBe("running");
+    await d!.docker.getContainer(cid(store, u.ID)).kill();
+    await waitUntil("crash after restart reported", () => store.state(u.ID) === "failed", 10_000);
+  }, 60_000);
+
   test.skipIf(skip)("20 tasks start concurrently", async () => {
     const { store, sync } = setup();
     store.serviceName = "many";

@@ -9,7 +9,7 @@
 // the tail of dockerd's log. `stop()` is idempotent: force-removes every container, SIGTERMs dockerd
 // (SIGKILL after a deadline, and its containerd), unmounts leftovers under the temp dir, removes the dir
 // and the cgroup-parent directories.
-import { existsSync } from "node:fs";
+import { closeSync, existsSync, openSync } from "node:fs";
 import { mkdtemp, readFile, rm, rmdir, writeFile, readdir } from "node:fs/promises";
 import { join } from "node:path";
 import Dockerode from "dockerode";
@@ -25,6 +25,11 @@ export interface PrivateDockerd {
   /** A dockerode client for this engine. */
   docker: Dockerode;
   stop(): Promise<void>;
+  /**
+   * Stops dockerd (its containers stop too: no live-restore) and starts it again over the same data,
+   * like a host's engine restarting. Containers and images survive, stopped.
+   */
+  restart(): Promise<void>;
 }
 
 export interface StartDockerdOptions {
@@ -88,6 +93,15 @@ async function readPid(file: string): Promise<number | undefined> {
   }
 }
 
+/** Guards against killing an unrelated process that reused a stale pid. */
+async function cmdlineMentions(pid: number, text: string): Promise<boolean> {
+  try {
+    return (await readFile(`/proc/${pid}/cmdline`, "utf8")).includes(text);
+  } catch {
+    return false;
+  }
+}
+
 async function unmountUnder(dir: string): Promise<void> {
   const mounts = (await readFile("/proc/mounts", "utf8"))
     .split("\n")
@@ -143,16 +157,53 @@ export async function startDockerd(opts: StartDockerdOptions): Promise<PrivateDo
     "--ip-masq=false",
     "--storage-driver=overlay2",
     "--log-level=warn",
+    "--shutdown-timeout=2", // stop() removes containers first; restart() need not wait 15 s
     ...(opts.extraArgs ?? []),
   ];
-  const proc = Bun.spawn(args, { stdout: Bun.file(logFile), stderr: Bun.file(logFile), stdin: "ignore" });
   const docker = new Dockerode({ socketPath });
+  const containerdPidFile = join(dir, "exec", "containerd", "containerd.pid");
+  let proc: ReturnType<typeof Bun.spawn> | undefined;
   let stopped = false;
+
+  /** Starts dockerd over the same dirs and waits for /_ping; throws with the log tail. */
+  const launch = async (): Promise<void> => {
+    // A stale containerd pid file makes a restarted dockerd wait 15 s and fail (DESIGN.md).
+    await rm(containerdPidFile, { force: true });
+    const fd = openSync(logFile, "a");
+    try {
+      proc = Bun.spawn(args, { stdout: fd, stderr: fd, stdin: "ignore" });
+    } finally {
+      closeSync(fd);
+    }
+    const p = proc;
+    const up = await waitFor(async () => p.exitCode !== null || (await ping(socketPath)), opts.startTimeoutMs ?? 30_000);
+    if (!up || p.exitCode !== null) {
+      const log = await readFile(logFile, "utf8").catch(() => "");
+      const why = p.exitCode !== null ? `exited with code ${p.exitCode}` : "did not answer /_ping in time";
+      throw new Error(`private dockerd ${opts.name} ${why}; log tail:\n${log.split("\n").slice(-15).join("\n")}`);
+    }
+  };
+
+  /** SIGTERM (SIGKILL after 20 s) and wait; then its containerd. Containers stop with it. */
+  const halt = async (): Promise<void> => {
+    const containerdPid = await readPid(containerdPidFile);
+    const p = proc;
+    if (p && p.exitCode === null) {
+      p.kill("SIGTERM");
+      const exited = await waitFor(() => p.exitCode !== null || !alive(p.pid), 20_000);
+      if (!exited) p.kill("SIGKILL");
+      await p.exited;
+    }
+    if (containerdPid !== undefined && alive(containerdPid) && (await cmdlineMentions(containerdPid, dir))) {
+      process.kill(containerdPid, "SIGTERM");
+      if (!(await waitFor(() => !alive(containerdPid), 5_000))) process.kill(containerdPid, "SIGKILL");
+    }
+  };
 
   const stop = async (): Promise<void> => {
     if (stopped) return;
     stopped = true;
-    if (proc.exitCode === null && (await ping(socketPath))) {
+    if (proc && proc.exitCode === null && (await ping(socketPath))) {
       try {
         const all = await docker.listContainers({ all: true });
         await Promise.all(all.map((c) => docker.getContainer(c.Id).remove({ force: true, v: true }).catch(() => undefined)));
@@ -160,17 +211,7 @@ export async function startDockerd(opts: StartDockerdOptions): Promise<PrivateDo
         // the engine is going away anyway
       }
     }
-    const containerdPid = await readPid(join(dir, "exec", "containerd", "containerd.pid"));
-    if (proc.exitCode === null) {
-      proc.kill("SIGTERM");
-      const exited = await waitFor(() => proc.exitCode !== null || !alive(proc.pid), 20_000);
-      if (!exited) proc.kill("SIGKILL");
-      await proc.exited;
-    }
-    if (containerdPid !== undefined && alive(containerdPid)) {
-      process.kill(containerdPid, "SIGTERM");
-      if (!(await waitFor(() => !alive(containerdPid), 5_000))) process.kill(containerdPid, "SIGKILL");
-    }
+    await halt();
     await unmountUnder(dir);
     await rm(dir, { recursive: true, force: true }).catch(async () => {
       await unmountUnder(dir);
@@ -179,12 +220,27 @@ export async function startDockerd(opts: StartDockerdOptions): Promise<PrivateDo
     await removeCgroupParent(cgroupParent);
   };
 
-  const up = await waitFor(async () => proc.exitCode !== null || (await ping(socketPath)), opts.startTimeoutMs ?? 30_000);
-  if (!up || proc.exitCode !== null) {
-    const log = await readFile(logFile, "utf8").catch(() => "");
+  const restart = async (): Promise<void> => {
+    if (stopped) throw new Error("restart() after stop()");
+    await halt();
+    await launch();
+  };
+
+  try {
+    await launch();
+  } catch (e) {
     await stop();
-    const why = proc.exitCode !== null ? `exited with code ${proc.exitCode}` : "did not answer /_ping in time";
-    throw new Error(`private dockerd ${opts.name} ${why}; log tail:\n${log.split("\n").slice(-15).join("\n")}`);
+    throw e;
   }
-  return { host: `unix://${socketPath}`, socketPath, dataDir: dir, pid: proc.pid, docker, stop };
+  return {
+    host: `unix://${socketPath}`,
+    socketPath,
+    dataDir: dir,
+    get pid() {
+      return proc?.pid ?? 0;
+    },
+    docker,
+    stop,
+    restart,
+  };
 }
