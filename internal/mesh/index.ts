@@ -9,6 +9,8 @@ export { chooseBackend, probeKernel, type KernelSupport, type Choice } from './d
 export { FakeBackend, type Backend } from './backend.ts';
 export { NftablesBackend, IpvsBackend } from './kernel-backends.ts';
 export { UserspaceBackend } from './userspace-backend.ts';
+export { TcpProxy } from './proxy-tcp.ts';
+export { UdpProxy } from './proxy-udp.ts';
 export { spawnRunner, RecordingRunner, toShellScript, type CommandRunner, type CommandResult, type RecordedCommand } from './runner.ts';
 export { MeshError, type MeshErrorCode } from './errors.ts';
 export { fwmarkOf } from './desired.ts';

@@ -92,6 +92,11 @@ export class TcpProxy {
     return this.live;
   }
 
+  /** The port actually bound (differs from `port` only when constructed with 0), or null if closed. */
+  get boundPort(): number | null {
+    return this.listener?.port ?? null;
+  }
+
   /** Replaces the targets; opens or closes the listener as needed. */
   async setTargets(targets: Target[]): Promise<void> {
     this.targets = targets.slice();

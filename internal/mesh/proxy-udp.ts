@@ -29,6 +29,11 @@ export class UdpProxy {
     return this.sessions.size;
   }
 
+  /** The port actually bound (differs from `port` only when constructed with 0), or null if closed. */
+  get boundPort(): number | null {
+    return this.socket ? this.socket.address().port : null;
+  }
+
   async setTargets(targets: Target[]): Promise<void> {
     this.targets = targets.slice();
     if (this.next >= this.targets.length) this.next = 0;
