@@ -18,15 +18,15 @@ export type Firewall = (socket: UDXSocket, port: number, host: string, family: n
 
 /** Callbacks from the engine to its stream. */
 export interface EngineOwner {
-  deliver(payload: Uint8Array): void
-  deliverEnd(): void
-  message(payload: Uint8Array): void
+  onEngineData(payload: Uint8Array): void
+  onEngineEnd(): void
+  onEngineMessage(payload: Uint8Array): void
   /** After an ack was processed (flush waiters, write backpressure, remote change). */
-  acked(): void
+  onEngineAck(): void
   /** The stream closed: null = gracefully (both ENDs done) or locally; else the error. */
-  closed(err: UDXError | null): void
+  onEngineClose(err: UDXError | null): void
   /** Bytes delivered but not yet consumed by the application (shrinks the advertised window). */
-  buffered(): number
+  engineBuffered(): number
 }
 
 const now = () => performance.now()
@@ -123,7 +123,7 @@ export class Engine {
     }
     if (!(t & FLAG_HEARTBEAT)) {
       if (!this.sender.onAck(p.ack, p.sacks, p.rwnd, now())) return true
-      this.owner.acked()
+      this.owner.onEngineAck()
       if (this.closed) return true
     }
     if (t & (FLAG_DATA | FLAG_END)) {
@@ -131,13 +131,13 @@ export class Engine {
       this.ackNeeded = true
       if (res.ended || !(t & FLAG_DATA)) this.sendAck()
       else this.scheduleAck()
-      for (const d of res.deliver) this.owner.deliver(d)
-      if (res.ended) this.owner.deliverEnd()
+      for (const d of res.deliver) this.owner.onEngineData(d)
+      if (res.ended) this.owner.onEngineEnd()
     } else if (t & FLAG_HEARTBEAT) {
       this.ackNeeded = true
       this.sendAck()
     }
-    if (t & FLAG_MESSAGE) this.owner.message(p.payload)
+    if (t & FLAG_MESSAGE) this.owner.onEngineMessage(p.payload)
     if (this.closed) return true
     if (this.sender.endAcked && this.receiver.ended) {
       this.close(null)
@@ -206,7 +206,7 @@ export class Engine {
 
   /** Advertised window: 4 MiB (udx-native's constant) minus what the application has not read. */
   private rwnd(): number {
-    const r = Math.max(0, DEFAULT_RWND - this.owner.buffered())
+    const r = Math.max(0, DEFAULT_RWND - this.owner.engineBuffered())
     this.lastRwnd = r
     return r
   }
@@ -214,7 +214,7 @@ export class Engine {
   /** The application consumed data: re-open a window we had shrunk below half. */
   onConsumed(): void {
     if (this.closed || this.lastRwnd >= DEFAULT_RWND / 2) return
-    if (DEFAULT_RWND - this.owner.buffered() < DEFAULT_RWND / 2) return
+    if (DEFAULT_RWND - this.owner.engineBuffered() < DEFAULT_RWND / 2) return
     this.ackNeeded = true
     this.sendAck()
   }
@@ -268,6 +268,6 @@ export class Engine {
     this.closed = true
     if (this.timer !== null) clearTimeout(this.timer)
     this.timer = null
-    this.owner.closed(err)
+    this.owner.onEngineClose(err)
   }
 }

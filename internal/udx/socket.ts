@@ -7,6 +7,7 @@ import { EventEmitter } from 'node:events'
 import { errors } from './errors.ts'
 import { isIP, normalizeHost } from './ip.ts'
 import * as sockopt from './sockopt.ts'
+import type { NetworkInterface } from './interfaces.ts'
 
 /** Receive buffer of libudx: longer datagrams are cut to this many bytes. */
 export const RECV_BUFFER_SIZE = 2048
@@ -26,6 +27,8 @@ export interface SocketAddress {
 /** What a socket needs from its UDX instance (avoids an import cycle). */
 export interface PacketRouter {
   routePacket(socket: UDXSocket, buf: Uint8Array, port: number, host: string, family: 4 | 6): boolean
+  /** hyperdht's holepuncher reads interfaces through `socket.udx`. */
+  networkInterfaces(): NetworkInterface[]
 }
 
 interface StreamLike {

@@ -272,23 +272,23 @@ export class UDXStream extends Duplex implements EngineOwner {
 
   // ---- EngineOwner ----
 
-  buffered(): number {
+  engineBuffered(): number {
     return (this as unknown as { _readableState: { buffered: number } })._readableState.buffered
   }
 
-  deliver(payload: Uint8Array): void {
+  onEngineData(payload: Uint8Array): void {
     this.push(payload)
   }
 
-  deliverEnd(): void {
+  onEngineEnd(): void {
     this.push(null)
   }
 
-  message(payload: Uint8Array): void {
+  onEngineMessage(payload: Uint8Array): void {
     this.emit('message', payload)
   }
 
-  acked(): void {
+  onEngineAck(): void {
     const s = this.engine.sender
     while (this.flushes.length > 0 && s.bytesAcked >= this.flushes[0].target) {
       ;(this.flushes.shift() as { resolve: (ok: boolean) => void }).resolve(true)
@@ -298,7 +298,7 @@ export class UDXStream extends Duplex implements EngineOwner {
   }
 
   /** The engine stopped: unregister, detach from sockets, settle waiters, report `err`. */
-  closed(err: UDXError | null): void {
+  onEngineClose(err: UDXError | null): void {
     if (this.keepalive !== null) clearInterval(this.keepalive)
     this.keepalive = null
     this.udx.unregisterStream(this)
