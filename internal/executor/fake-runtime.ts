@@ -9,7 +9,7 @@
  * exit 137 (PID 1 ignores SIGTERM, as in Docker).
  *
  * Test hooks: `addImage`, `pullable` (refs `pullImage` can fetch), `crash(id, code)`, `removeExternally(id)`,
- * `delayMs` (artificial latency per call), `stats` (call counts and peak concurrency).
+ * `delayMs` (artificial latency per call), `unreachable` (every call fails like a dead engine), `stats` (call counts and peak concurrency).
  */
 import {
   RuntimeError,
@@ -35,6 +35,8 @@ export interface FakeRuntime extends ContainerRuntime {
   containers(): ContainerInfo[];
   specOf(id: string): CreateSpec | undefined;
   delayMs: number;
+  /** While true every call fails as if the engine could not be reached. */
+  unreachable: boolean;
   stats: { pulls: number; creates: number; starts: number; stops: number; removes: number; inFlight: number; peakInFlight: number };
 }
 
@@ -95,6 +97,7 @@ export function createFakeRuntime(opts: { images?: string[]; clock?: () => numbe
     try {
       if (fake.delayMs > 0) await Bun.sleep(fake.delayMs);
       else await Promise.resolve();
+      if (fake.unreachable) throw new RuntimeError("connect ENOENT /fake/docker.sock");
       return f();
     } finally {
       stats.inFlight--;
@@ -108,6 +111,7 @@ export function createFakeRuntime(opts: { images?: string[]; clock?: () => numbe
 
   const fake: FakeRuntime = {
     delayMs: 0,
+    unreachable: false,
     stats,
     pullable: new Set(),
     addImage: (ref) => void images.add(withTag(ref)),

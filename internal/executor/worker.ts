@@ -8,8 +8,9 @@
  *   archived (logs) and removed.
  * - `sync(assignments)` whenever the store changes: the full set of tasks assigned to this node, with
  *   their service names. Idempotent; returns at once (work continues in the background).
- * - `whenIdle()` resolves when no task has work in progress or a retry scheduled (a task waiting for
- *   its NotBefore counts as in progress) and all reports are sent.
+ * - `whenIdle()` resolves when no task has work in progress (a task waiting for its NotBefore counts
+ *   as in progress; one waiting to retry after an engine error does not, so this never hangs while
+ *   Docker is down) and all reports are sent.
  * - `close()` stops watching and driving (containers keep running; a new worker adopts them).
  *
  * Engine calls that create, start or remove are bounded (`maxConcurrent`, default 8); stops are not
@@ -65,7 +66,7 @@ export function createRuntimeWorker(opts: WorkerOptions): Worker {
 
   const checkIdle = () => {
     if (idleWaiters.length === 0) return;
-    for (const r of runners.values()) if (r.looping || r.retrying) return;
+    for (const r of runners.values()) if (r.looping) return;
     const waiters = idleWaiters;
     idleWaiters = [];
     void reporter.drained().then(() => waiters.forEach((w) => w()));

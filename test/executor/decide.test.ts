@@ -13,6 +13,8 @@ describe("decide", () => {
     ["new assignment is accepted", {}, { kind: "report", state: "accepted" }],
     ["accepted goes preparing", { reported: "accepted" }, { kind: "report", state: "preparing" }],
     ["preparing without container prepares", { reported: "preparing" }, { kind: "prepare" }],
+    ["the restart delay holds before the pull too", { reported: "preparing", notBeforeMs: 5000 }, { kind: "wait", untilMs: 5000 }],
+    ["past NotBefore: prepare", { reported: "preparing", notBeforeMs: 500 }, { kind: "prepare" }],
     ["created container before NotBefore waits", { reported: "preparing", container: created, notBeforeMs: 5000 }, { kind: "wait", untilMs: 5000 }],
     ["created container reports starting", { reported: "preparing", container: created, notBeforeMs: 500 }, { kind: "report", state: "starting", container: { ContainerID: "c" } }],
     ["starting container is started", { reported: "starting", container: created }, { kind: "start", id: "c" }],

@@ -197,6 +197,18 @@ describe("worker (fake runtime)", () => {
     expect(runtime.stats.creates).toBe(creates);
   });
 
+  test("an unreachable engine is retried with backoff, never failing the task; whenIdle does not hang", async () => {
+    const { runtime, store, sync } = setup();
+    const t = makeTask();
+    store.add(t);
+    runtime.unreachable = true;
+    await sync();
+    expect(store.state(t.ID)).toBe("preparing");
+    runtime.unreachable = false;
+    await waitUntil("running after the engine is back", () => store.state(t.ID) === "running", 5000);
+    expect(store.reported(t.ID)).toEqual(["accepted", "preparing", "starting", "running"]);
+  });
+
   test("a report that fails is re-sent at the next sync", async () => {
     const { store, sync } = setup();
     const t = makeTask();
