@@ -1,6 +1,7 @@
 // The test image (busybox-static, built by test/fixtures/busybox-image) loaded into an engine.
 // Contract: `loadTestImage(docker)` is idempotent and returns the image's reference; the tar is built
-// once per process (deterministic bytes, so concurrent builders in other processes agree).
+// once per process into one shared cache file (deterministic bytes, written atomically, so
+// concurrent builders in other processes agree and nothing accumulates).
 import type Dockerode from "dockerode";
 import { BUSYBOX_IMAGE_REF, buildBusyboxImageTar } from "../fixtures/busybox-image/index.ts";
 
@@ -9,7 +10,7 @@ export const TEST_IMAGE = BUSYBOX_IMAGE_REF;
 let tarPath: Promise<string> | undefined;
 
 function imageTar(): Promise<string> {
-  tarPath ??= buildBusyboxImageTar(`/tmp/swarm-test-cache/busybox-${process.pid}.tar`).then((img) => img.tarPath);
+  tarPath ??= buildBusyboxImageTar("/tmp/swarm-test-cache/swarm-busybox.tar").then((img) => img.tarPath);
   return tarPath;
 }
 
