@@ -152,6 +152,9 @@ export function createHyperswarmTransport(o: HyperswarmTransportOptions): Hypers
     for (const id of ids.slice(0, 1024)) {
       if (typeof id !== "string" || !/^[0-9a-f]{64}$/.test(id)) continue;
       if (id === core.self || id === from || core.isConnected(id) || core.isRevoked(id)) continue;
+      // Both ends hear of each other at once; only the smaller key dials, so the two dials do not
+      // collide (discovery still covers a dial that fails).
+      if (id < core.self) continue;
       swarm.joinPeer(Buffer.from(id, "hex"));
     }
   });

@@ -12,6 +12,7 @@
  * Usage: scripts/bench/transport-mesh.ts [--runs N] [--bin PATH]; or via scripts/bench/transport mesh.
  */
 import { parseArgs } from "node:util";
+import { readFileSync } from "node:fs";
 import { createSocket } from "node:dgram";
 import { ProcCluster, binaryNodeCommand, bunNodeCommand } from "../../test/fixtures/transport/procs.ts";
 
@@ -32,6 +33,19 @@ interface Run {
   meshMs: number;
   exchangedMs: number;
   childMs: number;
+  /** Median CPU time (user+sys) a node process had used when it reached the mesh. */
+  cpuMs: number;
+}
+
+/** CPU ms (user+sys) used so far by a process, from /proc (clock ticks of 10 ms). */
+function cpuMsOf(pid: number): number {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = f.slice(f.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return NaN;
+  }
 }
 
 async function once(command: string[], n: number): Promise<Run> {
@@ -45,7 +59,7 @@ async function once(command: string[], n: number): Promise<Run> {
     const meshAt = await Promise.all(
       nodes.map(async (p) => {
         const e = await p.waitFor("mesh", (ev) => ev.event === "mesh", 60_000);
-        return { parent: p.arrivals[p.events.indexOf(e)]! - t0, child: e.t };
+        return { parent: p.arrivals[p.events.indexOf(e)]! - t0, child: e.t, cpu: cpuMsOf(p.proc.pid) };
       }),
     );
     const exchangedAt = await Promise.all(
@@ -61,12 +75,14 @@ async function once(command: string[], n: number): Promise<Run> {
       meshMs: Math.max(...meshAt.map((m) => m.parent)),
       exchangedMs: Math.max(...exchangedAt),
       childMs: Math.max(...meshAt.map((m) => m.child)),
+      cpuMs: median(meshAt.map((m) => m.cpu)),
     };
   } finally {
     await c.close();
   }
 }
 
+const loadavg = () => readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ");
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 export async function runMeshBench(argv: string[] = []): Promise<void> {
@@ -83,7 +99,8 @@ export async function runMeshBench(argv: string[] = []): Promise<void> {
     console.log(
       `mesh n=${n} (${runtime}, ${runs} runs): full mesh median ${Math.round(m)} ms ` +
         `[${rs.map((r) => Math.round(r.meshMs)).join(", ")}], all exchanged median ${Math.round(median(rs.map((r) => r.exchangedMs)))} ms, ` +
-        `slowest child's own clock median ${Math.round(median(rs.map((r) => r.childMs)))} ms; target ≤ ${target} ms: ${m <= target ? "MET" : "MISSED"}`,
+        `slowest child's own clock median ${Math.round(median(rs.map((r) => r.childMs)))} ms, ` +
+        `CPU per node until mesh median ${Math.round(median(rs.map((r) => r.cpuMs)))} ms; load average ${loadavg()}; target ≤ ${target} ms: ${m <= target ? "MET" : "MISSED"}`,
     );
   }
 }
