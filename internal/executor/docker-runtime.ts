@@ -28,7 +28,12 @@ export function toRuntimeError(e: unknown): RuntimeError {
   if (e instanceof RuntimeError) return e;
   const err = (e ?? {}) as DockerodeError;
   const status = typeof err.statusCode === "number" ? err.statusCode : undefined;
-  const msg = (err.json && typeof err.json.message === "string" ? err.json.message : undefined) ?? err.message ?? String(e);
+  const json = err.json as unknown;
+  const fromJson =
+    typeof json === "string" ? json : json && typeof (json as { message?: unknown }).message === "string" ? (json as { message: string }).message : undefined;
+  const raw = fromJson ?? err.message ?? String(e);
+  // dockerode's wrapper: "(HTTP code 500) server error - <engine message>"
+  const msg = raw.replace(/^\(HTTP code \d+\) [^-]*- /, "");
   return new RuntimeError(msg.trim(), status);
 }
 
