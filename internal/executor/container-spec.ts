@@ -27,7 +27,13 @@ export function taskLabels(clusterId: string, nodeId: string, task: Task, servic
   return labels;
 }
 
-export function createSpecFor(clusterId: string, nodeId: string, task: Task, serviceName: string): CreateSpec {
+/** Node-level choices that are not part of the task's spec. */
+export interface CreateDefaults {
+  /** Docker's `--init` for every task container (default false, as in Docker Swarm). */
+  init?: boolean;
+}
+
+export function createSpecFor(clusterId: string, nodeId: string, task: Task, serviceName: string, defaults: CreateDefaults = {}): CreateSpec {
   const cs = task.Spec.ContainerSpec;
   const spec: CreateSpec = {
     name: containerName(serviceName, task),
@@ -46,5 +52,6 @@ export function createSpecFor(clusterId: string, nodeId: string, task: Task, ser
   if (limits?.NanoCPUs) spec.nanoCpus = limits.NanoCPUs;
   if (limits?.MemoryBytes) spec.memoryBytes = limits.MemoryBytes;
   if (task.Spec.Networks?.some((n) => n.Target === "host")) spec.networkMode = "host";
+  if (defaults.init) spec.init = true;
   return spec;
 }

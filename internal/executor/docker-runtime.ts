@@ -94,6 +94,7 @@ export function dockerRuntime(docker: Dockerode): ContainerRuntime {
             NanoCpus: spec.nanoCpus,
             Memory: spec.memoryBytes,
             NetworkMode: spec.networkMode,
+            ...(spec.init ? { Init: true } : {}),
           },
         }),
       );

@@ -45,6 +45,8 @@ export interface CreateSpec {
   memoryBytes?: number;
   networkMode?: "host";
   stopTimeoutSec?: number;
+  /** Run an init (docker-init/tini) as PID 1 that forwards signals and reaps zombies. */
+  init?: boolean;
 }
 
 export type RuntimeEventAction = "create" | "start" | "die" | "stop" | "kill" | "oom" | "destroy";

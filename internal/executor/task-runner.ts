@@ -6,7 +6,7 @@
 import { stateRank, type DesiredState, type Task, type TaskState, type TaskStatus } from "../api/index.ts";
 import type { LogArchive } from "../logs/index.ts";
 import type { Limiter } from "./concurrency.ts";
-import { createSpecFor, stopGraceSeconds } from "./container-spec.ts";
+import { createSpecFor, stopGraceSeconds, type CreateDefaults } from "./container-spec.ts";
 import { decide, type ContainerObs, type Step } from "./decide.ts";
 import type { Logger } from "./logger.ts";
 import { RuntimeError, type ContainerInfo, type ContainerRuntime } from "./runtime.ts";
@@ -19,6 +19,8 @@ export interface RunnerContext {
   /** Ensures the image is present; resolves to the pull error message when it could not be pulled. */
   ensureImage(ref: string): Promise<string | undefined>;
   archive: LogArchive;
+  /** Node-level container defaults (e.g. init). */
+  defaults: CreateDefaults;
   emit(taskId: string, status: TaskStatus): void;
   now(): number;
   logger: Logger;
@@ -211,7 +213,7 @@ export class TaskRunner {
         return;
       case "prepare": {
         const task = this.task!;
-        const spec = createSpecFor(this.ctx.clusterId, this.ctx.nodeId, task, this.serviceName!);
+        const spec = createSpecFor(this.ctx.clusterId, this.ctx.nodeId, task, this.serviceName!, this.ctx.defaults);
         const pullErr = await this.ctx.ensureImage(spec.image);
         if (this.desired !== "running") return; // changed while pulling: decide again
         try {

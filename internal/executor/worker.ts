@@ -39,6 +39,12 @@ export interface WorkerOptions {
   clock?: { now(): number };
   /** Bound on concurrent create/start/remove calls. Default 8. */
   maxConcurrent?: number;
+  /**
+   * Run docker-init as PID 1 in every task container (Docker's `--init`). Default false, as in Docker
+   * Swarm. With it, programs that do not handle SIGTERM themselves (busybox `ping` as PID 1) stop at once
+   * instead of after the whole grace period.
+   */
+  init?: boolean;
 }
 
 export interface Worker {
@@ -78,6 +84,7 @@ export function createRuntimeWorker(opts: WorkerOptions): Worker {
     nodeId,
     limiter: new Limiter(opts.maxConcurrent ?? 8),
     archive: opts.logs,
+    defaults: { init: opts.init ?? false },
     logger,
     now,
     closed: () => closed,

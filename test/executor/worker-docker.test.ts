@@ -24,8 +24,8 @@ afterAll(async () => {
   await d?.stop();
 });
 
-function setup(store = new StoreTwin(), logs: LogArchive = createMemoryLogArchive()) {
-  const worker = createWorker({ docker: d!.docker, clusterId: CLUSTER, nodeId: NODE, report: store.report, logs });
+function setup(store = new StoreTwin(), logs: LogArchive = createMemoryLogArchive(), init = false) {
+  const worker = createWorker({ docker: d!.docker, clusterId: CLUSTER, nodeId: NODE, report: store.report, logs, init });
   workers.push(worker);
   const sync = async () => {
     await worker.sync(store.assignments());
@@ -129,6 +129,23 @@ describe("worker (real dockerd)", () => {
     expect(s.State.ExitCode).toBe(137); // PID 1 ignores SIGTERM: killed after 1 s
     expect(ms).toBeGreaterThanOrEqual(900);
     expect(ms).toBeLessThan(5000);
+  }, 30_000);
+
+  test.skipIf(skip)("with init, a program that ignores SIGTERM as PID 1 stops without waiting the grace period", async () => {
+    const { store, sync } = setup(new StoreTwin(), createMemoryLogArchive(), true);
+    store.serviceName = "init";
+    const t = makeTask({ args: ["ping", "127.0.0.1"], spec: { StopGracePeriod: 20e9 } });
+    store.add(t);
+    await sync();
+    expect(store.state(t.ID)).toBe("running");
+    store.setDesired(t.ID, "shutdown");
+    const t0 = performance.now();
+    await sync();
+    expect(store.state(t.ID)).toBe("shutdown");
+    expect(performance.now() - t0).toBeLessThan(10_000);
+    const info = await d!.docker.getContainer(cid(store, t.ID)).inspect();
+    expect(info.HostConfig.Init).toBe(true);
+    expect(info.State.ExitCode).toBe(143); // SIGTERM, not SIGKILL
   }, 30_000);
 
   test.skipIf(skip)("removal archives the logs, and a restarted worker adopts what it finds", async () => {
