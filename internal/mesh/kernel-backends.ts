@@ -122,6 +122,11 @@ export class IpvsBackend implements Backend {
     await this.restore(plan.remove);
   }
 
+  /** Removes the swarm IPVS services only (used when another kernel backend now owns the nft table). */
+  async clearServicesOnly(): Promise<void> {
+    await this.restore(planIpvs(await this.current(), []).remove);
+  }
+
   async clear(): Promise<void> {
     await must(this.runner, 'nft', ['nft', '-f', '-'], renderNftDelete(this.opts));
     const plan = planIpvs(await this.current(), []);

@@ -94,6 +94,26 @@ function realBackends(name: BackendName, runner: CommandRunner, opts: RenderOpti
 }
 
 /**
+ * Removes what a previous run with ANOTHER backend may have left (a node switched from IPVS to
+ * nftables, or to userspace): IPVS services in the swarm fwmark range, and the nft table / FORWARD
+ * rule when no kernel backend is used any more. The chosen backend's own state is not touched here:
+ * its first apply replaces it atomically, so traffic keeps flowing across an agent restart.
+ */
+async function clearLeftovers(chosen: BackendName, support: KernelSupport, runner: CommandRunner, opts: RenderOptions, logger: Logger): Promise<void> {
+  try {
+    if (chosen !== 'ipvs' && support.ipvs.ok && support.nftables.ok) {
+      const ipvs = new IpvsBackend(runner, opts);
+      if (chosen === 'userspace') await ipvs.clear();
+      else await ipvs.clearServicesOnly();
+    } else if (chosen === 'userspace' && support.nftables.ok) {
+      await new NftablesBackend(runner, opts).clear();
+    }
+  } catch (e) {
+    logger.warn({ err: (e as Error).message }, 'routing mesh: could not remove rules left by another backend');
+  }
+}
+
+/**
  * Probes the kernel, picks the backend (logged once, with the reason when IPVS is skipped) and returns
  * a Mesh. Throws MeshError('MESH_BACKEND_UNAVAILABLE') if an explicitly requested backend cannot run.
  */
@@ -102,10 +122,12 @@ export async function createMesh(config: MeshConfig = {}): Promise<Mesh> {
   const runner = config.runner ?? spawnRunner();
   const opts = validateRenderOptions({ ...defaultRenderOptions(), ...config.render });
   const choice = config.backend ?? 'auto';
-  const support = config.support ?? (choice === 'userspace' ? null : await probeKernel(runner));
-  const chosen = support ? chooseBackend(choice, support) : { backend: 'userspace' as const, reason: 'userspace requested' };
+  // Probe even when userspace is requested: leftovers of a kernel backend must go (probes are harmless).
+  const support = config.support ?? (await probeKernel(runner));
+  const chosen = chooseBackend(choice, support);
   const log = chosen.reason.startsWith('IPVS unavailable') ? logger.warn.bind(logger) : logger.info.bind(logger);
   log({ backend: chosen.backend, requested: choice }, `routing mesh backend: ${chosen.backend} (${chosen.reason})`);
+  if (!config.makeBackends) await clearLeftovers(chosen.backend, support, runner, opts, logger);
   const backends = config.makeBackends ? config.makeBackends(chosen.backend) : realBackends(chosen.backend, runner, opts);
   return new MeshImpl(chosen.backend, backends, opts);
 }

@@ -154,6 +154,35 @@ describe('kernel backends generate the expected commands', () => {
   });
 });
 
+describe('leftovers of another backend are removed when the mesh starts', () => {
+  const stale = `-A -f ${0x53001f90} -s rr\n-a -f ${0x53001f90} -r 10.0.0.9:1 -m -w 1\n-A -f 7 -s rr\n`;
+  const answer = (argv: string[]) =>
+    argv[0] === 'ipvsadm' && argv[1] === '-S' ? { code: 0, stdout: stale, stderr: '' } : argv[0] === 'iptables' ? { code: 1, stdout: '', stderr: '' } : { code: 0, stdout: '', stderr: '' };
+  const yes = { ok: true, why: '' };
+
+  test('userspace: the nft table, FORWARD rule and swarm IPVS services go', async () => {
+    const runner = new RecordingRunner(answer);
+    const mesh = await createMesh({ backend: 'userspace', runner, support: { ipvs: yes, nftables: yes } });
+    expect(mesh.backendName).toBe('userspace');
+    expect(runner.commands.map((c) => c.argv.slice(0, 3).join(' '))).toEqual(['nft -f -', 'ipvsadm -S -n', 'ipvsadm -R', 'iptables -w -D']);
+    expect(runner.commands[2]!.stdin).toBe(`-D -f ${0x53001f90}\n`); // fwmark 7 is not ours
+    await mesh.close();
+  });
+
+  test('nftables after IPVS: only the IPVS services go (the table is replaced by the first update)', async () => {
+    const runner = new RecordingRunner(answer);
+    const mesh = await createMesh({ backend: 'nftables', runner, support: { ipvs: yes, nftables: yes } });
+    expect(runner.commands.map((c) => c.argv.join(' '))).toEqual(['ipvsadm -S -n', 'ipvsadm -R']);
+    await mesh.close();
+  });
+
+  test('ipvs: nothing to remove up front', async () => {
+    const runner = new RecordingRunner(answer);
+    await createMesh({ backend: 'ipvs', runner, support: { ipvs: yes, nftables: yes } });
+    expect(runner.commands).toEqual([]);
+  });
+});
+
 describe('Mesh reconciler (fake backend)', () => {
   const support: KernelSupport = { ipvs: { ok: false, why: 'x' }, nftables: { ok: true, why: '' } };
 

@@ -11,25 +11,32 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-/** A TCP server on 127.0.0.1:0; mode 'name' writes its name on connect then echoes, 'echo' echoes. */
+/** A TCP server on 127.0.0.1:0 that echoes (in order, honouring backpressure); `greet` writes its name first. */
 function server(name: string, greet = false): { port: number } {
-  const l = Bun.listen({
+  const pump = (s: { data: { queue: Uint8Array[] }; write(b: Uint8Array): number }) => {
+    while (s.data.queue.length > 0) {
+      const head = s.data.queue[0]!;
+      const n = Math.max(0, s.write(head));
+      if (n < head.length) {
+        s.data.queue[0] = head.subarray(n);
+        return;
+      }
+      s.data.queue.shift();
+    }
+  };
+  const l = Bun.listen<{ queue: Uint8Array[] }>({
     hostname: '127.0.0.1',
     port: 0,
     socket: {
       open(s) {
+        s.data = { queue: [] };
         if (greet) s.write(`${name}\n`);
       },
       data(s, buf) {
-        // Echo through a queue: write() may be partial under load.
-        let rest: Uint8Array = buf.slice();
-        const pump = () => {
-          const n = s.write(rest);
-          rest = rest.subarray(n);
-          if (rest.length > 0) setTimeout(pump, 1);
-        };
-        pump();
+        s.data.queue.push(buf.slice());
+        pump(s);
       },
+      drain: pump,
     },
   });
   cleanups.push(() => l.stop(true));
