@@ -116,11 +116,12 @@ export class TaskRunner {
     if (!this.looping) void this.loop();
   }
 
-  /** Nothing left to do and no container: the worker may forget this runner. */
+  /** An engine call failed and a retry is scheduled. */
   get retrying(): boolean {
     return this.retryTimer !== undefined;
   }
 
+  /** Nothing left to do and no container: the worker may forget this runner. */
   get finished(): boolean {
     return !this.looping && this.desired === "unassigned" && this.lastObs.kind === "none" && this.retryTimer === undefined;
   }
