@@ -14,10 +14,11 @@ const keyOf = (r: Pick<ProxyRule, 'protocol' | 'bindIp' | 'port'>): string => `$
 export class UserspaceBackend implements Backend {
   readonly name = 'userspace';
   private readonly proxies = new Map<string, Proxy>();
+  private readonly rules = new Map<string, ProxyRule>();
 
-  /** Keys ('tcp/0.0.0.0/8080') of proxies currently listening or holding connections. */
-  get keys(): string[] {
-    return [...this.proxies.keys()].sort();
+  /** What is installed, one line per proxy: 'tcp/0.0.0.0/8080 -> 10.0.0.1:30001,10.0.0.2:30002'. */
+  describe(): string[] {
+    return [...this.rules].map(([k, r]) => `${k} -> ${r.targets.map((t) => `${t.ip}:${t.port}`).join(',')}`).sort();
   }
 
   async apply(r: Ruleset): Promise<void> {
@@ -25,6 +26,7 @@ export class UserspaceBackend implements Backend {
     for (const [k, p] of this.proxies) {
       if (!want.has(k)) {
         this.proxies.delete(k);
+        this.rules.delete(k);
         await p.close();
       }
     }
@@ -36,6 +38,7 @@ export class UserspaceBackend implements Backend {
         this.proxies.set(k, p);
       }
       try {
+        this.rules.set(k, rule);
         await p.setTargets(rule.targets);
       } catch (e) {
         failures.push(`${k}: ${(e as Error).message}`);
@@ -47,6 +50,7 @@ export class UserspaceBackend implements Backend {
   async clear(): Promise<void> {
     const all = [...this.proxies.values()];
     this.proxies.clear();
+    this.rules.clear();
     await Promise.all(all.map((p) => p.close()));
   }
 }
