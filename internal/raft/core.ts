@@ -6,11 +6,12 @@ import { defaultCoreConfig, validateCoreConfig } from "./config.ts";
 import type { CoreConfig } from "./config.ts";
 import { RaftError } from "./errors.ts";
 import { Leader, quorum } from "./leader.ts";
+import { followLeader } from "./follower.ts";
 import { applyConfChange } from "./membership.ts";
 import { ProgressState } from "./progress.ts";
 import type { Rand } from "./rand.ts";
 import { RaftLog } from "./raft-log.ts";
-import { ConfChangeType, encodeConfEntry, EntryType, MsgType, Role } from "./types.ts";
+import { encodeConfEntry, EntryType, MsgType, Role } from "./types.ts";
 import type { ConfChange, ConfState, Entry, HardState, Message, NodeId, ReadState, Ready, Snapshot } from "./types.ts";
 
 export interface CoreOptions {
@@ -37,13 +38,6 @@ export interface CoreStatus {
   conf: ConfState;
   /** Leader only: each member's matched index. */
   match: Record<NodeId, number>;
-}
-
-/** The log prefix and hard state a brand-new cluster writes on every initial voter before starting. */
-export function bootstrapState(voters: NodeId[]): { hardState: HardState; entries: Entry[] } {
-  const conf: ConfState = { voters: [...voters], learners: [] };
-  const data = encodeConfEntry({ change: { type: ConfChangeType.AddVoter, nodeId: voters[0]! }, conf });
-  return { hardState: { term: 1, vote: null, commit: 1 }, entries: [{ index: 1, term: 1, type: EntryType.Conf, data }] };
 }
 
 export class RaftCore {
@@ -265,28 +259,7 @@ export class RaftCore {
   }
 
   private onLeaderMessage(m: Message): void {
-    const log = this.log;
-    if (m.type === MsgType.Heartbeat) {
-      log.commitTo(Math.min(m.commit!, log.lastIndex()));
-      this.send({ type: MsgType.HeartbeatResp, to: m.from, ctx: m.ctx });
-    } else if (m.type === MsgType.Snap) {
-      const s = m.snapshot!;
-      if (s.index <= log.committed) {
-        this.send({ type: MsgType.AppResp, to: m.from, index: log.committed });
-      } else if (log.matchTerm(s.index, s.term)) {
-        log.commitTo(s.index);
-        this.send({ type: MsgType.AppResp, to: m.from, index: log.committed });
-      } else {
-        log.restore(s);
-        this.send({ type: MsgType.AppResp, to: m.from, index: log.lastIndex() });
-      }
-    } else if (m.index! < log.committed) {
-      this.send({ type: MsgType.AppResp, to: m.from, index: log.committed });
-    } else {
-      const lastNew = log.maybeAppend(m.index!, m.logTerm!, m.commit!, m.entries ?? []);
-      if (lastNew !== null) this.send({ type: MsgType.AppResp, to: m.from, index: lastNew });
-      else this.send({ type: MsgType.AppResp, to: m.from, index: m.index, reject: true, rejectHint: Math.min(m.index!, log.lastIndex()) });
-    }
+    this.send(followLeader(this.log, m));
   }
 
   // ---- elections ----------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 // Public door of the raft component. See docs/raft.md for the design.
 export * from "./types.ts";
-export { RaftCore, bootstrapState } from "./core.ts";
+export { RaftCore } from "./core.ts";
+export { bootstrapState } from "./membership.ts";
 export type { CoreOptions, CoreStatus, ProposeResult } from "./core.ts";
 export { defaultCoreConfig, validateCoreConfig } from "./config.ts";
 export type { CoreConfig } from "./config.ts";

@@ -1,8 +1,8 @@
 // Membership arithmetic for single-server changes: the configuration that results from one ConfChange,
 // or why the change is refused. Pure.
 import { RaftError } from "./errors.ts";
-import { ConfChangeType } from "./types.ts";
-import type { ConfChange, ConfState, NodeId } from "./types.ts";
+import { ConfChangeType, encodeConfEntry, EntryType } from "./types.ts";
+import type { ConfChange, ConfState, Entry, HardState, NodeId } from "./types.ts";
 
 /** `caughtUp(id)` tells whether a learner has replicated enough of the log to be promoted. */
 export function applyConfChange(c: ConfState, cc: ConfChange, caughtUp: (id: NodeId) => boolean): ConfState | RaftError {
@@ -25,4 +25,11 @@ export function applyConfChange(c: ConfState, cc: ConfChange, caughtUp: (id: Nod
     default:
       return RaftError.confChangeInvalid(`unknown change type ${String((cc as ConfChange).type)}; use AddLearner, Promote or Remove`);
   }
+}
+
+/** The log prefix and hard state a brand-new cluster writes on every initial voter before starting. */
+export function bootstrapState(voters: NodeId[]): { hardState: HardState; entries: Entry[] } {
+  const conf: ConfState = { voters: [...voters], learners: [] };
+  const data = encodeConfEntry({ change: { type: ConfChangeType.AddVoter, nodeId: voters[0]! }, conf });
+  return { hardState: { term: 1, vote: null, commit: 1 }, entries: [{ index: 1, term: 1, type: EntryType.Conf, data }] };
 }

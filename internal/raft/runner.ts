@@ -3,7 +3,8 @@
 // (propose, readIndex, membership, transfer) resolve once applied locally, or reject with RaftError.
 import { defaultRunnerConfig, validateRunnerConfig } from "./config.ts";
 import type { CoreConfig, RunnerConfig } from "./config.ts";
-import { bootstrapState, RaftCore } from "./core.ts";
+import { RaftCore } from "./core.ts";
+import { bootstrapState } from "./membership.ts";
 import type { CoreStatus } from "./core.ts";
 import { RaftError, RaftErrorCode } from "./errors.ts";
 import { seededRand } from "./rand.ts";
