@@ -17,6 +17,10 @@ export interface ReceiveResult {
   ended: boolean
 }
 
+/** Out-of-order packets further ahead than this are dropped (still acked): bounds memory against
+ * forged sequence numbers. Well above any window a sender may use (4 MiB / ~1.1 KiB payloads). */
+export const MAX_AHEAD = 16384
+
 export class Receiver {
   /** Next expected seq (cumulative ack sent to the peer). */
   ack: number
@@ -43,7 +47,7 @@ export class Receiver {
     if (d < 0 || this.ended) return { deliver, ended: false } // duplicate of something delivered
     this.packetsReceived++
     if (d > 0) {
-      if (!this.held.has(seq)) {
+      if (d < MAX_AHEAD && !this.held.has(seq)) {
         this.held.set(seq, { type, payload })
         this.addRange(seq)
       }

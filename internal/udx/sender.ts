@@ -197,7 +197,11 @@ export class Sender {
     for (let i = 0; i + 1 < sacks.length; i += 2) {
       const s = sacks[i]
       const e = sacks[i + 1]
-      if (!(seqDiff(s, e) < 0 && seqDiff(e, w.nxt) <= 0 && seqDiff(s, w.una) >= 0)) continue
+      // offsets from snd.una: only una <= s < e <= nxt is valid (modular compares alone are not
+      // transitive across 2^31, and a forged block must never make this loop run away)
+      const so = seqDiff(s, w.una)
+      const eo = seqDiff(e, w.una)
+      if (!(so >= 0 && so < eo && eo <= w.size)) continue
       for (let q = s; q !== e; q = seqAdd(q, 1)) {
         const p = w.get(q)
         if (p === null || p.sacked) continue

@@ -4,7 +4,8 @@
 
 import { afterEach, describe, expect, test } from 'bun:test'
 import { UDX, type UDXSocket, type UDXStream } from '../../internal/udx/index.ts'
-import { readAll, waitFor } from './helpers.ts'
+import { createHash } from 'node:crypto'
+import { readAll, rng, waitFor } from './helpers.ts'
 
 const closers: (() => unknown)[] = []
 afterEach(async () => {
@@ -216,6 +217,38 @@ describe('streams', () => {
     expect((await back).bytes).toBe(1000)
     // graceful close needs the END acks to cross the relay, so keep it up until both closed
     await waitFor(() => a.destroyed && b.destroyed, 5000, 'both ends closed through the relay')
+  })
+})
+
+describe('hostile input', () => {
+  test('random packets with a live stream id never throw and never corrupt the byte stream', async () => {
+    const udx = new UDX()
+    const a = sock(udx)
+    const b = sock(udx)
+    const evil = sock(new UDX())
+    const s = stream(udx, 1)
+    const r = stream(udx, 2)
+    s.connect(a, 2, port(b))
+    r.connect(b, 1, port(a))
+    const got = readAll(r)
+    const rand = rng(99)
+    for (let i = 0; i < 2000; i++) {
+      const len = 20 + Math.floor(rand() * 100)
+      const buf = Buffer.alloc(len)
+      for (let j = 0; j < len; j++) buf[j] = Math.floor(rand() * 256)
+      buf[0] = 0xff
+      buf[1] = 1
+      buf.writeUInt32LE(2, 4)
+      buf[2] &= ~0x10 // not DESTROY: a forged DESTROY with a valid seq legitimately resets
+      buf.writeUInt32LE(Math.floor(rand() * 2 ** 32), 16) // acks beyond snd.nxt must be ignored
+      buf.writeUInt32LE(0x80000000 + Math.floor(rand() * 2 ** 30), 12) // far from any real seq
+      evil.trySend(buf, port(b))
+    }
+    s.end(Buffer.alloc(100_000, 7))
+    r.end()
+    const res = await got
+    expect(res.bytes).toBe(100_000)
+    expect(res.sha256).toBe(createHash('sha256').update(Buffer.alloc(100_000, 7)).digest('hex'))
   })
 })
 

@@ -163,6 +163,43 @@ describe('sender', () => {
   })
 })
 
+describe('forged input', () => {
+  test('sender: random acks and SACK blocks terminate and keep the window counters sane', () => {
+    const rand = rng(7)
+    const u32 = () => Math.floor(rand() * 2 ** 32)
+    const s = new Sender(cfg, 0xffffff00, 100)
+    s.write(new Uint8Array(500_000))
+    let t = 0
+    for (let i = 0; i < 5000; i++) {
+      t += 1
+      s.pull(t)
+      const near = (x: number) => (0xffffff00 + x) >>> 0
+      const ack = rand() < 0.5 ? u32() : near(Math.floor(rand() * 40))
+      const sacks = Array.from({ length: 2 * Math.floor(rand() * 4) }, () => (rand() < 0.5 ? u32() : near(Math.floor(rand() * 60))))
+      s.onAck(ack, sacks, u32(), t)
+      if (s.deadline() <= t) s.onTimer(t)
+      const w = s.win
+      expect(w.pipe).toBeGreaterThanOrEqual(0)
+      expect(w.pipe).toBeLessThanOrEqual(w.size)
+      expect(w.sackedCount).toBeLessThanOrEqual(w.size)
+    }
+  })
+
+  test('receiver: random sequence numbers never hold more than MAX_AHEAD packets ahead', () => {
+    const rand = rng(8)
+    const r = new Receiver(0)
+    for (let i = 0; i < 20000; i++) r.onPacket(Math.floor(rand() * 2 ** 32), FLAG_DATA, data('x'))
+    for (let i = 0; i < 2000; i++) r.onPacket(1 + Math.floor(rand() * 20000), FLAG_DATA, data('x'))
+    const blocks = r.sackBlocks()
+    for (let i = 0; i < blocks.length; i += 2) {
+      expect(seqDiff(blocks[i], r.ack)).toBeGreaterThan(0)
+      expect(seqDiff(blocks[i + 1], blocks[i])).toBeGreaterThan(0)
+      expect(seqDiff(blocks[i + 1], r.ack)).toBeLessThanOrEqual(16384)
+      if (i > 0) expect(seqDiff(blocks[i], blocks[i - 1])).toBeGreaterThan(0)
+    }
+  })
+})
+
 /** Virtual-time simulation: sender -> lossy channel -> receiver -> lossy channel -> sender. */
 function simulate(bytes: number, seed: number, drop: number, dup: number, reorder: number) {
   const rand = rng(seed)
