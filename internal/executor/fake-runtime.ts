@@ -32,6 +32,8 @@ export interface FakeRuntime extends ContainerRuntime {
   pullable: Set<string>;
   crash(id: string, exitCode: number): void;
   removeExternally(id: string): void;
+  /** Breaks every event subscription (their onError runs), like an engine restart. */
+  breakEvents(): void;
   containers(): ContainerInfo[];
   specOf(id: string): CreateSpec | undefined;
   delayMs: number;
@@ -45,7 +47,7 @@ const withTag = (ref: string) => (/:[^/]*$/.test(ref) || ref.includes("@") ? ref
 export function createFakeRuntime(opts: { images?: string[]; clock?: () => number } = {}): FakeRuntime {
   const images = new Set((opts.images ?? []).map(withTag));
   const byId = new Map<string, FakeContainer>();
-  const subs = new Set<{ labels: Record<string, string>; onEvent: (e: RuntimeEvent) => void }>();
+  const subs = new Set<{ labels: Record<string, string>; onEvent: (e: RuntimeEvent) => void; onError: (err: Error) => void }>();
   let seq = 0;
   let pid = 1000;
   const now = opts.clock ?? (() => Date.now());
@@ -124,6 +126,11 @@ export function createFakeRuntime(opts: { images?: string[]; clock?: () => numbe
       byId.delete(c.info.id);
       emit(c, "destroy");
     },
+    breakEvents() {
+      const all = [...subs];
+      subs.clear();
+      for (const s of all) queueMicrotask(() => s.onError(new RuntimeError("event stream closed (test)")));
+    },
     containers: () => [...byId.values()].map((c) => ({ ...c.info })),
     specOf: (id) => find(id)?.spec,
 
@@ -189,8 +196,8 @@ export function createFakeRuntime(opts: { images?: string[]; clock?: () => numbe
           .map((c): ContainerSummary => ({ id: c.info.id, name: c.info.name, labels: { ...c.info.labels } })),
       ),
     logs: (id, tail) => op(() => mustFind(id).logs.slice(tail === undefined ? 0 : -Math.max(tail, 0) || Infinity).map((l) => ({ ...l }))),
-    subscribe(labels, onEvent, _onError, onReady) {
-      const s = { labels, onEvent };
+    subscribe(labels, onEvent, onError, onReady) {
+      const s = { labels, onEvent, onError };
       subs.add(s);
       if (onReady) queueMicrotask(onReady);
       return { close: () => void subs.delete(s) };

@@ -117,8 +117,33 @@ export function createRuntimeWorker(opts: WorkerOptions): Worker {
     return r;
   };
 
+  /** Whether a sync has run: from then on a container whose task has no runner is a stray. */
+  let synced = false;
+  /**
+   * Lists this node's containers and gives each a runner. Containers of tasks absent from the last
+   * sync are strays: archived and removed. Run by adopt(), and again whenever the engine comes back
+   * after the event stream broke (adopt may have failed while Docker was down).
+   */
+  const discover = async (): Promise<number> => {
+    const found = await runtime.list(ownLabels);
+    const strays: TaskRunner[] = [];
+    for (const c of found) {
+      const taskId = c.labels[LABEL.task];
+      if (taskId === undefined) continue;
+      const known = runners.has(taskId);
+      const r = runnerFor(taskId);
+      r.containerId ??= c.id;
+      r.hadContainer = true;
+      if (!known && synced && r.unassign()) strays.push(r);
+    }
+    for (const r of strays) r.poke();
+    return found.length;
+  };
+
+  let resubscribeMs = 0;
   const subscribe = () => {
     if (closed) return;
+    const reconnect = resubscribeMs > 0;
     subscription = runtime.subscribe(
       ownLabels,
       (e) => {
@@ -128,15 +153,18 @@ export function createRuntimeWorker(opts: WorkerOptions): Worker {
         if (r && (e.action === "die" || e.action === "destroy" || e.action === "start" || e.action === "oom")) r.poke();
       },
       (err) => {
-        logger.warn({ err: err.message }, "docker event stream broke; resubscribing");
+        resubscribeMs = Math.min(Math.max(resubscribeMs * 2, 1000), 10_000);
+        logger.warn({ err: err.message, retryMs: resubscribeMs }, "docker event stream broke; resubscribing");
         subscription = undefined;
         resubscribeTimer = setTimeout(() => {
           resubscribeTimer = undefined;
-          subscribe(); // its onReady pokes every task: events may have been missed meanwhile
-        }, 1000);
+          subscribe();
+        }, resubscribeMs);
       },
       () => {
+        resubscribeMs = 0;
         for (const r of runners.values()) r.poke(); // a container may have died before we listened
+        if (reconnect) void discover().catch((e: unknown) => logger.warn({ err: String(e) }, "listing containers failed"));
       },
     );
   };
@@ -145,6 +173,7 @@ export function createRuntimeWorker(opts: WorkerOptions): Worker {
   const worker: Worker = {
     async sync(assignments) {
       if (closed) return;
+      synced = true;
       const seen = new Set<string>();
       const toPoke: TaskRunner[] = [];
       for (const a of assignments) {
@@ -158,15 +187,8 @@ export function createRuntimeWorker(opts: WorkerOptions): Worker {
     },
 
     async adopt(assignments) {
-      const found = await runtime.list(ownLabels);
-      for (const c of found) {
-        const taskId = c.labels[LABEL.task];
-        if (taskId === undefined) continue;
-        const r = runnerFor(taskId);
-        r.containerId ??= c.id;
-        r.hadContainer = true;
-      }
-      logger.info({ containers: found.length }, "adopted this node's containers");
+      const n = await discover();
+      logger.info({ containers: n }, "adopted this node's containers");
       if (assignments) await worker.sync(assignments);
     },
 

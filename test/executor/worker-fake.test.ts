@@ -209,6 +209,21 @@ describe("worker (fake runtime)", () => {
     expect(store.reported(t.ID)).toEqual(["accepted", "preparing", "starting", "running"]);
   });
 
+  test("when the event stream comes back, strays that appeared meanwhile are found and removed", async () => {
+    const { runtime, store, sync } = setup();
+    const t = makeTask();
+    store.add(t);
+    await sync();
+    runtime.breakEvents();
+    // a container of this node whose task the store no longer knows (e.g. adopt failed at startup)
+    const strayTask = makeTask();
+    const { createSpecFor } = await import("../../internal/executor/index.ts");
+    await runtime.create(createSpecFor(CLUSTER, NODE, strayTask, "old"));
+    expect(runtime.containers()).toHaveLength(2);
+    await waitUntil("stray removed after resubscribing", () => runtime.containers().length === 1, 5000);
+    expect(store.state(t.ID)).toBe("running");
+  });
+
   test("a report that fails is re-sent at the next sync", async () => {
     const { store, sync } = setup();
     const t = makeTask();
