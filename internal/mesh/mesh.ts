@@ -59,7 +59,13 @@ class MeshImpl implements Mesh {
     }
     return this.enqueue(async () => {
       if (this.applied && JSON.stringify(this.applied) === JSON.stringify(ruleset)) return;
-      for (const b of this.backends) await b.apply(ruleset);
+      try {
+        for (const b of this.backends) await b.apply(ruleset);
+      } catch (e) {
+        // The node may now be half-way: forget what we think is applied so the next update re-applies.
+        this.applied = null;
+        throw e;
+      }
       this.applied = ruleset;
     });
   }

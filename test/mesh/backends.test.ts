@@ -204,9 +204,13 @@ describe('Mesh reconciler (fake backend)', () => {
   test('a failed apply is reported to its caller and does not block the next update', async () => {
     const fake = new FakeBackend();
     const mesh = await createMesh({ support, makeBackends: () => [fake] });
-    fake.failNext = MeshError.applyFailed('nft', 'boom');
-    expect((await mesh.update([web], [ep('10.0.0.1', 1)]).catch((e) => e)).code).toBe('MESH_APPLY_FAILED');
     await mesh.update([web], [ep('10.0.0.1', 1)]);
+    fake.failNext = MeshError.applyFailed('nft', 'boom');
+    expect((await mesh.update([web], [ep('10.0.0.2', 2)]).catch((e) => e)).code).toBe('MESH_APPLY_FAILED');
+    expect(mesh.applied).toBeNull();
+    // Same input as before the failure: re-applied, not skipped (the node may be half-way).
+    await mesh.update([web], [ep('10.0.0.1', 1)]);
+    expect(fake.applied.length).toBe(2);
     expect(mesh.applied).toEqual(fake.current);
     await mesh.close();
   });
