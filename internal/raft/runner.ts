@@ -237,8 +237,8 @@ export class RaftNode {
       while (!this.stopped && this.core.hasReady()) await this.handle(this.core.ready());
     } catch (e) {
       const err = e instanceof Error ? e : new Error(String(e));
-      this.stop();
       this.failAll(err);
+      this.stop();
       this.o.onFatal?.(err);
     } finally {
       this.running = false;
@@ -271,12 +271,21 @@ export class RaftNode {
       w.p.resolve(w.index);
       return false;
     });
-    if (this.applied - this.core.log.snapshot.index >= this.cfg.snapshotEntries) {
+    if (this.shouldCompact()) {
       const at = this.core.log.applied;
       const data = await this.o.stateMachine.snapshot();
       if (this.core.log.applied === at && at === this.applied) this.core.compact(data);
     }
     for (const w of [...this.watchers]) w.check();
+  }
+
+  /** Compact every snapshotEntries applied entries; a leader waits (up to twice that) for followers to
+   * reach the snapshot point, so a briefly lagging follower gets entries rather than a whole snapshot. */
+  private shouldCompact(): boolean {
+    const behind = this.applied - this.core.log.snapshot.index;
+    if (behind < this.cfg.snapshotEntries) return false;
+    if (!this.isLeader || behind >= 2 * this.cfg.snapshotEntries) return true;
+    return Object.values(this.core.status().match).every((m) => m >= this.applied);
   }
 
   /** Report role/leader changes; a leader that lost its role fails its pending proposals. */
