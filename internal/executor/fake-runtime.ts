@@ -39,7 +39,19 @@ export interface FakeRuntime extends ContainerRuntime {
   delayMs: number;
   /** While true every call fails as if the engine could not be reached. */
   unreachable: boolean;
-  stats: { pulls: number; creates: number; starts: number; stops: number; removes: number; inFlight: number; peakInFlight: number };
+  stats: {
+    pulls: number;
+    creates: number;
+    starts: number;
+    stops: number;
+    removes: number;
+    /** All calls in flight, and the peak. */
+    inFlight: number;
+    peakInFlight: number;
+    /** create/start/remove calls in flight, and the peak (what the worker bounds). */
+    mutating: number;
+    peakMutating: number;
+  };
 }
 
 const withTag = (ref: string) => (/:[^/]*$/.test(ref) || ref.includes("@") ? ref : `${ref}:latest`);
@@ -92,10 +104,14 @@ export function createFakeRuntime(opts: { images?: string[]; clock?: () => numbe
     exit(c, 0);
   };
 
-  const stats = { pulls: 0, creates: 0, starts: 0, stops: 0, removes: 0, inFlight: 0, peakInFlight: 0 };
-  const op = async <T>(f: () => T): Promise<T> => {
+  const stats = { pulls: 0, creates: 0, starts: 0, stops: 0, removes: 0, inFlight: 0, peakInFlight: 0, mutating: 0, peakMutating: 0 };
+  const op = async <T>(f: () => T, mutating = false): Promise<T> => {
     stats.inFlight++;
     stats.peakInFlight = Math.max(stats.peakInFlight, stats.inFlight);
+    if (mutating) {
+      stats.mutating++;
+      stats.peakMutating = Math.max(stats.peakMutating, stats.mutating);
+    }
     try {
       if (fake.delayMs > 0) await Bun.sleep(fake.delayMs);
       else await Promise.resolve();
@@ -103,6 +119,7 @@ export function createFakeRuntime(opts: { images?: string[]; clock?: () => numbe
       return f();
     } finally {
       stats.inFlight--;
+      if (mutating) stats.mutating--;
     }
   };
   const mustFind = (id: string): FakeContainer => {
@@ -163,7 +180,7 @@ export function createFakeRuntime(opts: { images?: string[]; clock?: () => numbe
         byId.set(id, c);
         emit(c, "create");
         return id;
-      }),
+      }, true),
     start: (id) =>
       op(() => {
         stats.starts++;
@@ -172,7 +189,7 @@ export function createFakeRuntime(opts: { images?: string[]; clock?: () => numbe
         Object.assign(c.info, { running: true, status: "running", pid: ++pid, exitCode: 0 });
         emit(c, "start");
         run(c);
-      }),
+      }, true),
     inspect: (idOrName) => op(() => (find(idOrName) ? { ...find(idOrName)!.info } : undefined)),
     stop: (id, _timeoutSec) =>
       op(() => {
@@ -188,7 +205,7 @@ export function createFakeRuntime(opts: { images?: string[]; clock?: () => numbe
         exit(c, 137);
         byId.delete(c.info.id);
         emit(c, "destroy");
-      }),
+      }, true),
     list: (labels) =>
       op(() =>
         [...byId.values()]
