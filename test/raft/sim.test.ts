@@ -22,6 +22,14 @@ describe("randomized simulation", () => {
   }
 });
 
+test("a run is reproducible from its seed", () => {
+  const a = runSimulation({ seed: 4242, nodes: 5, membership: true });
+  const b = runSimulation({ seed: 4242, nodes: 5, membership: true });
+  const c = runSimulation({ seed: 4243, nodes: 5, membership: true });
+  expect(b).toEqual(a);
+  expect(c).not.toEqual(a);
+});
+
 describe("the checkers catch what they claim to", () => {
   test("a stale read is not linearizable", async () => {
     const { checkLinearizable } = await import("./sim/linearizability.ts");
