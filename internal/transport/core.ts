@@ -13,6 +13,9 @@ import type {
   RequestOptions, StreamHandler, StreamOptions,
 } from "./types.ts";
 
+/** Channel names with this prefix belong to the transport itself (peer exchange). */
+export const RESERVED = "_transport.";
+
 export class TransportCore implements ClusterTransport, SessionHost {
   readonly self: NodeId;
   private readonly o: ResolvedOptions;
@@ -25,6 +28,8 @@ export class TransportCore implements ClusterTransport, SessionHost {
   private closed = false;
   /** Set by the adapter: starts discovery (links may arrive from then on). */
   onStart: () => Promise<void> = async () => {};
+  /** Set by the adapter: stop dialing a revoked node. */
+  onRevoke: (id: NodeId) => void = () => {};
   /** Set by the adapter: stops discovery and releases sockets. */
   onClose: () => Promise<void> = async () => {};
   private starting: Promise<void> | undefined;
@@ -91,6 +96,12 @@ export class TransportCore implements ClusterTransport, SessionHost {
   }
 
   handle(channel: string, handler: Handler): () => void {
+    if (channel.startsWith(RESERVED)) throw TransportError.invalid(`channel names starting with "${RESERVED}" are reserved for the transport`);
+    return this.handleReserved(channel, handler);
+  }
+
+  /** For adapters: registers a handler on a reserved "_transport." channel. */
+  handleReserved(channel: string, handler: Handler): () => void {
     this.handlers.set(channel, handler);
     return () => { if (this.handlers.get(channel) === handler) this.handlers.delete(channel); };
   }
@@ -119,6 +130,7 @@ export class TransportCore implements ClusterTransport, SessionHost {
 
   revoke(id: NodeId): void {
     this.o.revoked.add(id);
+    this.onRevoke(id);
     this.sessions.get(id)?.close("revoked");
     for (const s of [...this.handshaking]) if (s.peer === id) s.close("revoked");
   }

@@ -15,7 +15,7 @@
 import { clusterTopic, loadOrCreateKeyPair } from "./keys.ts";
 import { keyPairFromSeed } from "./admission.ts";
 import type { TransportOptions } from "./config.ts";
-import { TransportCore } from "./core.ts";
+import { RESERVED, TransportCore } from "./core.ts";
 import { TransportError } from "./errors.ts";
 import type { ClusterTransport, Link } from "./types.ts";
 import { UDX } from "../udx/index.ts";
@@ -44,6 +44,8 @@ interface SwarmLike {
   destroy(opts?: { force?: boolean }): Promise<void>;
 }
 interface DHTLike {
+  /** dht-rpc: still true after bootstrapping when no bootstrap node answered. */
+  ephemeral: boolean;
   address(): { host: string; port: number } | null;
   fullyBootstrapped(): Promise<void>;
   destroy(opts?: { force?: boolean }): Promise<void>;
@@ -57,7 +59,7 @@ const HyperDHT: DHTCtor = require("hyperdht");
 const Hyperswarm: new (opts: object) => SwarmLike = require("hyperswarm");
 
 /** Reserved channel for peer exchange (names starting with "_transport." are the transport's). */
-const PX_CHANNEL = "_transport.px";
+const PX_CHANNEL = `${RESERVED}px`;
 
 export interface HyperswarmTransportOptions extends TransportOptions {
   /** Holds `transport.key` (the node's identity). */
@@ -146,7 +148,7 @@ export function createHyperswarmTransport(o: HyperswarmTransportOptions): Hypers
   // keys directly (Hyperswarm "explicit" peers, which it also redials after a drop). The mesh then
   // converges through any well-connected node (the bootstrap managers) even when two nodes' topic
   // lookups missed each other. Dialing is safe: every connection still goes through admission.
-  core.handle(PX_CHANNEL, (msg, from) => {
+  core.handleReserved(PX_CHANNEL, (msg, from) => {
     const ids = (msg as { peers?: unknown })?.peers;
     if (!Array.isArray(ids) || !swarm) return;
     for (const id of ids.slice(0, 1024)) {
@@ -163,27 +165,45 @@ export function createHyperswarmTransport(o: HyperswarmTransportOptions): Hypers
     if (others.length > 0) core.send(p.id, PX_CHANNEL, { peers: others.map((q) => q.id) });
     for (const q of others) core.send(q.id, PX_CHANNEL, { peers: [p.id] });
   });
-  const revoke = core.revoke.bind(core);
-  core.revoke = (id) => {
-    revoke(id);
-    swarm?.leavePeer(Buffer.from(id, "hex"));
-  };
+  core.onRevoke = (id) => swarm?.leavePeer(Buffer.from(id, "hex"));
 
-  core.onStart = async () => {
-    dht = isBootstrap
+  // One attempt: a DHT node, a swarm on it, the topic joined. True if the DHT is usable: a node
+  // asked to be persistent stays ephemeral when no bootstrap node answered, and then never joins
+  // routing tables nor learns of later nodes (dht-rpc does not re-bootstrap), so we rebuild it.
+  const attempt = async (): Promise<boolean> => {
+    const d = (dht = isBootstrap
       ? HyperDHT.bootstrapper(o.port!, o.host, dhtOpts)
-      : new HyperDHT({ ...dhtOpts, port: o.port, anyPort: !o.port });
-    swarm = new Hyperswarm({ dht, keyPair, maxPeers: o.maxPeers ?? 256 });
-    swarm.on("connection", (conn) => {
+      : new HyperDHT({ ...dhtOpts, port: o.port, anyPort: !o.port }));
+    const sw = (swarm = new Hyperswarm({ dht: d, keyPair, maxPeers: o.maxPeers ?? 256 }));
+    sw.on("connection", (conn) => {
       conn.on("error", (e: Error) => core.log.debug({ err: e.message }, "connection error"));
       core.accept(new SecretStreamLink(conn));
     });
-    discovery = swarm.join(clusterTopic(o.clusterId), { server: true, client: true });
-    schedule();
-    await dht.fullyBootstrapped();
-    const addr = dht.address();
+    discovery = sw.join(clusterTopic(o.clusterId), { server: true, client: true });
+    soon();
+    await d.fullyBootstrapped();
+    const addr = d.address();
     if (!addr) throw TransportError.invalid(`the DHT could not bind ${o.host}:${o.port ?? "any"}; check the address`);
     bound = { host: o.host, port: addr.port };
+    return isBootstrap || !d.ephemeral;
+  };
+  const retryBootstrap = async () => {
+    for (let wait = 1000; !core.isClosed; wait = Math.min(wait * 2, maxMs)) {
+      core.log.warn({ bootstrap: o.bootstrap, retryMs: wait }, "no DHT bootstrap node answered; start one (a manager) or check the addresses");
+      await sleep(wait);
+      if (core.isClosed) return;
+      await swarm!.destroy({ force: true }).catch(() => undefined);
+      if (core.isClosed) return;
+      try {
+        if (await attempt()) return core.log.info({}, "DHT bootstrapped");
+      } catch (e) {
+        core.log.warn({ err: (e as Error).message }, "DHT restart failed");
+      }
+    }
+  };
+
+  core.onStart = async () => {
+    if (!(await attempt())) void retryBootstrap();
   };
 
   core.onClose = async () => {

@@ -59,10 +59,11 @@ export class Session {
   start(): void {
     this.link.attach({ data: (c) => this.onData(c), close: (r) => this.onLinkClosed(r) });
     if (this.state === "closed") return;
-    this.handshakeTimer = setTimeout(
-      () => this.close(`no admission handshake within ${this.host.handshakeTimeoutMs} ms`),
-      this.host.handshakeTimeoutMs,
-    );
+    this.handshakeTimer = setTimeout(() => {
+      const reason = `no admission handshake within ${this.host.handshakeTimeoutMs} ms`;
+      this.host.log.warn({ peer: short(this.peer), reason }, "closing connection: silent peer");
+      this.close(reason);
+    }, this.host.handshakeTimeoutMs);
     let proof;
     try {
       proof = makeProof(this.host.policy, this.link.localKey, this.link.remoteKey);
@@ -85,13 +86,19 @@ export class Session {
   request(channel: string, body: unknown, timeoutMs: number): Promise<unknown> {
     if (this.state !== "open") return Promise.reject(TransportError.peerGone(this.peer, `request "${channel}"`));
     const id = this.nextId++;
+    let frame: Uint8Array;
+    try {
+      frame = encodeFrame(encodeMessage({ k: Kind.Request, id, channel, body }));
+    } catch (e) {
+      return Promise.reject(TransportError.invalid(`request "${channel}": the message cannot be encoded (${(e as Error).message})`));
+    }
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(id);
         reject(TransportError.timeout(`request "${channel}" to ${short(this.peer)}`, timeoutMs));
       }, timeoutMs);
       this.pending.set(id, { resolve, reject, timer });
-      this.write({ k: Kind.Request, id, channel, body });
+      this.link.write(frame);
     });
   }
 

@@ -5,7 +5,8 @@
 import { UDX } from "../../internal/udx/index.ts";
 import { createHyperswarmTransport, startBootstrapNode } from "../../internal/transport/hyperswarm.ts";
 import { keyPairFromSeed, type ClusterTransport, type RawPeer } from "../../internal/transport/index.ts";
-import { freeUdpPort } from "./helpers.ts";
+import { describe, test } from "bun:test";
+import { SECRET, freeUdpPort, recordingLogger, seedOf, waitFor } from "./helpers.ts";
 import { transportSuite, type Harness } from "./suite.ts";
 
 const HyperDHT = require("hyperdht");
@@ -61,3 +62,25 @@ async function hyperswarmHarness(): Promise<Harness> {
 }
 
 transportSuite("hyperswarm", hyperswarmHarness, { connectMs: 10_000 });
+
+describe("hyperswarm transport: bootstrap node starting after the others (cluster reboot)", () => {
+  test("nodes that found no bootstrap rebuild their DHT and mesh once it is up", async () => {
+    const port = await freeUdpPort(HOST);
+    const bootstrap = [`${HOST}:${port}`];
+    const { log, lines } = recordingLogger();
+    const opts = { clusterId: `late-${process.pid}`, joinSecret: SECRET, dataDir: "/nonexistent", bootstrap, log };
+    const ts: ClusterTransport[] = [];
+    try {
+      ts.push(createHyperswarmTransport({ ...opts, keySeed: seedOf("late-1"), host: "127.0.0.2" }));
+      ts.push(createHyperswarmTransport({ ...opts, keySeed: seedOf("late-2"), host: "127.0.0.3" }));
+      await Promise.all(ts.map((t) => t.start()));
+      await waitFor("bootstrap retry logged", () => lines.some((l) => l.msg.startsWith("no DHT bootstrap node answered")), 15_000);
+      const m = createHyperswarmTransport({ ...opts, keySeed: seedOf("late-0"), host: HOST, port });
+      ts.push(m);
+      await m.start();
+      await waitFor("mesh after the late bootstrap", () => ts.every((t) => t.peers().length === 2), 30_000);
+    } finally {
+      await Promise.all(ts.map((t) => t.close()));
+    }
+  }, 60_000);
+});

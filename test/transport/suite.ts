@@ -88,6 +88,7 @@ export function transportSuite(name: string, makeHarness: () => Promise<Harness>
         expect(await codeOf(a!.request(b!.self, "never", null, { timeoutMs: 100 }))).toBe("TIMEOUT/");
         expect(await codeOf(a!.request(nodeIdOf(keyPairFromSeed(seedOf("stranger")).publicKey), "echo", null))).toBe("PEER_GONE/");
         expect(a!.send("00".repeat(32), "note", 3)).toBe(false);
+        expect(() => a!.handle("_transport.px", () => 1)).toThrow("reserved");
       });
     });
 
