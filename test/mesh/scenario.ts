@@ -108,7 +108,7 @@ export function meshScenario(backend: 'nftables' | 'userspace', net: number): vo
 
       expect({ failed: end.failed, errors: end.errors }).toEqual({ failed: 0, errors: [] });
       expect(end.counts[other]).toBe(beforeStop.counts[other]); // nothing new went to the removed task
-      expect(end.passed).toBeGreaterThan(60);
+      expect(end.passed).toBeGreaterThanOrEqual(46); // ≥ 6 (a3 seen) + 20 + 20 by construction
       const again = (await bed.clientAgent.call('holdAsk', { holdId: 1 })).result as Result;
       expect(again).toEqual({ ok: true, body: kept, ms: 0 });
       // restore the removed task for later tests
