@@ -28,6 +28,7 @@ interface NoiseStream {
   write(b: Uint8Array): boolean;
   end(): void;
   destroy(err?: Error): void;
+  setTimeout(ms: number): void;
   on(ev: string, fn: (...a: any[]) => void): void;
   once(ev: string, fn: (...a: any[]) => void): void;
 }
@@ -80,6 +81,10 @@ export interface HyperswarmTransportOptions extends TransportOptions {
    * bounds the cost (one small DHT query) once the mesh is stable. */
   refreshMinMs?: number;
   refreshMaxMs?: number;
+  /** A connection that receives nothing (not even a keepalive, sent every third of this) for this
+   * long is closed: a peer killed or cut off is noticed within it. 15 s = three missed keepalives
+   * of hyperdht's default 5 s. */
+  deadPeerTimeoutMs?: number;
   /** How long close() lets the DHT unannounce us before cutting it short. */
   closeGraceMs?: number;
   /** Hyperswarm's connection cap (its default 64 is too low for a big flat cluster). */
@@ -102,7 +107,11 @@ export function createHyperswarmTransport(o: HyperswarmTransportOptions): Hypers
   if (!isBootstrap && bootstrap.length === 0) {
     throw TransportError.invalid("no bootstrap node: pass bootstrap host:port, or list this node's own host:port to run one");
   }
-  const dhtOpts = { ...udxOption(o.udx), bootstrap, host: o.host, firewalled: false, ephemeral: false, keyPair };
+  const deadMs = o.deadPeerTimeoutMs ?? 15_000;
+  const dhtOpts = {
+    ...udxOption(o.udx), bootstrap, host: o.host, firewalled: false, ephemeral: false, keyPair,
+    connectionKeepAlive: Math.max(500, Math.floor(deadMs / 3)),
+  };
   // A bootstrap node has a fixed port and is told its own address (nobody can tell it); without that
   // it never gets a node id, stays out of routing tables, and peers that only know each other miss
   // records stored on it.
@@ -177,6 +186,7 @@ export function createHyperswarmTransport(o: HyperswarmTransportOptions): Hypers
     const sw = (swarm = new Hyperswarm({ dht: d, keyPair, maxPeers: o.maxPeers ?? 256 }));
     sw.on("connection", (conn) => {
       conn.on("error", (e: Error) => core.log.debug({ err: e.message }, "connection error"));
+      conn.setTimeout(deadMs);
       core.accept(new SecretStreamLink(conn));
     });
     discovery = sw.join(clusterTopic(o.clusterId), { server: true, client: true });

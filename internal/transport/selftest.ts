@@ -10,6 +10,7 @@
  *   --bootstrap H:P[,..]  bootstrap nodes; list this node's own host:port to run one (required)
  *   --data-dir DIR        holds transport.key (required; a restart with the same dir keeps the id)
  *   --expect N            print "mesh" once N peers are connected
+ *   --dead-peer-ms N      close connections silent for N ms (default 15000)
  *
  * Events: {"event":"started","t"} (code loaded) · {"event":"ready","id","dht":{host,port},"t"} · {"event":"peer-up","peer","peers","t"} ·
  * {"event":"peer-down","peer","reason","peers","t"} · {"event":"mesh","peers","t"} ·
@@ -22,7 +23,8 @@ import { parseArgs } from "node:util";
 import { createHyperswarmTransport } from "./hyperswarm.ts";
 import type { Logger, NodeId } from "./types.ts";
 
-const USAGE = "usage: swarm __transport-node --cluster ID --secret HEX --host IP [--port N] --bootstrap H:P[,H:P] --data-dir DIR [--expect N]";
+const USAGE =
+  "usage: swarm __transport-node --cluster ID --secret HEX --host IP [--port N] --bootstrap H:P[,H:P] --data-dir DIR [--expect N] [--dead-peer-ms N]";
 
 export async function runTransportSelftest(argv: string[]): Promise<number> {
   let v: Record<string, string | undefined>;
@@ -32,6 +34,7 @@ export async function runTransportSelftest(argv: string[]): Promise<number> {
       options: {
         cluster: { type: "string" }, secret: { type: "string" }, host: { type: "string" }, port: { type: "string" },
         bootstrap: { type: "string" }, "data-dir": { type: "string" }, expect: { type: "string" },
+        "dead-peer-ms": { type: "string" },
       },
       strict: true,
     }).values as Record<string, string | undefined>;
@@ -69,6 +72,7 @@ export async function runTransportSelftest(argv: string[]): Promise<number> {
       port: v.port ? Number(v.port) : undefined,
       bootstrap: v.bootstrap!.split(","),
       dataDir: v["data-dir"]!,
+      deadPeerTimeoutMs: v["dead-peer-ms"] ? Number(v["dead-peer-ms"]) : undefined,
       log,
     });
   } catch (e) {
