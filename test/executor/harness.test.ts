@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { loadTestImage, skipUnlessDocker, startDockerd, type PrivateDockerd } from "../harness/index.ts";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 
 const skip = skipUnlessDocker("test harness: private dockerd");
 let a: PrivateDockerd | undefined;
@@ -38,4 +38,28 @@ test.skipIf(skip)("stop() removes containers, mounts and the temp dir", async ()
   expect(existsSync(d.dataDir)).toBe(false);
   const mounts = await Bun.file("/proc/mounts").text();
   expect(mounts.includes(d.dataDir)).toBe(false);
+}, 60_000);
+
+test.skipIf(skip)("stop() after dockerd was killed leaves no shim or container process behind", async () => {
+  const d = await startDockerd({ name: "harness-k" });
+  await loadTestImage(d.docker);
+  const c = await d.docker.createContainer({ Image: "swarm-busybox:latest", Cmd: ["sleep", "1000"] });
+  await c.start();
+  const containerPid = (await c.inspect()).State.Pid;
+  const containerdPid = Number((await Bun.file(`${d.dataDir}/exec/containerd/containerd.pid`).text()).trim());
+  process.kill(containerdPid, "SIGKILL"); // a crash: the shim and the container survive it
+  process.kill(d.pid, "SIGKILL");
+  await d.stop();
+  // dead, or a zombie waiting for init to reap it
+  const alive = (pid: number) => {
+    try {
+      return !/^\d+ \(.*\) Z /.test(readFileSync(`/proc/${pid}/stat`, "utf8"));
+    } catch {
+      return false;
+    }
+  };
+  expect(alive(containerPid)).toBe(false);
+  const leftovers = Bun.spawnSync(["pgrep", "-f", d.dataDir]).stdout.toString().trim();
+  expect(leftovers).toBe("");
+  expect(existsSync(d.dataDir)).toBe(false);
 }, 60_000);

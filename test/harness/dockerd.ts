@@ -102,6 +102,49 @@ async function cmdlineMentions(pid: number, text: string): Promise<boolean> {
   }
 }
 
+/** Pids of processes whose command line mentions `text` (e.g. shims serving our containerd). */
+async function pidsMentioning(text: string): Promise<number[]> {
+  const out: number[] = [];
+  for (const name of await readdir("/proc").catch(() => [] as string[])) {
+    const pid = Number(name);
+    if (!Number.isInteger(pid) || pid === process.pid) continue;
+    if (await cmdlineMentions(pid, text)) out.push(pid);
+  }
+  return out;
+}
+
+/** Pids still inside our cgroup parent (any hierarchy, any depth). */
+async function pidsInCgroup(parent: string): Promise<number[]> {
+  const out = new Set<number>();
+  const walk = async (dir: string): Promise<void> => {
+    const procs = await readFile(join(dir, "cgroup.procs"), "utf8").catch(() => "");
+    for (const l of procs.split("\n")) if (l.trim() !== "") out.add(Number(l));
+    for (const e of await readdir(dir, { withFileTypes: true }).catch(() => [])) if (e.isDirectory()) await walk(join(dir, e.name));
+  };
+  for (const h of await readdir("/sys/fs/cgroup").catch(() => [] as string[])) {
+    const dir = join("/sys/fs/cgroup", h, parent);
+    if (existsSync(dir)) await walk(dir);
+  }
+  return [...out];
+}
+
+/**
+ * After dockerd and containerd are gone, nothing of ours may stay: containerd shims (they outlive a
+ * killed containerd by design) and container processes in our cgroup parent. Only processes that
+ * name our temp dir or live in our own cgroup are touched.
+ */
+async function killLeftovers(dir: string, cgroupParent: string): Promise<void> {
+  const pids = new Set([...(await pidsMentioning(`${dir}/`)), ...(await pidsInCgroup(cgroupParent))]);
+  for (const pid of pids) {
+    try {
+      process.kill(pid, "SIGKILL");
+    } catch {
+      // already gone
+    }
+  }
+  await waitFor(() => [...pids].every((p) => !alive(p)), 5_000);
+}
+
 async function unmountUnder(dir: string): Promise<void> {
   const mounts = (await readFile("/proc/mounts", "utf8"))
     .split("\n")
@@ -212,6 +255,7 @@ export async function startDockerd(opts: StartDockerdOptions): Promise<PrivateDo
       }
     }
     await halt();
+    await killLeftovers(dir, cgroupParent);
     await unmountUnder(dir);
     await rm(dir, { recursive: true, force: true }).catch(async () => {
       await unmountUnder(dir);
