@@ -2,8 +2,8 @@
 // running tasks of the service. The only door into internal/mesh.
 
 export { createMesh, type Mesh, type MeshConfig } from './mesh.ts';
-export { renderRuleset, defaultRenderOptions, validateRenderOptions } from './render.ts';
-export { renderNft, renderNftDelete } from './render-nft.ts';
+export { renderRuleset, defaultRenderOptions, validateRenderOptions, forwardRules } from './render.ts';
+export { renderNft, renderNftDelete, type NftPlan } from './render-nft.ts';
 export { parseIpvsSave, planIpvs, type IpvsPlan } from './ipvs-plan.ts';
 export { chooseBackend, probeKernel, type KernelSupport, type Choice } from './detect.ts';
 export { FakeBackend, type Backend } from './backend.ts';
