@@ -257,6 +257,8 @@ export async function startBootstrapNode(o: { host: string; port: number; udx?: 
   return { address: { host: o.host, port: o.port }, close: () => dht.destroy({ force: true }) };
 }
 
+const WRITE_CHUNK = 1 << 20;
+
 class SecretStreamLink implements Link {
   readonly localKey: Uint8Array;
   readonly remoteKey: Uint8Array;
@@ -278,8 +280,10 @@ class SecretStreamLink implements Link {
     });
   }
 
+  /** Splits large frames: secret-stream refuses a single write over 16 MiB (its uint24 header). */
   write(bytes: Uint8Array): void {
-    if (!this.done) this.conn.write(bytes);
+    if (this.done) return;
+    for (let off = 0; off < bytes.length; off += WRITE_CHUNK) this.conn.write(bytes.subarray(off, off + WRITE_CHUNK));
   }
 
   /** With flush, ends gracefully (so a REJECT frame still arrives) and destroys if the peer does not

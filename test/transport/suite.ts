@@ -92,6 +92,22 @@ export function transportSuite(name: string, makeHarness: () => Promise<Harness>
       });
     });
 
+    test("large messages (3 MiB) cross intact", async () => {
+      await withNodes(2, async ([a, b]) => {
+        b!.handle("sum", (msg) => {
+          const buf = msg as Uint8Array;
+          let sum = 0;
+          for (let i = 0; i < buf.length; i += 4096) sum += buf[i]!;
+          return { len: buf.length, sum, back: buf.subarray(0, 1024) };
+        });
+        const big = new Uint8Array(3 * 1024 * 1024);
+        for (let i = 0; i < big.length; i++) big[i] = (i * 31) & 0xff;
+        let sum = 0;
+        for (let i = 0; i < big.length; i += 4096) sum += big[i]!;
+        expect(await a!.request(b!.self, "sum", big, { timeoutMs: 30_000 })).toEqual({ len: big.length, sum, back: big.subarray(0, 1024) });
+      });
+    }, 60_000);
+
     test("a pending request fails with PEER_GONE when the peer goes away", async () => {
       await withNodes(2, async ([a, b], { h }) => {
         b!.handle("never", () => new Promise(() => {}));
