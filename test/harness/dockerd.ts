@@ -42,6 +42,15 @@ export interface StartDockerdOptions {
 
 export const DOCKERD_BIN = "/usr/sbin/dockerd";
 
+/**
+ * Engines still running, so that a test process that exits without calling stop() (a crash, a test
+ * timeout) at least asks them to shut down (SIGTERM: dockerd stops its containers, then exits).
+ */
+const running = new Set<ReturnType<typeof Bun.spawn>>();
+process.on("exit", () => {
+  for (const p of running) if (p.exitCode === null) p.kill("SIGTERM");
+});
+
 /** Why this host cannot run a private dockerd, or undefined when it can. */
 export function dockerUnavailableReason(): string | undefined {
   if (typeof process.getuid === "function" && process.getuid() !== 0) return "not running as root";
@@ -215,6 +224,9 @@ export async function startDockerd(opts: StartDockerdOptions): Promise<PrivateDo
     const fd = openSync(logFile, "a");
     try {
       proc = Bun.spawn(args, { stdout: fd, stderr: fd, stdin: "ignore" });
+      running.add(proc);
+      const started = proc;
+      void started.exited.then(() => running.delete(started));
     } finally {
       closeSync(fd);
     }
