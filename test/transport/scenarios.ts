@@ -97,6 +97,7 @@ export function processScenarios(label: string, command: () => string[] | undefi
 
   test.skipIf(skip)(`${label}: 10 processes on 127.0.0.1-10 reach a full mesh and exchange messages`, async () => {
     const { c } = await start(10);
-    for (const p of c.procs) expect(await p.stop()).toBe(0);
+    const codes = await Promise.all(c.procs.map(async (p) => `${p.name}:${await p.stop()}`));
+    expect(codes).toEqual(c.procs.map((p) => `${p.name}:0`));
   }, 120_000);
 }
