@@ -56,7 +56,7 @@ describe.skipIf(why !== null)('routing mesh on the Docker test bed', () => {
   }, 60_000);
 
   for (const backend of ['nftables', 'userspace'] as const) {
-    test(`${backend}: every host and the client reach both containers; shares; zero endpoints refuse; close cleans`, async () => {
+    test(`${backend}: every host, the client and a container reach both containers; shares; zero endpoints refuse; close cleans`, async () => {
       await Promise.all(agents.map((a) => a.call('mesh', { backend })));
       await Promise.all(agents.map((a) => a.call('update', { services: [WEB], endpoints: endpoints() })));
 
@@ -71,6 +71,12 @@ describe.skipIf(why !== null)('routing mesh on the Docker test bed', () => {
       for (const r of results) tally[r.body!] = (tally[r.body!] ?? 0) + 1;
       expect(Object.keys(tally).sort()).toEqual(['a1', 'a2']);
       expect(Math.min(tally.a1!, tally.a2!)).toBeGreaterThanOrEqual(results.length / 4);
+
+      // From inside a container (through docker0): its own node's address and another node's.
+      for (const ip of [bed.hosts[0]!.ip, bed.hosts[2]!.ip]) {
+        const body = await bed.hosts[0]!.dockerOk(['exec', 'a1', 'timeout', '5', 'wget', '-q', '-O', '-', `http://${ip}:8080/`]);
+        expect(['a1', 'a2']).toContain(body.trim());
+      }
 
       await Promise.all(agents.map((a) => a.call('update', { services: [WEB], endpoints: [] })));
       for (const r of [...(await get(client, bed.hosts[2]!.ip, 1)), ...(await get(agents[0]!, '127.0.0.1', 1))]) {
