@@ -112,6 +112,10 @@ export async function runTransportSelftest(argv: string[]): Promise<number> {
     process.stdin.on("end", resolve);
     process.stdin.resume();
   });
-  await transport.close();
-  return 0;
+  const closed = await Promise.race([
+    transport.close().then(() => true),
+    new Promise<false>((r) => setTimeout(() => r(false), 8000).unref?.()),
+  ]);
+  if (!closed) emit({ event: "error", message: "close did not finish within 8 s" });
+  return closed ? 0 : 1;
 }
