@@ -114,7 +114,7 @@ export async function runTransportSelftest(argv: string[]): Promise<number> {
   });
   const closed = await Promise.race([
     transport.close().then(() => true),
-    new Promise<false>((r) => setTimeout(() => r(false), 8000).unref?.()),
+    new Promise<false>((r) => setTimeout(() => r(false), 8000)),
   ]);
   if (!closed) emit({ event: "error", message: "close did not finish within 8 s" });
   return closed ? 0 : 1;
