@@ -23,6 +23,8 @@ export interface SenderConfig {
   initialCwnd: number
   minCwnd: number
   maxCwnd: number
+  /** Queueing delay (srtt above 2 x min RTT) at which cwnd stops growing. */
+  queueDelayMs: number
   /** Lower bound of the tail-loss-probe timeout (timers are ms-granular; loopback srtt is ~0). */
   minTlpMs: number
 }
@@ -35,10 +37,12 @@ export const DEFAULT_SENDER_CONFIG: SenderConfig = {
   initialCwnd: 10,
   minCwnd: 4,
   maxCwnd: 4096,
+  queueDelayMs: 5,
   minTlpMs: 10
 }
 
 const EMPTY = Buffer.alloc(0)
+const SLAB_SIZE = 1 << 20
 
 /** 'probe': the peer's window is zero; the adapter must send a HEARTBEAT (zero-window probe). */
 export type TimerResult = 'ok' | 'timeout' | 'probe'
@@ -56,6 +60,8 @@ export class Sender {
   private recoverySeq = 0
   private queued: Buffer[] = []
   private queuedHead = 0
+  private slab: Buffer = EMPTY
+  private slabOffset = 0
   private queuedOffset = 0
   queuedBytes = 0
   private endQueued = false
@@ -137,8 +143,7 @@ export class Sender {
 
   private packetize(): OutPacket {
     const n = Math.min(this.mss, this.queuedBytes)
-    // allocUnsafe draws small buffers from Node's pool; Buffer.copy is a plain memcpy.
-    const buf = Buffer.allocUnsafe(HEADER_SIZE + n)
+    const buf = this.alloc(HEADER_SIZE + n)
     let off = HEADER_SIZE
     while (off < buf.length) {
       const chunk = this.queued[this.queuedHead]
@@ -162,6 +167,17 @@ export class Sender {
       this.endSent = true
     }
     return this.win.create(type, buf, n)
+  }
+
+  /** Carve packet buffers out of 1 MiB slabs (Buffer.allocUnsafe per packet is ~7x slower in Bun). */
+  private alloc(n: number): Buffer {
+    if (this.slabOffset + n > this.slab.length) {
+      this.slab = Buffer.allocUnsafe(SLAB_SIZE)
+      this.slabOffset = 0
+    }
+    const b = this.slab.subarray(this.slabOffset, this.slabOffset + n)
+    this.slabOffset += (n + 7) & ~7
+    return b
   }
 
   private transmit(p: OutPacket, now: number, out: OutPacket[]): void {
@@ -232,6 +248,14 @@ export class Sender {
   }
 
   private grow(acked: number): void {
+    // Delay signal (Vegas/HyStart-like): once the smoothed RTT is well above the path's minimum,
+    // packets are queueing (socket buffers, a starved receiver); stop growing instead of waiting
+    // for a burst of losses. libudx gets the same effect from BBR's BDP-sized cwnd.
+    const r = this.rtt
+    if (r.samples > 8 && r.srtt > 2 * r.minRtt + this.cfg.queueDelayMs) {
+      if (this.cwnd < this.ssthresh) this.ssthresh = this.cwnd
+      return
+    }
     if (this.cwnd < this.ssthresh) this.cwnd += acked
     else {
       this.cwndAcc += acked

@@ -49,8 +49,8 @@ function spawnPeer(impl: Impl, args: (string | number)[]): Proc {
 
 /** Run one pair: `a` in modeA, `b` in modeB; returns both final reports. */
 async function pair(implA: Impl, modeA: string, implB: Impl, modeB: string, n: number): Promise<[any, any]> {
-  const a = spawnPeer(implA, [modeA, n, 1])
-  const b = spawnPeer(implB, [modeB, n, 1])
+  const a = spawnPeer(implA, [modeA, n, 0]) // seed 0: constant data, no hashing (transport cost only)
+  const b = spawnPeer(implB, [modeB, n, 0])
   try {
     const [ha, hb] = await Promise.all([a.next(), b.next()])
     a.tell({ port: hb.port, host: '127.0.0.1', remoteId: hb.id })
