@@ -25,6 +25,8 @@ export interface SenderConfig {
   maxCwnd: number
   /** Queueing delay (srtt above 2 x min RTT) at which cwnd stops growing. */
   queueDelayMs: number
+  /** cwnd (packets) below which the delay signal is ignored. */
+  delayFloorCwnd: number
   /** Lower bound of the tail-loss-probe timeout (timers are ms-granular; loopback srtt is ~0). */
   minTlpMs: number
 }
@@ -38,6 +40,7 @@ export const DEFAULT_SENDER_CONFIG: SenderConfig = {
   minCwnd: 4,
   maxCwnd: 4096,
   queueDelayMs: 5,
+  delayFloorCwnd: 256,
   minTlpMs: 10
 }
 
@@ -252,7 +255,8 @@ export class Sender {
     // packets are queueing (socket buffers, a starved receiver); stop growing instead of waiting
     // for a burst of losses. libudx gets the same effect from BBR's BDP-sized cwnd.
     const r = this.rtt
-    if (r.samples > 8 && r.srtt > 2 * r.minRtt + this.cfg.queueDelayMs) {
+    // Only above a floor of cwnd, so RTT jitter on e.g. WiFi cannot pin a slow stream's window.
+    if (this.cwnd >= this.cfg.delayFloorCwnd && r.samples > 8 && r.srtt > 2 * r.minRtt + this.cfg.queueDelayMs) {
       if (this.cwnd < this.ssthresh) this.ssthresh = this.cwnd
       return
     }
