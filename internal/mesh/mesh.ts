@@ -1,8 +1,9 @@
 // The routing mesh of one node: render the desired ruleset, apply it through the chosen backend(s).
 //
 // Who calls it: the agent, on every change of published services or their running tasks (anywhere in
-// the cluster), with the COMPLETE current lists — update() is declarative and idempotent. Calls are
-// serialised internally, so callers may fire updates without awaiting the previous one. The first
+// the cluster), with the COMPLETE current lists — update() is declarative and idempotent. Applies never
+// overlap; callers may fire updates without awaiting the previous one, and a burst coalesces into the
+// newest state. The first
 // update replaces whatever a previous agent left. close() (agent shutdown, `swarm leave`) removes
 // every rule and listener; after close() the mesh refuses updates.
 
@@ -39,8 +40,11 @@ export interface Mesh {
 
 class MeshImpl implements Mesh {
   applied: Ruleset | null = null;
-  private chain: Promise<void> = Promise.resolve();
+  /** The newest state asked for; the apply loop converges on it ("latest wins"). */
+  private desired: Ruleset | null = null;
+  private running: Promise<void> | null = null;
   private closed = false;
+  private closing: Promise<void> | null = null;
 
   constructor(
     readonly backendName: BackendName,
@@ -48,43 +52,52 @@ class MeshImpl implements Mesh {
     private readonly opts: RenderOptions,
   ) {}
 
+  /**
+   * Resolves once the node holds this state or a newer one asked for meanwhile (bursts of updates
+   * coalesce: intermediate states may never be applied). Rejects if an apply fails on the way; the
+   * next update retries.
+   */
   update(services: PublishedService[], endpoints: Endpoint[]): Promise<void> {
     if (this.closed) return Promise.reject(MeshError.closed());
     // Render now so bad input fails this call (rejected promise), not a later one.
-    let ruleset: Ruleset;
     try {
-      ruleset = renderRuleset(this.backendName, services, endpoints, this.opts);
+      this.desired = renderRuleset(this.backendName, services, endpoints, this.opts);
     } catch (e) {
       return Promise.reject(e);
     }
-    return this.enqueue(async () => {
-      if (this.applied && JSON.stringify(this.applied) === JSON.stringify(ruleset)) return;
-      try {
-        for (const b of this.backends) await b.apply(ruleset);
-      } catch (e) {
-        // The node may now be half-way: forget what we think is applied so the next update re-applies.
-        this.applied = null;
-        throw e;
-      }
-      this.applied = ruleset;
-    });
+    this.running ??= this.converge();
+    return this.running;
   }
 
   close(): Promise<void> {
-    if (this.closed) return this.chain;
     this.closed = true;
-    return this.enqueue(async () => {
+    this.closing ??= (async () => {
+      await this.running?.catch(() => undefined);
       const errors: unknown[] = [];
       for (const b of [...this.backends].reverse()) await b.clear().catch((e) => errors.push(e));
       this.applied = null;
       if (errors.length > 0) throw errors[0];
-    });
+    })();
+    return this.closing;
   }
 
-  private enqueue(job: () => Promise<void>): Promise<void> {
-    const run = this.chain.then(job);
-    this.chain = run.catch(() => undefined); // a failed job must not block later ones; its caller sees the error
-    return run;
+  private async converge(): Promise<void> {
+    try {
+      while (this.desired && !(this.applied && JSON.stringify(this.applied) === JSON.stringify(this.desired))) {
+        const target = this.desired;
+        try {
+          for (const b of this.backends) await b.apply(target);
+        } catch (e) {
+          // The node may now be half-way: forget what we think is applied so the next update re-applies.
+          this.applied = null;
+          throw e;
+        }
+        this.applied = target;
+      }
+    } finally {
+      // Synchronously after the last check: an update arriving later starts a new loop.
+      this.running = null;
+    }
   }
 }
 

@@ -201,6 +201,16 @@ describe('Mesh reconciler (fake backend)', () => {
     expect((await mesh.update([web], []).catch((e) => e)).code).toBe('MESH_CLOSED');
   });
 
+  test('a burst of updates coalesces: the newest state wins, every caller resolves after it', async () => {
+    const fake = new FakeBackend();
+    const mesh = await createMesh({ support, makeBackends: () => [fake] });
+    const calls = [1, 2, 3, 4, 5].map((n) => mesh.update([web], [ep(`10.0.0.${n}`, n)]));
+    await Promise.all(calls);
+    expect(fake.applied.length).toBeLessThanOrEqual(2); // the first one started at once, then the newest
+    expect(fake.current!.nft).toContain('10.0.0.5 . 5');
+    await mesh.close();
+  });
+
   test('a failed apply is reported to its caller and does not block the next update', async () => {
     const fake = new FakeBackend();
     const mesh = await createMesh({ support, makeBackends: () => [fake] });
