@@ -59,6 +59,7 @@ export function transportSuite(name: string, makeHarness: () => Promise<Harness>
       await withNodes(2, async ([a, b]) => {
         expect(a!.peers().map((p) => p.id)).toEqual([b!.self]);
         expect(b!.peers()[0]!.via).toBe("secret");
+        expect(b!.peers()[0]!.address).toBeString();
         expect(a!.isConnected(b!.self)).toBe(true);
       });
     });
