@@ -1,11 +1,28 @@
-// internal/udx: UDX (reliable, congestion-controlled streams and datagrams over UDP) in TypeScript,
-// wire-compatible with udx-native/libudx and API-compatible with the subset of udx-native that
-// dht-rpc, hyperdht and @hyperswarm/secret-stream use. Inject it: `new DHT({ udx: new UDX(), ... })`.
+// internal/udx: UDX (reliable, congestion-controlled streams and datagrams over UDP) in TypeScript
+// on Bun's UDP sockets, wire-compatible with udx-native/libudx and API-compatible with the subset of
+// udx-native 1.21.3 that dht-rpc, hyperdht and @hyperswarm/secret-stream use.
+// Use: `new DHT({ bootstrap, udx: new UDX(), host, firewalled: false })`, then `new Hyperswarm({ dht })`.
+//
+// Not implemented from udx-native, and why nothing in the cluster needs it:
+//   - UDX instance counters (bytesTransmitted, packetsReceived, ...): no consumer reads them
+//     (sockets and streams do have counters); socket.packetsDroppedByKernel is always 0.
+//   - createSocket({ ipv6Only, reuseAddress }): accepted, ignored (Bun cannot set them before bind);
+//     dht-rpc and hyperdht call createSocket() without options.
+//   - MTU probing: packets stay at libudx's base MTU (1200); probes from libudx peers are accepted.
+//     `mtu` is read only by toJSON.
+//   - BBR: congestion control is NewReno + SACK/RACK/TLP + a queueing-delay stop; bbrState and
+//     bbrBandwidth read 0 (only toJSON-style diagnostics read them).
+//   - framed: accepted; read-side frame batching is skipped (delivered bytes are identical).
+//   - setInteractive: no-op (udx-native's guard makes it a no-op on open streams too).
+//   - after changeRemote, retransmissions of earlier packets use the new address and id (libudx
+//     keeps the old ones); hyperdht only changes remote to reach the same peer stream.
+//   - acks for DATA are coalesced per I/O batch instead of one per packet (same wire format).
 
 export { UDX } from './udx.ts'
 export { UDXSocket, type SocketOptions, type SocketAddress } from './socket.ts'
 export { UDXStream, type StreamOptions, type Firewall } from './stream.ts'
 export { NetworkInterfaces, type NetworkInterface } from './interfaces.ts'
 export { UDXError } from './errors.ts'
-export { DEFAULT_SENDER_CONFIG, type SenderConfig } from './sender.ts'
+export { Sender, DEFAULT_SENDER_CONFIG, type SenderConfig, type TimerResult } from './sender.ts'
+export { Receiver, MAX_AHEAD } from './receiver.ts'
 export * as packet from './packet.ts'
