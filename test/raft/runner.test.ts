@@ -164,6 +164,35 @@ describe("RaftNode over the in-memory network with sqlite storage", () => {
     expect(err.code).toBe(RaftErrorCode.NotLeader);
   });
 
+  test("a storage failure stops the node and fails pending requests with that error", async () => {
+    run++;
+    net = new MemoryNetwork();
+    class BrokenDisk extends SqliteStorage {
+      broken = false;
+      override save(w: Parameters<SqliteStorage["save"]>[0]): void {
+        if (this.broken) throw new Error("disk full");
+        super.save(w);
+      }
+    }
+    const storage = new BrokenDisk(join(dir, `r${run}-solo.db`));
+    let fatal: Error | null = null;
+    const node = await RaftNode.start({
+      id: "solo", storage, transport: net.connect("solo"), stateMachine: new Kv(), bootstrap: ["solo"],
+      config: { tickMs: 10 }, onFatal: (e) => (fatal = e),
+    });
+    try {
+      await waitUntil(() => node.isLeader);
+      storage.broken = true;
+      const err = await node.propose(enc.encode("a=1")).catch((e) => e);
+      expect(err.message).toBe("disk full");
+      expect(fatal).not.toBeNull();
+      expect((await node.propose(enc.encode("a=2")).catch((e) => e)).code).toBe(RaftErrorCode.Stopped);
+    } finally {
+      node.stop();
+      storage.close();
+    }
+  });
+
   test("a stopped node rejects requests with Stopped", async () => {
     await startCluster(["n1"]);
     const m = members.get("n1")!;
