@@ -6,7 +6,7 @@
  * Upkeep: Hyperswarm keeps one connection per peer key (it resolves simultaneous dials) and retries
  * client connections with backoff; on top of that we re-run discovery (`refresh`: announce + lookup)
  * with exponential backoff from refreshMinMs to refreshMaxMs, restarting at the minimum whenever a
- * peer comes up or goes down, because a node that looked the topic up before others announced
+ * peer goes down, because a node that looked the topic up before others announced
  * would otherwise never find them. Admission failures close connections; nothing is ever banned.
  *
  * The DHT is built here with `host`, `firewalled: false` and `ephemeral: false` (DESIGN.md: hyperdht
@@ -150,7 +150,8 @@ export function createHyperswarmTransport(o: HyperswarmTransportOptions): Hypers
     }
     schedule();
   };
-  core.on("peer-up", soon);
+  // A lost peer may have restarted elsewhere: look again soon. New peers need no lookup: peer
+  // exchange (below) tells us about theirs.
   core.on("peer-down", soon);
 
   // Peer exchange: admitted peers tell each other whom they are connected to, and we dial those
