@@ -32,6 +32,12 @@ export interface ContainerSpec {
   Mounts?: Mount[];
   /** Nanoseconds between SIGTERM and SIGKILL. Default 10 s. */
   StopGracePeriod?: number;
+  /**
+   * Run an init (docker-init) as PID 1 that forwards signals and reaps zombies. Unset means on:
+   * unlike Docker Swarm's default, a process that ignores SIGTERM as PID 1 (busybox ping, sleep)
+   * then stops at once instead of after the whole grace period. `--init=false` turns it off.
+   */
+  Init?: boolean;
 }
 
 export interface ResourceSpec {

@@ -146,6 +146,7 @@ export class Cluster {
       report: (cmds: Command[]) => this.store.propose(cmds).then(() => undefined),
       logs: this.archive,
       logger: this.log.child({ component: "worker" }),
+      init: true, // ContainerSpec.Init unset means on (see internal/api/types.ts)
     });
     this.leader = startLeaderLoop(this.store, this.log.child({ component: "leader" }), { tickMs: this.cfg.reconcileTickMs });
     const worker = this.worker;

@@ -4,8 +4,7 @@
  * task streams as its lines arrive (like Docker), and tasks that start later are picked up.
  */
 import { stateRank, type Task } from "../api/index.ts";
-import type { StampedLine as LogLine } from "../logs/index.ts";
-import { readTaskLogs } from "./task-logs.ts";
+import { compareTs, readTaskLogs, type TaskLogLine as LogLine } from "../logs/index.ts";
 import type { Cluster } from "./cluster.ts";
 
 export interface LogOptions {
@@ -54,7 +53,7 @@ export async function streamServiceLogs(
         for await (const l of readTaskLogs(c.docker, c.archive, t, readOpts)) all.push(record(c, serviceName, t, l));
       }),
     );
-    all.sort((a, b) => a.ts.localeCompare(b.ts));
+    all.sort((a, b) => compareTs(a.ts, b.ts));
     for (const r of all) write(r);
     return;
   }

@@ -29,7 +29,7 @@ export function taskLabels(clusterId: string, nodeId: string, task: Task, servic
 
 /** Node-level choices that are not part of the task's spec. */
 export interface CreateDefaults {
-  /** Docker's `--init` for every task container (default false, as in Docker Swarm). */
+  /** Docker's `--init` for task containers whose spec leaves `Init` unset (default false). */
   init?: boolean;
 }
 
@@ -52,6 +52,6 @@ export function createSpecFor(clusterId: string, nodeId: string, task: Task, ser
   if (limits?.NanoCPUs) spec.nanoCpus = limits.NanoCPUs;
   if (limits?.MemoryBytes) spec.memoryBytes = limits.MemoryBytes;
   if (task.Spec.Networks?.some((n) => n.Target === "host")) spec.networkMode = "host";
-  if (defaults.init) spec.init = true;
+  if (cs.Init ?? defaults.init) spec.init = true;
   return spec;
 }

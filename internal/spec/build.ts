@@ -67,6 +67,7 @@ function commonContainer(p: Parsed, cs: TaskSpec["ContainerSpec"]): void {
   if (user !== undefined) cs.User = user;
   const hn = one(p, "hostname");
   if (hn !== undefined) cs.Hostname = hn;
+  if (p.bools.has("init")) cs.Init = bool(p, "init");
   const sg = one(p, "stop-grace-period");
   if (sg !== undefined) cs.StopGracePeriod = parseDuration("--stop-grace-period", sg);
 }
@@ -93,6 +94,7 @@ export function buildCreateSpec(p: Parsed): ServiceSpec {
   const ContainerSpec: TaskSpec["ContainerSpec"] = {
     Image: ref,
     StopGracePeriod: DEFAULT_STOP_GRACE_NS,
+    Init: true,
   };
   if (args.length) ContainerSpec.Args = args;
   const env = all(p, "env");

@@ -22,6 +22,7 @@ const common: FlagDef[] = [
   { name: "limit-memory", kind: "string", value: "bytes", help: "Limit Memory" },
   { name: "reserve-cpu", kind: "string", value: "decimal", help: "Reserve CPUs" },
   { name: "reserve-memory", kind: "string", value: "bytes", help: "Reserve Memory" },
+  { name: "init", kind: "bool", help: "Run an init inside each task container that forwards signals and reaps processes (default true)" },
   { name: "detach", short: "d", kind: "bool", help: "Exit immediately instead of waiting for the service to converge" },
   { name: "quiet", short: "q", kind: "bool", help: "Suppress progress output" },
   { name: "help", kind: "bool", help: "Print usage" },

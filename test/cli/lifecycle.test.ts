@@ -125,6 +125,15 @@ describe.skipIf(skip)("task lifecycle on a one-node cluster", () => {
     await n.ok(["service", "rm", "shape"]);
   });
 
+  test("tasks run under an init by default (they stop at once); --init=false runs the command as PID 1", async () => {
+    await n.ok(["service", "create", "--detach", "--name", "withinit", "--restart-condition", "none", n.image, "sh", "-c", "echo pid=$$"]);
+    await n.ok(["service", "create", "--detach", "--name", "noinit", "--init=false", "--restart-condition", "none", n.image, "sh", "-c", "echo pid=$$"]);
+    const out = async (s: string) => waitUntil(`${s} output`, async () => (await n.ok(["service", "logs", "--raw", s])).trim() || undefined, 20_000, 100);
+    expect(await out("noinit")).toBe("pid=1");
+    expect(await out("withinit")).toMatch(/^pid=(?!1$)\d+$/);
+    await n.ok(["service", "rm", "withinit", "noinit"]);
+  });
+
   test("an agent killed with SIGKILL restarts with its services and adopts its containers", async () => {
     await n.ok(["service", "create", "--name", "keeper", "--replicas", "3", "--stop-grace-period", "1s", n.image, "sleep", "100000"]);
     const before = (await n.containers(false)).filter((c) => c.Labels["com.swarm.service.name"] === "keeper").map((c) => c.Names[0]).sort();
