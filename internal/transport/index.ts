@@ -19,3 +19,4 @@ export {
   type BootstrapNode, type HyperswarmTransport, type HyperswarmTransportOptions,
 } from "./hyperswarm.ts";
 export { clusterTopic, loadOrCreateKeyPair, loadOrCreateKeySeed, KEY_FILE } from "./keys.ts";
+export { runTransportSelftest } from "./selftest.ts";
