@@ -75,6 +75,7 @@ export class Engine {
     const local = socket.address()?.family ?? 4
     this.sender.mss = maxPayload(this.mtu, family === 6 || local === 6 ? 6 : 4)
     if (this.ackNeeded) this.sendAck()
+    this.scheduleFlush() // an end() issued before connect is sent now
   }
 
   write(buf: Uint8Array): void {

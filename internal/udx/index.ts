@@ -4,8 +4,8 @@
 // Use: `new DHT({ bootstrap, udx: new UDX(), host, firewalled: false })`, then `new Hyperswarm({ dht })`.
 //
 // Not implemented from udx-native, and why nothing in the cluster needs it:
-//   - UDX instance counters (bytesTransmitted, packetsReceived, ...): no consumer reads them
-//     (sockets and streams do have counters); socket.packetsDroppedByKernel is always 0.
+//   - packetsDroppedByKernel (UDX and socket) is always 0: Bun does not report it; no consumer
+//     reads it.
 //   - createSocket({ ipv6Only, reuseAddress }): accepted, ignored (Bun cannot set them before bind);
 //     dht-rpc and hyperdht call createSocket() without options.
 //   - MTU probing: packets stay at libudx's base MTU (1200); probes from libudx peers are accepted.

@@ -9,9 +9,13 @@ import { UDXSocket, type SocketOptions, type PacketRouter } from './socket.ts'
 import { UDXStream, type StreamOptions, type StreamHost } from './stream.ts'
 import { NetworkInterfaces, listInterfaces, type NetworkInterface } from './interfaces.ts'
 
+const COUNTERS = ['bytesTransmitted', 'packetsTransmitted', 'bytesReceived', 'packetsReceived'] as const
+
 export class UDX implements PacketRouter, StreamHost {
   private readonly streams = new Map<number, UDXStream>()
   private readonly watchers = new Set<NetworkInterfaces>()
+  private readonly sockets = new Set<UDXSocket>()
+  private closedTotals = { bytesTransmitted: 0, packetsTransmitted: 0, bytesReceived: 0, packetsReceived: 0 }
 
   static isIPv4(host: string): boolean {
     return isIPv4(host)
@@ -24,7 +28,35 @@ export class UDX implements PacketRouter, StreamHost {
   }
 
   createSocket(opts?: SocketOptions): UDXSocket {
-    return new UDXSocket(this, opts)
+    const socket = new UDXSocket(this, opts)
+    this.sockets.add(socket)
+    socket.once('close', () => {
+      this.sockets.delete(socket)
+      for (const k of COUNTERS) this.closedTotals[k] += socket[k]
+    })
+    return socket
+  }
+
+  private total(k: (typeof COUNTERS)[number]): number {
+    let n = this.closedTotals[k]
+    for (const s of this.sockets) n += s[k]
+    return n
+  }
+  get bytesTransmitted(): number {
+    return this.total('bytesTransmitted')
+  }
+  get packetsTransmitted(): number {
+    return this.total('packetsTransmitted')
+  }
+  get bytesReceived(): number {
+    return this.total('bytesReceived')
+  }
+  get packetsReceived(): number {
+    return this.total('packetsReceived')
+  }
+  /** Bun does not report kernel drops; always 0. */
+  get packetsDroppedByKernel(): number {
+    return 0
   }
 
   createStream(id: number, opts?: StreamOptions): UDXStream {

@@ -253,6 +253,23 @@ describe('hostile input', () => {
 })
 
 describe('UDX instance', () => {
+  test('end() before connect is sent once connected; instance counters add up', async () => {
+    const udx = new UDX()
+    const a = sock(udx)
+    const b = sock(udx)
+    const s = stream(udx, 1)
+    const r = stream(udx, 2)
+    const ended = new Promise<void>((res) => r.once('end', () => res()))
+    r.resume()
+    s.end()
+    await new Promise((res) => setTimeout(res, 10))
+    r.connect(b, 1, port(a))
+    s.connect(a, 2, port(b))
+    await ended
+    expect(udx.packetsTransmitted).toBe(a.packetsTransmitted + b.packetsTransmitted)
+    expect(udx.bytesReceived).toBeGreaterThan(0)
+  })
+
   test('IP helpers, interfaces, watcher and lookup', async () => {
     expect(UDX.isIP('127.0.0.1')).toBe(4)
     expect(UDX.isIP('fe80::1%eth0')).toBe(6)
