@@ -107,6 +107,12 @@ export interface TaskStatus {
   Message: string;
   Err?: string;
   ContainerStatus?: ContainerStatus;
+  /**
+   * Set with `running`: the task's ports as bound on its node (like Docker's PortStatus). For ingress
+   * ports PublishedPort is the ephemeral host port the routing mesh forwards to; for host-mode ports
+   * it is the service's published port. Absent for tasks without published ports or `--network host`.
+   */
+  PortStatus?: { Ports: PortConfig[] };
 }
 
 export type DesiredState = "running" | "shutdown" | "remove";
@@ -127,6 +133,11 @@ export interface Task {
   DesiredState: DesiredState;
   /** Earliest time (ISO) at which the agent may start the container (restart delay). */
   NotBefore?: string;
+  /**
+   * The service's allocated ports (Service.Endpoint.Ports) when this task was created; absent when
+   * there were none. The worker publishes these; a change of published ports makes the task outdated.
+   */
+  Endpoint?: { Ports: PortConfig[] };
   /** Replacement count in this slot (restart policy MaxAttempts). */
   Attempt: number;
 }

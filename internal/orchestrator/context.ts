@@ -41,6 +41,7 @@ export function newTask(
     DesiredState: "running",
     Attempt: attempt,
   };
+  if (svc.Endpoint.Ports.length > 0) t.Endpoint = { Ports: svc.Endpoint.Ports.map((p) => ({ ...p })) };
   if (where.slot !== undefined) t.Slot = where.slot;
   if (where.nodeId !== undefined) t.NodeID = where.nodeId;
   if (notBeforeMs !== undefined && notBeforeMs > ctx.now) t.NotBefore = iso(notBeforeMs);

@@ -50,8 +50,9 @@ function isUnassigned(t: Task): boolean {
   return t.Status.State === "new" || t.Status.State === "pending";
 }
 
+/** The task's spec or its published ports differ from the service's current ones. */
 export function isOutdated(t: Task, svc: Service): boolean {
-  return !specEqual(t.Spec, svc.Spec.TaskTemplate);
+  return !specEqual(t.Spec, svc.Spec.TaskTemplate) || !specEqual(t.Endpoint?.Ports ?? [], svc.Endpoint.Ports);
 }
 
 export function planService(input: SlotPlanInput, ctx: ReconcileContext): Command[] {
