@@ -4,7 +4,8 @@
  * Docker Swarm's meaning (Command = entrypoint, Args = cmd).
  */
 import { LABEL, containerName, type Task } from "../api/index.ts";
-import type { CreateSpec } from "./runtime.ts";
+import type { BoundPort, CreateSpec, PortBinding } from "./runtime.ts";
+import type { PortConfig } from "../api/index.ts";
 
 export const DEFAULT_STOP_GRACE_NS = 10_000_000_000;
 
@@ -52,6 +53,45 @@ export function createSpecFor(clusterId: string, nodeId: string, task: Task, ser
   if (limits?.NanoCPUs) spec.nanoCpus = limits.NanoCPUs;
   if (limits?.MemoryBytes) spec.memoryBytes = limits.MemoryBytes;
   if (task.Spec.Networks?.some((n) => n.Target === "host")) spec.networkMode = "host";
+  else {
+    const ports = portBindings(task.Endpoint?.Ports ?? []);
+    if (ports.length) spec.ports = ports;
+  }
   if (cs.Init ?? defaults.init) spec.init = true;
   return spec;
+}
+
+/**
+ * The host bindings for a task's ports: each ingress (protocol, target port) once on an ephemeral host
+ * port (the routing mesh forwards the published port there); each host-mode port on its published port.
+ */
+export function portBindings(ports: PortConfig[]): PortBinding[] {
+  const out: PortBinding[] = [];
+  const seen = new Set<string>();
+  for (const p of ports) {
+    const hostPort = p.PublishMode === "host" ? p.PublishedPort : 0;
+    const key = `${p.Protocol}/${p.TargetPort}/${hostPort}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push({ protocol: p.Protocol, targetPort: p.TargetPort, hostPort });
+  }
+  return out;
+}
+
+/**
+ * What the task reports as PortStatus once running: its ports with PublishedPort = the host port bound
+ * on this node. An ingress port whose binding is not (yet) visible is left out.
+ */
+export function portStatus(ports: PortConfig[], bound: BoundPort[]): PortConfig[] {
+  const out: PortConfig[] = [];
+  const fixed = new Set(ports.filter((p) => p.PublishMode === "host").map((p) => `${p.Protocol}/${p.TargetPort}/${p.PublishedPort}`));
+  for (const p of ports) {
+    if (p.PublishMode === "host") {
+      out.push({ ...p });
+      continue;
+    }
+    const b = bound.find((x) => x.protocol === p.Protocol && x.targetPort === p.TargetPort && !fixed.has(`${x.protocol}/${x.targetPort}/${x.hostPort}`));
+    if (b) out.push({ ...p, PublishedPort: b.hostPort });
+  }
+  return out;
 }

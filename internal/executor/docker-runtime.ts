@@ -5,11 +5,13 @@ import type Dockerode from "dockerode";
 import { linesFromBuffer } from "../logs/index.ts";
 import {
   RuntimeError,
+  type BoundPort,
   type ContainerInfo,
   type ContainerRuntime,
   type ContainerStatusName,
   type ContainerSummary,
   type CreateSpec,
+  type PortBinding,
   type RawLogLine,
   type RuntimeEvent,
   type RuntimeEventAction,
@@ -89,7 +91,9 @@ export function dockerRuntime(docker: Dockerode): ContainerRuntime {
           User: spec.user,
           Hostname: spec.hostname,
           StopTimeout: spec.stopTimeoutSec,
+          ...(spec.ports?.length ? { ExposedPorts: Object.fromEntries(spec.ports.map((p) => [`${p.targetPort}/${p.protocol}`, {}])) } : {}),
           HostConfig: {
+            ...(spec.ports?.length ? { PortBindings: dockerPortBindings(spec.ports) } : {}),
             Mounts: spec.mounts?.map((m) => ({ Type: m.Type, Source: m.Source ?? "", Target: m.Target, ReadOnly: m.ReadOnly ?? false })),
             NanoCpus: spec.nanoCpus,
             Memory: spec.memoryBytes,
@@ -118,6 +122,8 @@ export function dockerRuntime(docker: Dockerode): ContainerRuntime {
           exitCode: c.State.ExitCode,
           error: c.State.Error ?? "",
         };
+        const ports = boundPorts(c.NetworkSettings?.Ports);
+        if (ports.length) info.ports = ports;
         return info;
       } catch (e) {
         const err = toRuntimeError(e);
@@ -214,4 +220,30 @@ export function dockerRuntime(docker: Dockerode): ContainerRuntime {
       };
     },
   };
+}
+
+/** Docker's HostConfig.PortBindings: HostPort "" asks for an ephemeral port. */
+function dockerPortBindings(ports: PortBinding[]): Record<string, { HostIp: string; HostPort: string }[]> {
+  const out: Record<string, { HostIp: string; HostPort: string }[]> = {};
+  for (const p of ports) {
+    const key = `${p.targetPort}/${p.protocol}`;
+    (out[key] ??= []).push({ HostIp: "", HostPort: p.hostPort ? String(p.hostPort) : "" });
+  }
+  return out;
+}
+
+/** NetworkSettings.Ports → one entry per (port, host port); IPv4 and IPv6 bindings of a port collapse. */
+function boundPorts(ports: Record<string, { HostIp?: string; HostPort?: string }[] | null> | undefined): BoundPort[] {
+  const out: BoundPort[] = [];
+  for (const [key, list] of Object.entries(ports ?? {})) {
+    const m = /^(\d+)\/(tcp|udp)$/.exec(key);
+    if (!m || !list) continue;
+    for (const b of list) {
+      const hostPort = Number(b.HostPort);
+      if (!Number.isInteger(hostPort) || hostPort <= 0) continue;
+      if (out.some((o) => o.protocol === m[2] && o.targetPort === Number(m[1]) && o.hostPort === hostPort)) continue;
+      out.push({ protocol: m[2] as BoundPort["protocol"], targetPort: Number(m[1]), hostPort });
+    }
+  }
+  return out;
 }

@@ -62,6 +62,7 @@ export function createFakeRuntime(opts: { images?: string[]; clock?: () => numbe
   const subs = new Set<{ labels: Record<string, string>; onEvent: (e: RuntimeEvent) => void; onError: (err: Error) => void }>();
   let seq = 0;
   let pid = 1000;
+  let hostPort = 32767;
   const now = opts.clock ?? (() => Date.now());
 
   const find = (idOrName: string): FakeContainer | undefined => {
@@ -80,6 +81,7 @@ export function createFakeRuntime(opts: { images?: string[]; clock?: () => numbe
   const exit = (c: FakeContainer, code: number) => {
     if (!c.info.running) return;
     Object.assign(c.info, { running: false, status: "exited", pid: 0, exitCode: code });
+    delete c.info.ports;
     emit(c, "die", code);
   };
   const stamp = () => new Date(now()).toISOString().replace("Z", "000000Z");
@@ -187,10 +189,18 @@ export function createFakeRuntime(opts: { images?: string[]; clock?: () => numbe
         const c = mustFind(id);
         if (c.info.running) return;
         Object.assign(c.info, { running: true, status: "running", pid: ++pid, exitCode: 0 });
+        // Like Docker: ephemeral host ports (hostPort 0) get a fresh port at each start.
+        if (c.spec.ports?.length) c.info.ports = c.spec.ports.map((p) => ({ protocol: p.protocol, targetPort: p.targetPort, hostPort: p.hostPort || ++hostPort }));
         emit(c, "start");
         run(c);
       }, true),
-    inspect: (idOrName) => op(() => (find(idOrName) ? { ...find(idOrName)!.info } : undefined)),
+    inspect: (idOrName) => op(() => {
+      const c = find(idOrName);
+      if (!c) return undefined;
+      const info = { ...c.info };
+      if (info.ports) info.ports = info.ports.map((p) => ({ ...p }));
+      return info;
+    }),
     stop: (id, _timeoutSec) =>
       op(() => {
         stats.stops++;

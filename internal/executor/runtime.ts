@@ -22,6 +22,21 @@ export interface ContainerInfo {
   exitCode: number;
   /** Engine's error when the container failed to start (e.g. executable not found). */
   error: string;
+  /** Ports bound on the host while running (NetworkSettings.Ports), one per host port; absent if none. */
+  ports?: BoundPort[];
+}
+
+export interface BoundPort {
+  protocol: "tcp" | "udp";
+  targetPort: number;
+  hostPort: number;
+}
+
+/** A container port to publish: on an ephemeral host port (`hostPort` 0) or a fixed one. */
+export interface PortBinding {
+  protocol: "tcp" | "udp";
+  targetPort: number;
+  hostPort: number;
 }
 
 export interface ContainerSummary {
@@ -44,6 +59,8 @@ export interface CreateSpec {
   nanoCpus?: number;
   memoryBytes?: number;
   networkMode?: "host";
+  /** Ports to publish on the host (never with networkMode host). */
+  ports?: PortBinding[];
   stopTimeoutSec?: number;
   /** Run an init (docker-init/tini) as PID 1 that forwards signals and reaps zombies. */
   init?: boolean;

@@ -6,10 +6,10 @@
 import { stateRank, type DesiredState, type Task, type TaskState, type TaskStatus } from "../api/index.ts";
 import type { LogArchive } from "../logs/index.ts";
 import type { Limiter } from "./concurrency.ts";
-import { createSpecFor, stopGraceSeconds, type CreateDefaults } from "./container-spec.ts";
+import { createSpecFor, portStatus, stopGraceSeconds, type CreateDefaults } from "./container-spec.ts";
 import { decide, type ContainerObs, type Step } from "./decide.ts";
 import type { Logger } from "./logger.ts";
-import { RuntimeError, type ContainerInfo, type ContainerRuntime } from "./runtime.ts";
+import { RuntimeError, type BoundPort, type ContainerInfo, type ContainerRuntime } from "./runtime.ts";
 
 export interface RunnerContext {
   runtime: ContainerRuntime;
@@ -57,6 +57,8 @@ export class TaskRunner {
   containerId: string | undefined;
   hadContainer = false;
   lastObs: ContainerObs = { kind: "none" };
+  /** Host ports of the container as last observed (reported with `running`). */
+  lastPorts: BoundPort[] = [];
   needsResend = false;
   looping = false;
   private dirty = false;
@@ -167,7 +169,9 @@ export class TaskRunner {
   private async next(): Promise<Step> {
     if (this.stale) {
       this.stale = false;
-      this.lastObs = toObs(await this.observe());
+      const info = await this.observe();
+      this.lastObs = toObs(info);
+      this.lastPorts = info?.ports ?? [];
     }
     if (this.desired === "adopted") return { kind: "idle" };
     const notBefore = this.task?.NotBefore ? Date.parse(this.task.NotBefore) : undefined;
@@ -201,6 +205,10 @@ export class TaskRunner {
     const status: TaskStatus = { Timestamp: new Date(this.ctx.now()).toISOString(), State: state, Message: message };
     if (err !== undefined) status.Err = err;
     if (container) status.ContainerStatus = container;
+    const ports = state === "running" ? this.task?.Endpoint?.Ports : undefined;
+    if (ports?.length && !this.task!.Spec.Networks?.some((n) => n.Target === "host")) {
+      status.PortStatus = { Ports: portStatus(ports, this.lastPorts) };
+    }
     this.reported = state;
     this.lastStatus = status;
     this.ctx.emit(this.taskId, status);
