@@ -7,7 +7,7 @@
 
 import {
   DEFAULT_RWND, FLAG_DATA, FLAG_DESTROY, FLAG_END, FLAG_HEARTBEAT, FLAG_MESSAGE, HEADER_SIZE,
-  decode, encode, maxPayload, seqDiff, writeHeader, writeU32, type Header
+  decode, encode, maxPayload, MTU_BASE, MTU_MAX, seqDiff, writeHeader, writeU32, type Header
 } from './packet.ts'
 import { Receiver } from './receiver.ts'
 import { Sender, type SenderConfig } from './sender.ts'
@@ -30,6 +30,7 @@ export interface EngineOwner {
 }
 
 const now = () => performance.now()
+const isLoopback = (host: string) => host.startsWith('127.') || host === '::1' || host.startsWith('::ffff:127.')
 
 export class Engine {
   socket: UDXSocket | null = null
@@ -38,6 +39,7 @@ export class Engine {
   remotePort = 0
   remoteFamily = 0
   relay: Engine | null = null
+  mtu: number
   closed = false
   readonly sender: Sender
   readonly receiver: Receiver
@@ -54,11 +56,14 @@ export class Engine {
   constructor(
     private readonly owner: EngineOwner,
     private readonly firewall: Firewall,
-    readonly mtu: number,
+    /** Fixed MTU from the stream options, or null: 1500 to loopback addresses (what libudx's
+     *  probing reaches there), else the 1200 base. */
+    private readonly fixedMtu: number | null,
     cfg: SenderConfig,
     initialSeq: number
   ) {
-    this.sender = new Sender(cfg, initialSeq, maxPayload(mtu, 4))
+    this.mtu = fixedMtu ?? MTU_BASE
+    this.sender = new Sender(cfg, initialSeq, maxPayload(this.mtu, 4))
     this.receiver = new Receiver(0)
   }
 
@@ -73,6 +78,7 @@ export class Engine {
     this.remoteFamily = family
     this.socket = socket
     const local = socket.address()?.family ?? 4
+    this.mtu = this.fixedMtu ?? (isLoopback(host) ? MTU_MAX : MTU_BASE)
     this.sender.mss = maxPayload(this.mtu, family === 6 || local === 6 ? 6 : 4)
     if (this.ackNeeded) this.sendAck()
     this.scheduleFlush() // an end() issued before connect is sent now

@@ -8,8 +8,8 @@
 //     reads it.
 //   - createSocket({ ipv6Only, reuseAddress }): accepted, ignored (Bun cannot set them before bind);
 //     dht-rpc and hyperdht call createSocket() without options.
-//   - MTU probing: packets stay at libudx's base MTU (1200); probes from libudx peers are accepted.
-//     `mtu` is read only by toJSON.
+//   - MTU probing: packets use libudx's base MTU (1200), or 1500 to loopback addresses (where
+//     libudx's probing ends up); probes from libudx peers are accepted. `mtu` is read only by toJSON.
 //   - BBR: congestion control is NewReno + SACK/RACK/TLP + a queueing-delay stop; bbrState and
 //     bbrBandwidth read 0 (only toJSON-style diagnostics read them).
 //   - framed: accepted; read-side frame batching is skipped (delivered bytes are identical).

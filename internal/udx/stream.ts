@@ -9,7 +9,7 @@
 //   - writing before connect() throws ERR_ASSERTION (as udx-native does).
 
 import { Duplex, Writable } from 'streamx'
-import { MTU_BASE, seqDiff } from './packet.ts'
+import { seqDiff } from './packet.ts'
 import { DEFAULT_SENDER_CONFIG, type SenderConfig } from './sender.ts'
 import { Engine, type EngineOwner, type Firewall } from './engine.ts'
 import { errors, type UDXError } from './errors.ts'
@@ -25,7 +25,8 @@ export interface StreamOptions {
   seq?: number
   /** Sender tuning (RTO bounds etc.); defaults match libudx where it matters. */
   sender?: Partial<SenderConfig>
-  /** MTU for packet sizing (IP+UDP headers included); default 1200, libudx's pre-probing size. */
+  /** MTU for packet sizing (IP+UDP headers included). Default: 1500 to loopback addresses (where
+   *  libudx's probing ends up), else libudx's 1200 base (no probing here). */
   mtu?: number
 }
 
@@ -58,7 +59,7 @@ export class UDXStream extends Duplex implements EngineOwner {
   ) {
     super({ mapWritable: toBuffer, eagerOpen: true })
     const cfg = { ...DEFAULT_SENDER_CONFIG, ...opts.sender }
-    this.engine = new Engine(this, opts.firewall ?? firewallAll, opts.mtu ?? MTU_BASE, cfg, opts.seq ?? 0)
+    this.engine = new Engine(this, opts.firewall ?? firewallAll, opts.mtu ?? null, cfg, opts.seq ?? 0)
     udx.registerStream(this)
   }
 

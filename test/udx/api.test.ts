@@ -91,6 +91,27 @@ describe('sockets', () => {
 })
 
 describe('streams', () => {
+  test('packet size: 1500 MTU to loopback (as libudx probes to), or the mtu option', async () => {
+    const udx = new UDX()
+    const a = sock(udx)
+    const b = sock(udx)
+    const sizes: number[] = []
+    const many = a.sendMany.bind(a)
+    a.sendMany = (bufs, p, h) => (bufs.forEach((x) => sizes.push(x.length)), many(bufs, p, h))
+    const s = stream(udx, 1)
+    const r = stream(udx, 2)
+    s.connect(a, 2, port(b))
+    r.connect(b, 1, port(a))
+    r.resume()
+    s.write(Buffer.alloc(10_000))
+    await s.flush()
+    expect(s.mtu).toBe(1500)
+    expect(Math.max(...sizes)).toBe(1500 - 28)
+    const small = stream(udx, 3, { mtu: 1200 })
+    small.connect(a, 4, port(b))
+    expect(small.mtu).toBe(1200)
+  })
+
   test('writing before connect throws ERR_ASSERTION; string writes become bytes', async () => {
     const udx = new UDX()
     const a = sock(udx)
