@@ -61,7 +61,7 @@ async function hyperswarmHarness(): Promise<Harness> {
   };
 }
 
-transportSuite("hyperswarm", hyperswarmHarness, { connectMs: 10_000 });
+transportSuite("hyperswarm", hyperswarmHarness, { connectMs: 10_000, handshakeMs: 2000 });
 
 describe("hyperswarm transport: bootstrap node starting after the others (cluster reboot)", () => {
   test("nodes that found no bootstrap rebuild their DHT and mesh once it is up", async () => {

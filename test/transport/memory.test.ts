@@ -29,8 +29,8 @@ function memoryHarness(splitWrites: boolean): () => Promise<Harness> {
   };
 }
 
-transportSuite("memory", memoryHarness(false), { connectMs: 2000 });
-transportSuite("memory-split-writes", memoryHarness(true), { connectMs: 2000 });
+transportSuite("memory", memoryHarness(false), { connectMs: 2000, handshakeMs: 500 });
+transportSuite("memory-split-writes", memoryHarness(true), { connectMs: 2000, handshakeMs: 500 });
 
 describe("memory network partitions", () => {
   let net: MemoryNetwork;

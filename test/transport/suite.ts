@@ -29,6 +29,9 @@ export interface Harness {
 export interface SuiteOptions {
   /** How long nodes may take to find and admit each other. */
   connectMs: number;
+  /** handshakeTimeoutMs of the nodes: long enough for a real handshake on a loaded host, short
+   * enough that the silent-peer test stays quick. */
+  handshakeMs: number;
 }
 
 export function transportSuite(name: string, makeHarness: () => Promise<Harness>, so: SuiteOptions): void {
@@ -43,7 +46,7 @@ export function transportSuite(name: string, makeHarness: () => Promise<Harness>
     const h = await makeHarness();
     const clusterId = cluster();
     const { log, lines } = recordingLogger();
-    const opts = (o: Partial<TransportOptions> = {}): TransportOptions => ({ clusterId, joinSecret: SECRET, handshakeTimeoutMs: 800, log, ...o });
+    const opts = (o: Partial<TransportOptions> = {}): TransportOptions => ({ clusterId, joinSecret: SECRET, handshakeTimeoutMs: so.handshakeMs, log, ...o });
     try {
       const ts: ClusterTransport[] = [];
       for (let i = 0; i < n; i++) ts.push(await h.start({ seed: seedOf(`${clusterId}-${i}`), options: opts() }));
