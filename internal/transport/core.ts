@@ -9,7 +9,7 @@ import { TransportError, short } from "./errors.ts";
 import { Session, type SessionHost } from "./session.ts";
 import { StreamReader } from "./stream.ts";
 import type {
-  ClusterTransport, Handler, Link, Logger, MessageStream, NodeId, PeerDownListener, PeerInfo, PeerUpListener,
+  AdmissionPatch, ClusterTransport, Handler, Link, Logger, MessageStream, NodeId, PeerDownListener, PeerInfo, PeerUpListener,
   RequestOptions, StreamHandler, StreamOptions,
 } from "./types.ts";
 
@@ -126,6 +126,21 @@ export class TransportCore implements ClusterTransport, SessionHost {
     const set = (event === "peer-up" ? this.upListeners : this.downListeners) as Set<typeof fn>;
     set.add(fn);
     return () => set.delete(fn);
+  }
+
+  updateAdmission(patch: AdmissionPatch): void {
+    const next = { ...this.o.policy };
+    for (const k of ["joinSecret", "clusterPublicKey", "certificate"] as const) {
+      const v = patch[k];
+      if (v === null) delete next[k];
+      else if (v !== undefined) (next as Record<string, unknown>)[k] = v;
+    }
+    if (next.joinSecret && next.joinSecret.length < 16) throw TransportError.invalid("joinSecret must be at least 16 bytes");
+    if (next.clusterPublicKey && next.clusterPublicKey.length !== 32) throw TransportError.invalid("clusterPublicKey must be 32 bytes (raw ed25519)");
+    if (!next.joinSecret && !next.certificate) {
+      throw TransportError.invalid("a node needs a join secret or a certificate to be admitted; keep one of them");
+    }
+    this.o.policy = next; // sessions read the policy when they start: new connections only
   }
 
   revoke(id: NodeId): void {

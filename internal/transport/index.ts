@@ -4,7 +4,7 @@
  * `MemoryNetwork#createTransport` its in-memory twin (same interface, same test suite).
  */
 export type {
-  ClusterTransport, Handler, Link, Logger, MessageStream, NodeId, PeerInfo, RequestOptions, StreamHandler,
+  AdmissionPatch, ClusterTransport, Handler, Link, Logger, MessageStream, NodeId, PeerInfo, RequestOptions, StreamHandler,
   StreamOptions, StreamSink,
 } from "./types.ts";
 export { TransportError, isTransportError, type TransportErrorCode } from "./errors.ts";

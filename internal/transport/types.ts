@@ -3,9 +3,15 @@
  * exactly `ClusterTransport`; the cluster code (membership, Raft, leader requests, log streams)
  * depends only on this interface.
  */
-import type { NodeId } from "./admission.ts";
+import type { NodeId, SignedCertificate } from "./admission.ts";
 
 export type { NodeId };
+
+export interface AdmissionPatch {
+  joinSecret?: Uint8Array | null;
+  clusterPublicKey?: Uint8Array | null;
+  certificate?: SignedCertificate | null;
+}
 
 export interface PeerInfo {
   id: NodeId;
@@ -77,6 +83,9 @@ export interface ClusterTransport {
   onStream(channel: string, handler: StreamHandler): () => void;
   on(event: "peer-up", fn: PeerUpListener): () => void;
   on(event: "peer-down", fn: PeerDownListener): () => void;
+  /** Changes what we prove and accept from now on (join-token rotation, a certificate received
+   * after joining). Existing connections stay; `undefined` fields keep their value, `null` clears. */
+  updateAdmission(patch: AdmissionPatch): void;
   /** Refuses this node from now on and closes its connection. Idempotent. */
   revoke(id: NodeId): void;
   /** Starts discovery and admitting peers. Register handlers and listeners before. Idempotent;

@@ -232,6 +232,27 @@ export function transportSuite(name: string, makeHarness: () => Promise<Harness>
       });
     });
 
+    test("updateAdmission: a rotated join secret, and a certificate received after joining", async () => {
+      await withNodes(1, async ([a], { h, clusterId, opts }) => {
+        a!.updateAdmission({ joinSecret: WRONG_SECRET }); // rotation: the old secret no longer admits
+        const late = await h.start({ seed: seedOf(`${clusterId}-rotated`), options: opts({ joinSecret: WRONG_SECRET }) });
+        await waitFor("admitted with the rotated secret", () => a!.isConnected(late.self), so.connectMs);
+
+        const ck = generateClusterKey();
+        const certFor = (t: ClusterTransport, role: "manager" | "worker") => issueCertificate(ck, { clusterId, nodeId: t.self, role, issuedAtMs: 2 });
+        late.updateAdmission({ certificate: certFor(late, "worker"), clusterPublicKey: ck.publicKey, joinSecret: null });
+        const seed = seedOf(`${clusterId}-certified`);
+        const id = nodeIdOf(keyPairFromSeed(seed).publicKey);
+        const certified = await h.start({
+          seed,
+          options: opts({ joinSecret: undefined, clusterPublicKey: ck.publicKey, certificate: issueCertificate(ck, { clusterId, nodeId: id, role: "manager", issuedAtMs: 2 }) }),
+        });
+        await waitFor("certificate peers connected", () => late.isConnected(certified.self), so.connectMs);
+        expect(late.peers().find((p) => p.id === certified.self)).toMatchObject({ via: "certificate", role: "manager" });
+        expect(() => late.updateAdmission({ certificate: null })).toThrow("needs a join secret or a certificate");
+      });
+    });
+
     test("silent and malformed peers are closed with a logged reason; the node keeps working", async () => {
       await withNodes(2, async ([a, b], { h, clusterId, lines }) => {
         a!.handle("ping", () => "pong");
