@@ -1,7 +1,7 @@
 /**
  * The in-memory twin of the Hyperswarm transport: a MemoryNetwork connects every transport created
- * on it to every other one (as discovery on one topic would), with cut/heal to simulate partitions
- * and `rawConnect` to act as an arbitrary (possibly hostile) peer. Delivery is asynchronous and
+ * on it to every other one (as discovery on one topic would), with cut (a reset), partition (silence,
+ * then a dead-peer close), heal, and `rawConnect` to act as an arbitrary (possibly hostile) peer. Delivery is asynchronous and
  * ordered (microtasks), like a stream. The same TransportCore runs on top, so admission, framing,
  * requests and streams are the real code.
  */
@@ -32,11 +32,27 @@ class MemoryLink implements Link {
     for (const c of this.early.splice(0)) events.data(c);
   }
 
+  /** Frames written while partitioned wait here (a reliable stream retransmits after a heal). */
+  private held: Uint8Array[] | undefined;
+
   write(bytes: Uint8Array): void {
     if (this.done) return;
     const copy = bytes.slice();
     const parts = this.splitWrites && copy.length > 1 ? [copy.subarray(0, copy.length >> 1), copy.subarray(copy.length >> 1)] : [copy];
-    for (const p of parts) queueMicrotask(() => this.other.deliver(p));
+    if (this.held) this.held.push(...parts);
+    else for (const p of parts) queueMicrotask(() => this.other.deliver(p));
+  }
+
+  /** Stops delivery in this direction; frames are held, not lost. */
+  pause(): void {
+    this.held ??= [];
+  }
+
+  /** Delivers held frames in order and resumes. */
+  resume(): void {
+    const held = this.held ?? [];
+    this.held = undefined;
+    for (const p of held) queueMicrotask(() => this.other.deliver(p));
   }
 
   close(reason: string): void {
@@ -80,6 +96,9 @@ export interface MemoryNetworkOptions {
   /** First delay before reconnecting a pair whose connection closed (not cut); doubles per failed
    * attempt up to 1 s, like Hyperswarm's client retry. Default 20 ms. */
   reconnectMs?: number;
+  /** A partitioned connection closes after this long, like the real transport's dead-peer timeout.
+   * Default 15 000 ms. */
+  deadPeerMs?: number;
 }
 
 interface Member {
@@ -93,6 +112,7 @@ export class MemoryNetwork {
   private readonly members = new Map<NodeId, Member>();
   private readonly links = new Map<string, MemoryLink>();
   private readonly cuts = new Set<string>();
+  private readonly partitions = new Map<string, { link: MemoryLink; timer: ReturnType<typeof setTimeout> }>();
   private readonly retries = new Map<string, { attempts: number; timer?: ReturnType<typeof setTimeout> }>();
   private nextAddress = 1;
 
@@ -129,10 +149,35 @@ export class MemoryNetwork {
     this.links.get(pairKey(a, b))?.close("network cut");
   }
 
-  /** Lets a and b connect again; they reconnect at once (as discovery would). */
+  /**
+   * Silently stops traffic between a and b without closing their connection (a partition, as
+   * opposed to `cut`, which is a reset): requests time out, frames are held. Healed within
+   * deadPeerMs, the connection resumes with nothing lost; otherwise it closes then.
+   */
+  partition(a: NodeId, b: NodeId): void {
+    const key = pairKey(a, b);
+    this.cuts.add(key);
+    const l = this.links.get(key);
+    if (!l || this.partitions.has(key)) return;
+    l.pause();
+    l.other.pause();
+    const timer = setTimeout(() => l.close("dead peer timeout (partition)"), this.opts.deadPeerMs ?? 15_000);
+    this.partitions.set(key, { link: l, timer });
+  }
+
+  /** Ends a cut or partition between a and b: a partitioned connection resumes, a cut pair
+   * reconnects at once (as discovery would). */
   heal(a: NodeId, b: NodeId): void {
-    this.cuts.delete(pairKey(a, b));
-    this.retries.delete(pairKey(a, b));
+    const key = pairKey(a, b);
+    this.cuts.delete(key);
+    this.retries.delete(key);
+    const p = this.partitions.get(key);
+    if (p) {
+      this.partitions.delete(key);
+      clearTimeout(p.timer);
+      p.link.resume();
+      p.link.other.resume();
+    }
     this.connect(a, b);
   }
 
@@ -173,6 +218,11 @@ export class MemoryNetwork {
     const openedAt = Date.now();
     la.onClosed = () => {
       if (this.links.get(key) === la) this.links.delete(key);
+      const p = this.partitions.get(key);
+      if (p?.link === la) {
+        clearTimeout(p.timer);
+        this.partitions.delete(key);
+      }
       this.scheduleReconnect(a, b, Date.now() - openedAt > 1000);
     };
     ma.core.accept(la);

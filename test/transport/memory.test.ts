@@ -56,4 +56,30 @@ describe("memory network partitions", () => {
     net.rejoin(c.self);
     await waitFor("mesh again", () => nodes.every((n) => n.peers().length === 2));
   });
+
+  test("partition holds traffic (requests wait or time out); healed in time nothing is lost, else the connection dies", async () => {
+    net = new MemoryNetwork({ deadPeerMs: 300 });
+    const { log } = recordingLogger();
+    nodes = [0, 1].map((i) => net.createTransport(seedOf(`held-${i}`), { clusterId: "held", joinSecret: SECRET, log }));
+    const [a, b] = nodes as [ClusterTransport, ClusterTransport];
+    b.handle("echo", (m) => m);
+    await Promise.all(nodes.map((n) => n.start()));
+    await waitFor("connected", () => a.isConnected(b.self));
+    const downs: string[] = [];
+    a.on("peer-down", (id) => downs.push(id));
+
+    net.partition(a.self, b.self);
+    const slow = a.request(b.self, "echo", "held", { timeoutMs: 5000 });
+    const codeOf = (p: Promise<unknown>) => p.then(() => "ok", (e: { code: string }) => e.code);
+    expect(await codeOf(a.request(b.self, "echo", 1, { timeoutMs: 50 }))).toBe("TIMEOUT");
+    net.heal(a.self, b.self);
+    expect(await slow).toBe("held");
+    expect(downs).toEqual([]);
+
+    net.partition(a.self, b.self);
+    await waitFor("dead after deadPeerMs", () => downs.length === 1);
+    net.heal(a.self, b.self);
+    await waitFor("reconnected", () => a.isConnected(b.self));
+    expect(await a.request(b.self, "echo", 2)).toBe(2);
+  });
 });
