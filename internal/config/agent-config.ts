@@ -14,9 +14,14 @@ export interface AgentConfig {
   dockerHost: string;
   /** Address other nodes reach this one at; defaults to the first non-loopback IPv4. */
   advertiseAddr?: string;
+  /** Routing-mesh backend: auto (IPVS, else nftables, else userspace) or one of them explicitly. */
+  meshBackend: MeshBackendChoice;
   /** How often the leader loop reconciles even without changes (time-based restart policy). */
   reconcileTickMs: number;
 }
+
+export type MeshBackendChoice = "auto" | "ipvs" | "nftables" | "userspace";
+export const MESH_BACKENDS: readonly MeshBackendChoice[] = ["auto", "ipvs", "nftables", "userspace"];
 
 export const DEFAULT_DATA_DIR = "/var/lib/swarm";
 export const DEFAULT_SOCKET = "/run/swarm/swarm.sock";
@@ -31,6 +36,7 @@ export function defaultConfig(env: Record<string, string | undefined> = process.
     socketPath: socketFromHost(env.SWARM_HOST) ?? DEFAULT_SOCKET,
     dockerHost: defaultDockerHost(env),
     advertiseAddr: env.SWARM_ADVERTISE_ADDR || undefined,
+    meshBackend: (env.SWARM_MESH_BACKEND || "auto") as MeshBackendChoice,
     // 1 s: restart delays are whole seconds in practice, and a tick is cheap on a small cluster.
     reconcileTickMs: 1000,
   };
@@ -52,6 +58,9 @@ export function validateConfig(c: AgentConfig): AgentConfig {
   }
   if (c.advertiseAddr !== undefined && !/^[\w.:-]+$/.test(c.advertiseAddr)) {
     throw SwarmError.invalid(`--advertise-addr must be an IP address or host name, got "${c.advertiseAddr}"`);
+  }
+  if (!MESH_BACKENDS.includes(c.meshBackend)) {
+    throw SwarmError.invalid(`--mesh-backend (or SWARM_MESH_BACKEND) must be one of ${MESH_BACKENDS.join(", ")}, got "${c.meshBackend}"`);
   }
   return c;
 }

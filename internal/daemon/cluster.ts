@@ -17,12 +17,14 @@ import type { Store } from "../store/index.ts";
 import { VERSION, type AgentConfig } from "../config/index.ts";
 import { engineFacts } from "./docker.ts";
 import { ForgottenTasks } from "./log-index.ts";
+import { MeshLink } from "./mesh-link.ts";
 
 
 export class Cluster {
   private leader?: LeaderLoop;
   private worker?: Worker;
   private stopAgent?: () => void;
+  private mesh?: MeshLink;
   readonly archive: LogArchive;
   readonly forgotten: ForgottenTasks;
   private unwatchForgotten: () => void;
@@ -103,6 +105,7 @@ export class Cluster {
       DataDir: this.cfg.dataDir,
       DockerHost: this.cfg.dockerHost,
       Socket: this.cfg.socketPath,
+      Mesh: this.mesh ? { Requested: this.cfg.meshBackend, Backend: this.mesh.backend, Error: this.mesh.error } : null,
     };
   }
 
@@ -126,6 +129,7 @@ export class Cluster {
       this.stopMembers();
       await this.worker?.sync([]);
       await this.worker?.whenIdle();
+      await this.closeMesh();
     }
     await this.onShutdown(removeState);
   }
@@ -133,7 +137,15 @@ export class Cluster {
   async close(): Promise<void> {
     this.unwatchForgotten();
     this.stopMembers();
+    await this.closeMesh();
     await this.worker?.close();
+  }
+
+  /** Removes the routing mesh's rules and listeners (agent stop, `leave --force`). */
+  private async closeMesh(): Promise<void> {
+    const mesh = this.mesh;
+    this.mesh = undefined;
+    await mesh?.close();
   }
 
   private startMembers(): void {
@@ -148,13 +160,15 @@ export class Cluster {
       logger: this.log.child({ component: "worker" }),
       init: true, // ContainerSpec.Init unset means on (see internal/api/types.ts)
     });
+    this.mesh ??= new MeshLink(this.store, this.cfg.meshBackend, this.log.child({ component: "mesh" }));
+    const mesh = this.mesh;
     this.leader = startLeaderLoop(this.store, this.log.child({ component: "leader" }), { tickMs: this.cfg.reconcileTickMs });
     const worker = this.worker;
     void worker.adopt(assignmentsFor(st, this.nodeId, new Map())).catch((err) => {
       this.log.error({ err }, "adopting existing containers failed; continuing with the assignments");
     }).finally(() => {
       if (this.worker !== worker || !this.leader) return;
-      this.stopAgent = startNodeAgent(this.store, worker, this.nodeId, (err) => this.log.error({ err }, "worker sync failed"));
+      this.stopAgent = startNodeAgent(this.store, mesh.gate(this.store, worker), this.nodeId, (err) => this.log.error({ err }, "worker sync failed"));
     });
   }
 

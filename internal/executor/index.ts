@@ -18,7 +18,7 @@ export function createWorker(opts: CreateWorkerOptions): Worker {
 export { createRuntimeWorker, type Worker, type WorkerOptions, type Assignment } from "./worker.ts";
 export { dockerRuntime, toRuntimeError } from "./docker-runtime.ts";
 export { createFakeRuntime, type FakeRuntime } from "./fake-runtime.ts";
-export { createSpecFor, taskLabels, stopGraceSeconds, DEFAULT_STOP_GRACE_NS, type CreateDefaults } from "./container-spec.ts";
+export { createSpecFor, taskLabels, stopGraceSeconds, portBindings, portStatus, DEFAULT_STOP_GRACE_NS, type CreateDefaults } from "./container-spec.ts";
 export { decide, exitReport, type Step, type TaskView, type ContainerObs } from "./decide.ts";
 export {
   RuntimeError,

@@ -1,8 +1,7 @@
 // Published ports: what the worker asks the runtime to bind, and what it reports as PortStatus.
 import { afterEach, describe, expect, test } from "bun:test";
 import type { PortConfig } from "../../internal/api/index.ts";
-import { createFakeRuntime, createWorker, type Worker } from "../../internal/executor/index.ts";
-import { portBindings, portStatus } from "../../internal/executor/container-spec.ts";
+import { createFakeRuntime, createWorker, portBindings, portStatus, type Worker } from "../../internal/executor/index.ts";
 import { createMemoryLogArchive } from "../../internal/logs/index.ts";
 import { CLUSTER, NODE, StoreTwin, makeTask } from "./fixtures.ts";
 

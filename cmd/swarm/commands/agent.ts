@@ -9,6 +9,7 @@ export const AGENT_FLAGS: FlagDef[] = [
   { name: "socket", kind: "string", value: "path", help: "API socket (default /run/swarm/swarm.sock, env SWARM_HOST)" },
   { name: "docker-host", kind: "string", value: "addr", help: "Docker Engine API (default DOCKER_HOST, else unix:///var/run/docker.sock)" },
   { name: "advertise-addr", kind: "string", value: "ip", help: "Address other nodes reach this one at" },
+  { name: "mesh-backend", kind: "string", value: "name", help: "Routing mesh: auto|ipvs|nftables|userspace (default auto, env SWARM_MESH_BACKEND)" },
   { name: "log-file", kind: "string", value: "path", help: "Write the agent's log here instead of stdout" },
 ];
 
@@ -23,6 +24,8 @@ export function agentConfigFrom(p: ReturnType<typeof parseOrHelp> & {}, ctx: Ctx
   if (dh) cfg.dockerHost = dh;
   const aa = one(p, "advertise-addr");
   if (aa) cfg.advertiseAddr = aa;
+  const mb = one(p, "mesh-backend");
+  if (mb) cfg.meshBackend = mb as AgentConfig["meshBackend"];
   return validateConfig(cfg);
 }
 

@@ -43,6 +43,7 @@ export const initCmd: Command = {
       const logFile = join(cfg.dataDir, "agent.log");
       const args = [...selfArgv(), "agent", "--data-dir", cfg.dataDir, "--socket", cfg.socketPath, "--docker-host", cfg.dockerHost, "--log-file", logFile];
       if (cfg.advertiseAddr) args.push("--advertise-addr", cfg.advertiseAddr);
+      args.push("--mesh-backend", cfg.meshBackend);
       const fd = openSync(logFile, "a");
       started = Bun.spawn(args, { stdio: ["ignore", fd, fd], detached: true, env: process.env });
       started.unref();
