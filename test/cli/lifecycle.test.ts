@@ -95,6 +95,10 @@ describe.skipIf(skip)("task lifecycle on a one-node cluster", () => {
       p.kill();
       await reader.catch(() => undefined);
     }
+    // A reader that goes away (`| head -n 2`) ends the CLI quietly.
+    const head = await Bun.$`${n.bin} service logs --follow talker | head -n 2`.env({ ...process.env, SWARM_HOST: `unix://${n.socket}` }).nothrow().quiet();
+    expect(head.stdout.toString().trim().split("\n")).toHaveLength(2);
+    expect(head.stderr.toString()).toBe("");
     await n.ok(["service", "rm", "talker"]);
   });
 

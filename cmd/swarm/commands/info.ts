@@ -47,7 +47,7 @@ export const infoCmd: Command = {
         ` Services: ${i.Services}`,
         ` Tasks: ${i.Tasks} (${i.RunningTasks} running)`,
         ` Raft index: ${i.RaftIndex}`,
-        ` Routing mesh: ${i.Mesh?.Backend ?? "none"}${i.Mesh?.Error ? ` (${i.Mesh.Error})` : ""}`,
+        ` Routing mesh: ${i.Mesh ? (i.Mesh.Backend ?? (i.Mesh.Error ? "unavailable" : "starting")) : "none"}${i.Mesh?.Error ? ` (${i.Mesh.Error})` : ""}`,
       );
     }
     ctx.out(lines.join("\n") + "\n");
