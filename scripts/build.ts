@@ -52,6 +52,7 @@ const result = await Bun.build({
   compile: { outfile: join(root, "dist/swarm") },
   target: "bun",
   minify: false,
+  bytecode: true, // precompiled: every CLI call starts about twice as fast
   sourcemap: "none",
   define: { "process.env.SWARM_BUILD_VERSION": JSON.stringify(version) },
   plugins: [embedAddons],
