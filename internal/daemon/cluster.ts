@@ -159,6 +159,7 @@ export class Cluster {
       logs: this.archive,
       logger: this.log.child({ component: "worker" }),
       init: true, // ContainerSpec.Init unset means on (see internal/api/types.ts)
+      maxConcurrent: 16,
     });
     this.mesh ??= new MeshLink(this.store, this.cfg.meshBackend, this.log.child({ component: "mesh" }));
     const mesh = this.mesh;
