@@ -190,7 +190,9 @@ export function buildUpdateSpec(old: ServiceSpec, p: Parsed): ServiceSpec {
     const keep = spec.EndpointSpec.Ports.filter(
       (port) =>
         !rm.some((r) => (r.target === port.TargetPort || r.target === port.PublishedPort) && (!r.proto || r.proto === port.Protocol)) &&
-        !add.some((a) => a.TargetPort === port.TargetPort && a.Protocol === port.Protocol),
+        // Like Docker: an added port joins the existing ones (8080:80 and 9090:80 may coexist); one
+        // with the same published port and protocol replaces (updates) it.
+        !add.some((a) => a.PublishedPort !== 0 && a.PublishedPort === port.PublishedPort && a.Protocol === port.Protocol),
     );
     spec.EndpointSpec = { Ports: [...keep, ...add] };
   }
