@@ -21,7 +21,7 @@ export interface MeshInputs {
  * The mesh keys each published port separately (`<service>/<proto>/<published>`), so a service that
  * publishes several ports forwards each only to the matching container port. A task is an endpoint while
  * it runs and is desired running (a task being stopped gets no new connections), on a node with an
- * address, with its ingress port bound.
+ * address, with its ingress port bound (`--network host` tasks: at their target port on their node).
  */
 export function meshInputs(state: ClusterState): MeshInputs {
   const services: PublishedService[] = [];
@@ -43,9 +43,12 @@ export function meshInputs(state: ClusterState): MeshInputs {
     const nodeIp = state.nodes[task.NodeID]?.Status.Addr;
     const bound = task.Status.PortStatus?.Ports ?? [];
     if (!nodeIp) continue;
+    // `--network host`: the container listens on the node itself, on its target port.
+    const hostNet = task.Spec.Networks?.some((n) => n.Target === "host") ?? false;
     for (const want of ports) {
       const b = bound.find((x) => x.PublishMode === "ingress" && x.Protocol === want.protocol && x.TargetPort === want.targetPort);
-      if (b) endpoints.push({ serviceId: want.key, nodeIp, hostPort: b.PublishedPort, targetPort: want.targetPort });
+      const hostPort = hostNet ? want.targetPort : b?.PublishedPort;
+      if (hostPort) endpoints.push({ serviceId: want.key, nodeIp, hostPort, targetPort: want.targetPort });
     }
   }
   services.sort((a, b) => (a.serviceId < b.serviceId ? -1 : a.serviceId > b.serviceId ? 1 : 0));

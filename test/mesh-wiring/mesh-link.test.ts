@@ -60,6 +60,13 @@ describe("meshInputs", () => {
     ]);
   });
 
+  test("--network host tasks are reached at their target port on their node", () => {
+    const t = runningTask("t1", "web", "n2", []);
+    t.Spec = { ...t.Spec, Networks: [{ Target: "host" }] };
+    delete t.Status.PortStatus;
+    expect(meshInputs(state([service("web", [port(8080)])], [t])).endpoints).toEqual([{ serviceId: "web/tcp/8080", nodeIp: "10.0.0.2", hostPort: 80, targetPort: 80 }]);
+  });
+
   test("a published port with no running task stays published (it refuses); a removed service is gone", () => {
     expect(meshInputs(state([service("web", [port(8080)])], []))).toEqual({ services: [{ serviceId: "web/tcp/8080", publishedPort: 8080, protocol: "tcp" }], endpoints: [] });
     expect(meshInputs(state([], [runningTask("t1", "web", "n1", [port(32768)])]))).toEqual({ services: [], endpoints: [] });
