@@ -56,6 +56,9 @@ export function meshInputs(state: ClusterState): MeshInputs {
   return { services, endpoints };
 }
 
+/** After a failed apply, the mesh is re-applied this soon even if nothing changes. */
+export const RETRY_MS = 1000;
+
 export interface StateFeed {
   readonly state: ClusterState;
   subscribe(fn: (state: ClusterState) => void): () => void;
@@ -68,6 +71,7 @@ export class MeshLink {
   /** The newest update in flight (or applied): callers that must act after the mesh wait on it. */
   private latest: Promise<void> = Promise.resolve();
   private closed = false;
+  private retry?: ReturnType<typeof setTimeout>;
   /** An update was sent to the mesh in this run (so close() has rules to remove). */
   private touched = false;
   /** Resolves once the mesh exists (or failed to); never rejects. */
@@ -76,7 +80,7 @@ export class MeshLink {
   error: string | null = null;
 
   constructor(
-    feed: StateFeed,
+    private readonly feed: StateFeed,
     choice: MeshBackendChoice,
     private readonly log: Logger,
     meshConfig: Partial<MeshConfig> = {},
@@ -145,14 +149,21 @@ export class MeshLink {
     this.last = text;
     this.touched = true;
     this.latest = this.mesh.update(inputs.services, inputs.endpoints).catch((err: Error) => {
-      this.last = ""; // re-apply on the next change
-      this.log.error({ err }, "routing mesh update failed; retrying on the next change");
+      this.last = ""; // re-apply: on the next change, or after RETRY_MS
+      this.log.error({ err }, `routing mesh update failed; retrying in ${RETRY_MS} ms or on the next change`);
+      if (this.retry || this.closed) return;
+      this.retry = setTimeout(() => {
+        this.retry = undefined;
+        this.observe(this.feed.state);
+      }, RETRY_MS);
+      this.retry.unref?.();
     });
   }
 
   /** Removes every rule and listener of the mesh. Idempotent. */
   async close(): Promise<void> {
     this.closed = true;
+    clearTimeout(this.retry);
     this.unsubscribe?.();
     this.unsubscribe = undefined;
     await this.ready;

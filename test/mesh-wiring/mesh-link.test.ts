@@ -124,6 +124,20 @@ describe("MeshLink", () => {
     await link.close();
   });
 
+  test("a failed apply is retried without waiting for another change", async () => {
+    const backend = new FakeBackend();
+    backend.failNext = new Error("nft: injected failure");
+    const feed = new Feed(state([service("web", [port(8080)])], [runningTask("t1", "web", "n1", [port(32768)])]));
+    const link = new MeshLink(feed, "userspace", log, { support: noKernel, makeBackends: () => [backend] });
+    await link.ready;
+    await link.settled();
+    expect(backend.current).toBeNull();
+    const deadline = Date.now() + 5000;
+    while (backend.current === null && Date.now() < deadline) await Bun.sleep(20);
+    expect(backend.current?.proxies.map((p) => p.targets.map((t) => t.port))).toEqual([[32768]]);
+    await link.close();
+  });
+
   test("while nothing is published the node is left alone (no apply, nothing to clear)", async () => {
     const backend = new FakeBackend();
     const feed = new Feed(state([service("plain", [])], []));
