@@ -30,6 +30,8 @@ export interface EngineOwner {
 }
 
 const now = () => performance.now()
+/** How long a gracefully closed stream keeps re-acking (covers the peer's TLP and first RTOs). */
+export const LINGER_MS = 3000
 const isLoopback = (host: string) => host.startsWith('127.') || host === '::1' || host.startsWith('::ffff:127.')
 
 export class Engine {
@@ -50,6 +52,8 @@ export class Engine {
   private timer: ReturnType<typeof setTimeout> | null = null
   private timerAt = Infinity
   private readonly hdr: Header = { type: 0, dataOffset: 0, id: 0, rwnd: DEFAULT_RWND, seq: 0, ack: 0 }
+  private lingerSocket: UDXSocket | null = null
+  private lingerUntil = 0
   /** Receive window last advertised to the peer. */
   private lastRwnd = DEFAULT_RWND
 
@@ -111,7 +115,7 @@ export class Engine {
 
   /** Handle one datagram for this stream id; false = not taken (socket emits it as 'message'). */
   onPacket(socket: UDXSocket, buf: Uint8Array, port: number, host: string, family: number): boolean {
-    if (this.closed) return false
+    if (this.closed) return this.lingerAck(buf)
     if (socket !== this.socket) {
       if (port <= 0 || port > 65535) return true
       if (this.firewall(socket, port, host, family)) return true
@@ -129,7 +133,14 @@ export class Engine {
       return true
     }
     if (!(t & FLAG_HEARTBEAT)) {
+      const endWasAcked = this.sender.endAcked
       if (!this.sender.onAck(p.ack, p.sacks, p.rwnd, now())) return true
+      // libudx sends one more ACK when the peer acks our END: if our ack of the peer's END was
+      // lost, this one lets the peer close instead of timing out after we are gone.
+      if (!endWasAcked && this.sender.endAcked && this.receiver.ended) {
+        this.ackNeeded = true
+        this.sendAck()
+      }
       this.owner.onEngineAck()
       if (this.closed) return true
     }
@@ -269,10 +280,36 @@ export class Engine {
     this.armTimer(t)
   }
 
+  /** After a graceful close, re-ack the peer's retransmitted DATA/END for a while (like TCP's
+   *  TIME_WAIT): if our last ack was lost the peer can still close instead of timing out. libudx
+   *  would emit these late packets as socket 'message's, which no consumer reads. */
+  private lingerAck(buf: Uint8Array): boolean {
+    if (this.lingerSocket === null || now() > this.lingerUntil) return false
+    if (buf.length < HEADER_SIZE || !(buf[2] & (FLAG_DATA | FLAG_END))) return false
+    const h = this.hdr
+    h.type = 0
+    h.dataOffset = 0
+    h.id = this.remoteId
+    h.seq = this.sender.nextSeq
+    h.ack = this.receiver.ack
+    h.rwnd = DEFAULT_RWND
+    if (this.remoteHost !== null) this.lingerSocket.sendRaw(encode(h), this.remotePort, this.remoteHost)
+    return true
+  }
+
+  /** True while a gracefully closed stream still answers retransmissions (see lingerAck). */
+  get lingering(): boolean {
+    return this.lingerSocket !== null
+  }
+
   /** Stop all I/O and report to the owner exactly once. */
   close(err: UDXError | null): void {
     if (this.closed) return
     this.closed = true
+    if (err === null && this.socket !== null && this.sender.endAcked && this.receiver.ended) {
+      this.lingerSocket = this.socket
+      this.lingerUntil = now() + LINGER_MS
+    }
     if (this.timer !== null) clearTimeout(this.timer)
     this.timer = null
     this.owner.onEngineClose(err)

@@ -17,6 +17,9 @@
 //   - after changeRemote, retransmissions of earlier packets use the new address and id (libudx
 //     keeps the old ones); hyperdht only changes remote to reach the same peer stream.
 //   - acks for DATA are coalesced per I/O batch instead of one per packet (same wire format).
+// Deliberate difference: for 3 s after a graceful close a stream re-acks the peer's retransmitted
+// DATA/END (TCP TIME_WAIT-like) instead of emitting them as socket 'message's (which dht-rpc
+// ignores), so a lost final ACK no longer makes the peer fail with ETIMEDOUT ~13 s later.
 
 export { UDX } from './udx.ts'
 export { UDXSocket, type SocketOptions, type SocketAddress } from './socket.ts'

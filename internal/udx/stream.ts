@@ -11,7 +11,7 @@
 import { Duplex, Writable } from 'streamx'
 import { seqDiff } from './packet.ts'
 import { DEFAULT_SENDER_CONFIG, type SenderConfig } from './sender.ts'
-import { Engine, type EngineOwner, type Firewall } from './engine.ts'
+import { Engine, LINGER_MS, type EngineOwner, type Firewall } from './engine.ts'
 import { errors, type UDXError } from './errors.ts'
 import { isIP } from './ip.ts'
 import type { UDXSocket } from './socket.ts'
@@ -302,7 +302,10 @@ export class UDXStream extends Duplex implements EngineOwner {
   onEngineClose(err: UDXError | null): void {
     if (this.keepalive !== null) clearInterval(this.keepalive)
     this.keepalive = null
-    this.udx.unregisterStream(this)
+    if (this.engine.lingering) {
+      const t = setTimeout(() => this.udx.unregisterStream(this), LINGER_MS)
+      t.unref?.()
+    } else this.udx.unregisterStream(this)
     const sock = this.engine.socket
     this.engine.socket = null
     if (sock) sock.removeStream(this)

@@ -146,6 +146,30 @@ describe('udx streams on loopback', () => {
     expect(await got).toEqual({ bytes: total, sha256: sha256Of(total, 5) })
   }, 20000)
 
+  test('graceful close survives a lost final ACK: the closed side lingers and re-acks', async () => {
+    const udx = new UDX()
+    const [sa, sb] = sockets(udx)
+    const [a, b] = pair(sa, sb, udx)
+    const errs: string[] = []
+    a.on('error', (e: any) => errs.push('a ' + e.code))
+    b.on('error', (e: any) => errs.push('b ' + e.code))
+    let dropped = 0
+    const raw = sa.sendRaw.bind(sa)
+    // drop a's first pure ACK of b's END (b sends only END, seq 0, so that ACK carries ack = 1)
+    sa.sendRaw = (buf, port, host, ttl) => {
+      if (dropped === 0 && buf[2] === 0 && buf.length === 20 && buf[16] === 1) return (dropped++, true)
+      return raw(buf, port, host, ttl)
+    }
+    a.resume()
+    b.resume()
+    b.once('end', () => b.end())
+    a.end('bye')
+    await waitFor(() => a.destroyed, 5000, 'a closed')
+    await waitFor(() => b.destroyed, 5000, 'b closed thanks to the lingering ack')
+    expect(dropped).toBe(1)
+    expect(errs).toEqual([])
+  })
+
   test('destroy() resets the peer with ECONNRESET', async () => {
     const udx = new UDX()
     const [sa, sb] = sockets(udx)
