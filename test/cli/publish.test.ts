@@ -3,8 +3,9 @@
 // networking); CLI calls reach it through its socket file. Checked per backend (nftables, userspace;
 // the kernel here has no IPVS): 127.0.0.1:8080 and the host's own address from host 1, and host 1's
 // address from host 2 and the client namespace all answer, spread over the three tasks; scaling to 1
-// loses no new connection and leaves one task answering; --publish-add 9090:80 works; service rm
-// refuses at once; leave --force removes the nft table and the listeners.
+// loses no new connection and leaves one task answering; --publish-add 9090:80 works; an agent crash
+// and restart keeps serving; service rm refuses at once; leave --force removes the nft table and the
+// listeners.
 // Budget: ~30-45 s per backend on a loaded machine (bed up once).
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, readFileSync } from "node:fs";
@@ -69,10 +70,12 @@ describe.skipIf(why !== null)("service create -p through the routing mesh (test 
         if (r.code !== 0) throw new Error(`swarm ${args.join(" ")} exited ${r.code}: ${r.stdout}${r.stderr}`);
         return r.stdout;
       };
-      const agent = h1.spawn(
-        [bin, "agent", "--data-dir", join(dir, "state"), "--socket", socket, "--docker-host", h1.dockerHost, "--advertise-addr", h1.ip, "--mesh-backend", backend, "--log-file", logFile],
-        { stdout: "ignore", stderr: "ignore" },
-      );
+      const startAgent = () =>
+        h1.spawn(
+          [bin, "agent", "--data-dir", join(dir, "state"), "--socket", socket, "--docker-host", h1.dockerHost, "--advertise-addr", h1.ip, "--mesh-backend", backend, "--log-file", logFile],
+          { stdout: "ignore", stderr: "ignore" },
+        );
+      let agent = startAgent();
       const url = (ip: string, port = 8080) => `http://${ip}:${port}/id`;
       /** Container hostnames (= the identities the tasks serve) of the service's running containers. */
       const identities = async (): Promise<string[]> => {
@@ -136,6 +139,19 @@ describe.skipIf(why !== null)("service create -p through the routing mesh (test 
         }).catch(async (e) => {
           throw new Error(`${e.message}; last: ${seen}\n${(await swarm(["service", "ps", "web"])).stdout}\n${(await swarm(["service", "inspect", "web"])).stdout}`);
         });
+
+        // The agent crashes (kill -9) and comes back: the task is adopted, not replaced, and the mesh
+        // answers again (nftables rules even survive the crash: they live in the kernel).
+        const [served] = await identities();
+        agent.kill("SIGKILL");
+        await agent.exited;
+        if (backend === "nftables") expect(lines(await bed.client.exec(curlLoop(url(h1.ip), 2)))).toEqual([served, served]);
+        agent = startAgent();
+        await until("both ports to answer after the agent restarted", async () => {
+          const got = [...lines(await bed.client.exec(curlLoop(url(h1.ip, 9090), 2))), ...lines(await h1.exec(curlLoop(url("127.0.0.1"), 2)))];
+          return got.every((l) => l === served);
+        });
+        expect(await identities()).toEqual([served]);
 
         // service rm: the ports refuse, at once (not a timeout).
         await ok(["service", "rm", "web"]);
