@@ -111,6 +111,10 @@ export function createHyperswarmTransport(o: HyperswarmTransportOptions): Hypers
   const dhtOpts = {
     ...udxOption(o.udx), bootstrap, host: o.host, firewalled: false, ephemeral: false, keyPair,
     connectionKeepAlive: Math.max(500, Math.floor(deadMs / 3)),
+    // dht-rpc otherwise waits a flat 1 s per unanswered request; adaptive timeouts start at 250 ms
+    // and follow each peer's measured RTT, so a node that asked a bootstrap node a moment before it
+    // was up (a cluster starting together) retries within a quarter second on a LAN.
+    adaptiveTimeout: {},
   };
   // A bootstrap node has a fixed port and is told its own address (nobody can tell it); without that
   // it never gets a node id, stays out of routing tables, and peers that only know each other miss
