@@ -13,6 +13,9 @@ const WAIT_MS = 30_000;
 const DEAD_MS = 3000;
 
 async function meshed(p: NodeProc, n: number, from = 0): Promise<void> {
+  // A node can reach its peers (peer exchange) before its own DHT has finished bootstrapping and it
+  // prints "ready" with its id: wait for both.
+  await p.waitFor("ready", (e) => e.event === "ready", WAIT_MS, from);
   await p.waitFor("mesh", (e) => e.event === "mesh", WAIT_MS, from);
   const deadline = Date.now() + WAIT_MS;
   const okPeers = () => new Set(p.events.slice(from).filter((e) => e.event === "pong" && e.ok).map((e) => e.peer));
