@@ -13,21 +13,10 @@
  */
 import { parseArgs } from "node:util";
 import { readFileSync } from "node:fs";
-import { createSocket } from "node:dgram";
 import { ProcCluster, binaryNodeCommand, bunNodeCommand } from "../../test/fixtures/transport/procs.ts";
+import { freeUdpPort } from "../../test/transport/helpers.ts";
 
 const TARGET_MS: Record<number, number> = { 3: 1000, 10: 3000 };
-
-async function freeUdpPort(host: string): Promise<number> {
-  const s = createSocket("udp4");
-  await new Promise<void>((resolve, reject) => {
-    s.once("error", reject);
-    s.bind(0, host, () => resolve());
-  });
-  const port = s.address().port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 interface Run {
   meshMs: number;
