@@ -4,11 +4,10 @@
  * It never imports manager code: on a multi-node cluster the state arrives from the dispatcher instead.
  */
 import type { ClusterState, Id } from "../api/index.ts";
+import type { Assignment } from "../executor/index.ts";
 
-export interface Assignment {
-  task: ClusterState["tasks"][string];
-  serviceName: string;
-}
+/** One task for this node's worker: the executor's own input type. */
+export type { Assignment };
 
 export interface AssignmentSink {
   /** Idempotent: the full set of this node's tasks. May run asynchronously. */

@@ -7,6 +7,7 @@
  * is replaced and the wait goes on.
  */
 import { isTerminal, stateRank, type Service, type Task, type TaskState } from "../api/index.ts";
+import { isOutdated } from "../orchestrator/index.ts";
 
 export const DEFAULT_MONITOR_MS = 1000;
 
@@ -26,18 +27,6 @@ export interface Progress {
   converged: boolean;
 }
 
-function stable(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(stable).join(",")}]`;
-  if (v && typeof v === "object") {
-    return `{${Object.keys(v).sort().filter((k) => (v as any)[k] !== undefined).map((k) => `${JSON.stringify(k)}:${stable((v as any)[k])}`).join(",")}}`;
-  }
-  return JSON.stringify(v);
-}
-
-export function sameSpec(a: unknown, b: unknown): boolean {
-  return stable(a) === stable(b);
-}
-
 export function progressOf(svc: Service, tasks: Task[], now: number, monitorMs = DEFAULT_MONITOR_MS): Progress {
   const current = tasks.filter((t) => t.ServiceID === svc.ID);
   const lines: ProgressLine[] = [];
@@ -48,7 +37,8 @@ export function progressOf(svc: Service, tasks: Task[], now: number, monitorMs =
       lines.push({ label, state: "pending", message: "" });
       return;
     }
-    const ok = newest.Status.State === "running" && sameSpec(newest.Spec, svc.Spec.TaskTemplate);
+    // "Current" is what the orchestrator means by it: the task template and the published ports.
+    const ok = newest.Status.State === "running" && !isOutdated(newest, svc);
     if (ok) {
       done++;
       remaining = Math.max(remaining, Date.parse(newest.Status.Timestamp) + monitorMs - now);

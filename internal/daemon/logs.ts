@@ -1,10 +1,11 @@
 /**
  * `service logs`: the lines of every task of a service, live from Docker or from the archive once a
- * container is gone. Without --follow, lines of all tasks are merged by timestamp. With --follow, each
- * task streams as its lines arrive (like Docker), and tasks that start later are picked up.
+ * container is gone. Without --follow, lines of all tasks are merged by timestamp (`mergeSorted`).
+ * With --follow, each task streams as its lines arrive (like Docker), and tasks that start later are
+ * added to the fan-in (`LogMerger`) as they reach running.
  */
 import { stateRank, type Task } from "../api/index.ts";
-import { compareTs, readTaskLogs, type TaskLogLine as LogLine } from "../logs/index.ts";
+import { LogMerger, mergeSorted, readTaskLogs, type TaskLogLine as LogLine } from "../logs/index.ts";
 import type { Cluster } from "./cluster.ts";
 
 export interface LogOptions {
@@ -46,41 +47,36 @@ export async function streamServiceLogs(
   const serviceName = c.state.services[serviceId]!.Spec.Name;
   const readOpts = { follow: false, tail: opts.tail, since: opts.since, signal };
   const archived = new Set(await c.archive.list());
+  const byId = new Map<string, Task>();
+  const emit = (l: LogLine) => write(record(c, serviceName, byId.get(l.taskId)!, l));
   if (!opts.follow) {
-    const all: LogRecord[] = [];
-    await Promise.all(
-      tasksOfService(c, serviceId, archived).map(async (t) => {
-        for await (const l of readTaskLogs(c.docker, c.archive, t, readOpts)) all.push(record(c, serviceName, t, l));
-      }),
-    );
-    all.sort((a, b) => compareTs(a.ts, b.ts));
-    for (const r of all) write(r);
+    const tasks = tasksOfService(c, serviceId, archived);
+    for (const t of tasks) byId.set(t.ID, t);
+    for (const l of await mergeSorted(tasks.map((t) => readTaskLogs(c.docker, c.archive, t, readOpts)))) emit(l);
     return;
   }
-  const started = new Set<string>();
-  const followers: Promise<void>[] = [];
+  const merger = new LogMerger<LogLine>();
+  // One task's stream failing ends that stream only, not the whole follow.
+  async function* quiet(t: Task, lines: AsyncIterable<LogLine>): AsyncIterable<LogLine> {
+    try {
+      yield* lines;
+    } catch (err) {
+      if (!signal.aborted) c.log.warn({ err, task: t.ID }, "log stream of a task ended with an error");
+    }
+  }
   const startTask = (t: Task, isNew: boolean) => {
     // Docker ends a follow stream at once for a container that has not started yet: wait for it.
-    if (started.has(t.ID) || stateRank(t.Status.State) < stateRank("running")) return;
-    started.add(t.ID);
+    if (byId.has(t.ID) || stateRank(t.Status.State) < stateRank("running")) return;
+    byId.set(t.ID, t);
     const o = { ...readOpts, follow: true, tail: isNew ? undefined : opts.tail };
-    followers.push(
-      (async () => {
-        try {
-          for await (const l of readTaskLogs(c.docker, c.archive, t, o)) {
-            if (signal.aborted) return;
-            write(record(c, serviceName, t, l));
-          }
-        } catch (err) {
-          if (!signal.aborted) c.log.warn({ err, task: t.ID }, "log stream of a task ended with an error");
-        }
-      })(),
-    );
+    merger.add(quiet(t, readTaskLogs(c.docker, c.archive, t, o)));
   };
   for (const t of tasksOfService(c, serviceId, archived)) startTask(t, false);
-  await c.watch(signal, () => {
-    if (!c.state.services[serviceId]) return;
+  const watching = c.watch(signal, () => {
+    if (signal.aborted || !c.state.services[serviceId]) return;
     for (const t of tasksOfService(c, serviceId, archived)) startTask(t, true);
   });
-  await Promise.allSettled(followers);
+  signal.addEventListener("abort", () => void merger.close(), { once: true });
+  for await (const l of merger) emit(l);
+  await watching;
 }

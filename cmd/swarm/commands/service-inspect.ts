@@ -1,6 +1,6 @@
 /** `swarm service inspect [--pretty] SERVICE [SERVICE...]`. */
 import { SwarmError, type Service } from "../../../internal/api/index.ts";
-import { bool, portsText } from "../../../internal/cli/index.ts";
+import { bool } from "../../../internal/cli/index.ts";
 import type { ServiceView } from "../../../internal/daemon/index.ts";
 import type { Command } from "../context.ts";
 import { parseOrHelp } from "../parse.ts";
@@ -49,4 +49,3 @@ export const serviceInspectCmd: Command = {
     return 0;
   },
 };
-export { portsText };

@@ -2,6 +2,7 @@
 import { SwarmError } from "../../../internal/api/index.ts";
 import { bool, one, type FlagDef } from "../../../internal/cli/index.ts";
 import type { LogRecord } from "../../../internal/daemon/index.ts";
+import { parseSince } from "../../../internal/logs/index.ts";
 import type { Command } from "../context.ts";
 import { parseOrHelp } from "../parse.ts";
 
@@ -36,9 +37,7 @@ export const serviceLogsCmd: Command = {
     }
     const since = one(p, "since");
     if (since !== undefined) {
-      if (!/^(\d+(\.\d+)?|\d{4}-\d\d-\d\d(T[\d:.]+(Z|[+-]\d\d:\d\d)?)?|(\d+(ns|us|ms|s|m|h))+)$/.test(since)) {
-        throw SwarmError.invalid(`invalid --since "${since}": use a timestamp (2013-01-02T13:23:37Z), unix seconds, or a duration such as 42m`);
-      }
+      parseSince(since, Date.now()); // validates here, with the agent's own rules, before any request
       q.set("since", since);
     }
     const o = { noTaskIds: bool(p, "no-task-ids"), noTrunc: bool(p, "no-trunc") };
