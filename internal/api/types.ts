@@ -158,7 +158,11 @@ export interface Node {
     Resources: { NanoCPUs: number; MemoryBytes: number };
     Engine: { EngineVersion: string };
   };
-  Status: { State: NodeStateName; Addr: string; Message?: string };
+  /**
+   * Decided by the leader (from the node's session), never by the node itself. `Timestamp` (ISO) is
+   * when `State` last changed: the orchestrator orphans a down node's tasks a grace period after it.
+   */
+  Status: { State: NodeStateName; Addr: string; Message?: string; Timestamp?: string };
   ManagerStatus?: { Leader: boolean; Reachability: "reachable" | "unreachable" | "unknown"; Addr: string };
 }
 
