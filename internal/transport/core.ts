@@ -1,28 +1,33 @@
 /**
- * The implementation-independent half of a ClusterTransport: handler registry, admitted-peer table
- * (one session per peer), events and revocation. Adapters (Hyperswarm, in-memory) feed it links
- * with `accept(link)` and stop their discovery in `onClose`.
+ * The implementation-independent half of a ClusterTransport: channel registry (with each channel's
+ * access rules), admitted-peer table (one session per peer), events, revocation and the handshake
+ * caps. Adapters (Hyperswarm, in-memory) feed it links with `accept(link)` and stop their discovery
+ * in `onClose`.
  */
-import { nodeIdOf } from "./admission.ts";
-import { resolveOptions, type ResolvedOptions, type TransportOptions } from "./config.ts";
+import { nodeIdOf, type PeerClass } from "./admission.ts";
+import { checkOwnCertificate, resolveOptions, validatePolicy, type ResolvedOptions, type TransportOptions } from "./config.ts";
 import { TransportError, short } from "./errors.ts";
-import { Session, type SessionHost } from "./session.ts";
+import { LogLimiter } from "./log-limit.ts";
+import { Session, type Channel, type SessionHost } from "./session.ts";
 import { StreamReader } from "./stream.ts";
 import type {
-  AdmissionPatch, ClusterTransport, Handler, Link, Logger, MessageStream, NodeId, PeerDownListener, PeerInfo, PeerUpListener,
-  RequestOptions, StreamHandler, StreamOptions,
+  AdmissionPatch, ChannelOptions, ClusterTransport, Handler, Link, Logger, MessageStream, NodeId, PeerDownListener, PeerInfo,
+  PeerUpListener, RequestOptions, StreamHandler, StreamOptions,
 } from "./types.ts";
 
 /** Channel names with this prefix belong to the transport itself (peer exchange). */
 export const RESERVED = "_transport.";
+const MEMBERS: readonly PeerClass[] = ["manager", "worker"];
+const CLASSES: readonly PeerClass[] = ["manager", "worker", "joiner"];
 
 export class TransportCore implements ClusterTransport, SessionHost {
   readonly self: NodeId;
+  readonly limited: LogLimiter;
   private readonly o: ResolvedOptions;
   private readonly sessions = new Map<NodeId, Session>();
   private readonly handshaking = new Set<Session>();
-  private readonly handlers = new Map<string, Handler>();
-  private readonly streamHandlers = new Map<string, StreamHandler>();
+  private readonly channels = new Map<string, Channel<Handler>>();
+  private readonly streamChannels = new Map<string, Channel<StreamHandler>>();
   private readonly upListeners = new Set<PeerUpListener>();
   private readonly downListeners = new Set<PeerDownListener>();
   private closed = false;
@@ -34,16 +39,23 @@ export class TransportCore implements ClusterTransport, SessionHost {
   onClose: () => Promise<void> = async () => {};
   private starting: Promise<void> | undefined;
 
-  constructor(publicKey: Uint8Array, options: TransportOptions) {
+  constructor(private readonly publicKey: Uint8Array, options: TransportOptions) {
     this.self = nodeIdOf(publicKey);
     this.o = resolveOptions(options);
+    this.limited = new LogLimiter(this.o.log);
+    checkOwnCertificate(this.o.policy, publicKey, this.o.log);
   }
 
   get policy() { return this.o.policy; }
   get log(): Logger { return this.o.log; }
   get handshakeTimeoutMs() { return this.o.handshakeTimeoutMs; }
-  get maxFrameBytes() { return this.o.maxFrameBytes; }
+  get preAdmissionFrameBytes() { return this.o.preAdmissionFrameBytes; }
+  get deadPeerTimeoutMs() { return this.o.deadPeerTimeoutMs; }
   get isClosed() { return this.closed; }
+
+  frameLimitFor(cls: PeerClass): number {
+    return cls === "joiner" ? this.o.preAdmissionFrameBytes : this.o.maxFrameBytes;
+  }
 
   /** Adapters call this for every new link (either direction). */
   accept(link: Link): void {
@@ -54,8 +66,8 @@ export class TransportCore implements ClusterTransport, SessionHost {
   }
 
   isRevoked(id: NodeId): boolean { return this.o.revoked.has(id); }
-  handler(channel: string) { return this.handlers.get(channel); }
-  streamHandler(channel: string) { return this.streamHandlers.get(channel); }
+  channel(name: string) { return this.channels.get(name); }
+  streamChannel(name: string) { return this.streamChannels.get(name); }
 
   sessionOpened(s: Session): void {
     this.handshaking.delete(s);
@@ -64,7 +76,7 @@ export class TransportCore implements ClusterTransport, SessionHost {
     // old connection is lost, and a restarted peer has lost its state.
     this.sessions.get(s.peer)?.close("replaced by a newer connection");
     this.sessions.set(s.peer, s);
-    this.log.info({ peer: short(s.peer), via: s.info!.via }, "peer up");
+    this.log.info({ peer: short(s.peer), class: s.info!.class }, "peer up");
     for (const fn of this.upListeners) safe(() => fn(s.info!), this.log);
   }
 
@@ -95,15 +107,14 @@ export class TransportCore implements ClusterTransport, SessionHost {
     return s.request(channel, msg, opts.timeoutMs ?? this.o.requestTimeoutMs);
   }
 
-  handle(channel: string, handler: Handler): () => void {
+  handle(channel: string, handler: Handler, opts?: ChannelOptions): () => void {
     if (channel.startsWith(RESERVED)) throw TransportError.invalid(`channel names starting with "${RESERVED}" are reserved for the transport`);
-    return this.handleReserved(channel, handler);
+    return this.handleReserved(channel, handler, opts);
   }
 
   /** For adapters: registers a handler on a reserved "_transport." channel. */
-  handleReserved(channel: string, handler: Handler): () => void {
-    this.handlers.set(channel, handler);
-    return () => { if (this.handlers.get(channel) === handler) this.handlers.delete(channel); };
+  handleReserved(channel: string, handler: Handler, opts?: ChannelOptions): () => void {
+    return register(this.channels, channel, { handler, ...this.access(opts) });
   }
 
   openStream(to: NodeId, channel: string, msg: unknown, opts: StreamOptions = {}): MessageStream {
@@ -115,9 +126,9 @@ export class TransportCore implements ClusterTransport, SessionHost {
     return r;
   }
 
-  onStream(channel: string, handler: StreamHandler): () => void {
-    this.streamHandlers.set(channel, handler);
-    return () => { if (this.streamHandlers.get(channel) === handler) this.streamHandlers.delete(channel); };
+  onStream(channel: string, handler: StreamHandler, opts?: ChannelOptions): () => void {
+    if (channel.startsWith(RESERVED)) throw TransportError.invalid(`channel names starting with "${RESERVED}" are reserved for the transport`);
+    return register(this.streamChannels, channel, { handler, ...this.access(opts) });
   }
 
   on(event: "peer-up", fn: PeerUpListener): () => void;
@@ -130,24 +141,36 @@ export class TransportCore implements ClusterTransport, SessionHost {
 
   updateAdmission(patch: AdmissionPatch): void {
     const next = { ...this.o.policy };
-    for (const k of ["joinSecret", "clusterPublicKey", "certificate"] as const) {
+    for (const k of ["joinSecrets", "proveSecret", "clusterPublicKey", "certificate"] as const) {
       const v = patch[k];
-      if (v === null) delete next[k];
-      else if (v !== undefined) (next as Record<string, unknown>)[k] = v;
+      if (v === null) k === "joinSecrets" ? (next.joinSecrets = []) : delete next[k];
+      else if (v !== undefined) (next as Record<string, unknown>)[k] = k === "joinSecrets" ? [...(v as [])] : v;
     }
-    if (next.joinSecret && next.joinSecret.length < 16) throw TransportError.invalid("joinSecret must be at least 16 bytes");
-    if (next.clusterPublicKey && next.clusterPublicKey.length !== 32) throw TransportError.invalid("clusterPublicKey must be 32 bytes (raw ed25519)");
-    if (!next.joinSecret && !next.certificate) {
-      throw TransportError.invalid("a node needs a join secret or a certificate to be admitted; keep one of them");
-    }
+    validatePolicy(next);
+    checkOwnCertificate(next, this.publicKey, this.log);
     this.o.policy = next; // sessions read the policy when they start: new connections only
+    // A rotated join token: joiners admitted by a secret we no longer accept are closed.
+    const accepted = (secret: Uint8Array) => next.joinSecrets.some((j) => Buffer.compare(j.secret, secret) === 0);
+    for (const s of [...this.sessions.values()]) {
+      const js = s.joinSecret;
+      if (js && !accepted(js.secret)) s.close("join secret rotated");
+    }
   }
 
   revoke(id: NodeId): void {
     this.o.revoked.add(id);
-    this.onRevoke(id);
-    this.sessions.get(id)?.close("revoked");
-    for (const s of [...this.handshaking]) if (s.peer === id) s.close("revoked");
+    this.closeRevoked([id]);
+  }
+
+  setRevoked(ids: Iterable<NodeId>): void {
+    const next = new Set(ids);
+    const added = [...next].filter((id) => !this.o.revoked.has(id));
+    this.o.revoked = next;
+    this.closeRevoked(added);
+  }
+
+  disconnect(id: NodeId, reason: string): void {
+    this.sessions.get(id)?.close(reason, true);
   }
 
   start(): Promise<void> {
@@ -162,6 +185,27 @@ export class TransportCore implements ClusterTransport, SessionHost {
     for (const s of [...this.handshaking, ...this.sessions.values()]) s.close("transport closed");
     await this.onClose();
   }
+
+  private closeRevoked(ids: NodeId[]): void {
+    for (const id of ids) {
+      this.onRevoke(id);
+      this.sessions.get(id)?.close("revoked");
+      for (const s of [...this.handshaking]) if (s.peer === id) s.close("revoked");
+    }
+  }
+
+  private access(opts: ChannelOptions = {}): { accept: ReadonlySet<PeerClass>; maxBytes: number } {
+    const accept = opts.accept ?? MEMBERS;
+    for (const c of accept) if (!CLASSES.includes(c)) throw TransportError.invalid(`unknown peer class "${String(c)}" in accept`);
+    const maxBytes = opts.maxBytes ?? this.o.maxFrameBytes;
+    if (!Number.isSafeInteger(maxBytes) || maxBytes <= 0) throw TransportError.invalid("maxBytes must be a positive integer");
+    return { accept: new Set(accept), maxBytes };
+  }
+}
+
+function register<H>(map: Map<string, Channel<H>>, name: string, ch: Channel<H>): () => void {
+  map.set(name, ch);
+  return () => { if (map.get(name) === ch) map.delete(name); };
 }
 
 function safe(fn: () => void, log: Logger): void {

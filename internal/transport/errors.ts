@@ -10,6 +10,8 @@ export type TransportErrorCode =
   | "REMOTE_ERROR" // the peer's handler threw; see remoteCode/message
   | "MALFORMED" // a frame that does not decode or does not fit the protocol
   | "ADMISSION_REFUSED" // the peer refused our proof (wrong join secret, bad certificate, revoked)
+  | "FORBIDDEN" // the peer's class (manager, worker, joiner) may not use that channel
+  | "TOO_LARGE" // the message is larger than the channel accepts
   | "STREAM_CANCELLED" // the stream was cancelled by the reader
   | "CLOSED" // this transport was closed
   | "INVALID_ARGUMENT"; // bad configuration or call arguments
@@ -45,6 +47,18 @@ export class TransportError extends Error {
   }
   static remote(message: string, remoteCode?: string): TransportError {
     return new TransportError("REMOTE_ERROR", `the peer's handler failed: ${message}`, remoteCode);
+  }
+  static forbidden(channel: string, peerClass: string): TransportError {
+    return new TransportError(
+      "FORBIDDEN",
+      `channel "${channel}" does not accept ${peerClass} peers; a joining node may only join, and roles come from certificates`,
+    );
+  }
+  static tooLarge(channel: string, bytes: number, max: number): TransportError {
+    return new TransportError(
+      "TOO_LARGE",
+      `a ${bytes}-byte message exceeds the ${max}-byte limit of channel "${channel}"; send less per message`,
+    );
   }
   static malformed(reason: string): TransportError {
     return new TransportError(

@@ -1,8 +1,12 @@
 /**
  * Length-prefixed framing: every frame is a 4-byte big-endian payload length, then the payload.
- * Pure: the decoder holds only the bytes of an incomplete frame. Secret-stream already keeps message
- * boundaries, but the in-memory link and any byte stream may split or join chunks, so we never rely
- * on chunk boundaries.
+ * Pure. Secret-stream already keeps message boundaries, but the in-memory link and any byte stream
+ * may split or join chunks, so we never rely on chunk boundaries.
+ *
+ * Memory: the decoder holds the chunks of one incomplete frame as a list and copies each byte at
+ * most once (when a frame spans chunks), so a large frame arriving in many small chunks costs
+ * linear time; a declared length over `maxFrameBytes` is refused as soon as its header arrives,
+ * before any of its payload is held.
  */
 import { TransportError } from "./errors.ts";
 
@@ -16,40 +20,64 @@ export function encodeFrame(payload: Uint8Array): Uint8Array {
 }
 
 export class FrameDecoder {
-  private buf: Uint8Array = new Uint8Array(0);
+  private chunks: Uint8Array[] = [];
+  private held = 0;
+  /** Payload length of the frame being assembled (its header consumed), or -1. */
+  private need = -1;
 
-  /** @param maxFrameBytes a larger declared length is MALFORMED (protects memory). */
-  constructor(private readonly maxFrameBytes: number) {}
+  /** @param maxFrameBytes a larger declared length is MALFORMED; the session raises it once a peer
+   * is admitted. */
+  constructor(public maxFrameBytes: number) {}
 
   /** Appends a chunk and returns every complete payload. Throws MALFORMED on an oversized frame. */
   push(chunk: Uint8Array): Uint8Array[] {
-    this.buf = this.buf.length === 0 ? chunk : concat(this.buf, chunk);
-    const out: Uint8Array[] = [];
-    let off = 0;
-    while (this.buf.length - off >= FRAME_HEADER_BYTES) {
-      const view = new DataView(this.buf.buffer, this.buf.byteOffset + off, FRAME_HEADER_BYTES);
-      const len = view.getUint32(0, false);
-      if (len > this.maxFrameBytes) {
-        throw TransportError.malformed(`frame of ${len} bytes exceeds the ${this.maxFrameBytes}-byte limit`);
-      }
-      if (this.buf.length - off - FRAME_HEADER_BYTES < len) break;
-      const start = off + FRAME_HEADER_BYTES;
-      out.push(this.buf.subarray(start, start + len));
-      off = start + len;
+    if (chunk.length > 0) {
+      this.chunks.push(chunk);
+      this.held += chunk.length;
     }
-    this.buf = off === this.buf.length ? new Uint8Array(0) : this.buf.slice(off);
+    const out: Uint8Array[] = [];
+    for (;;) {
+      if (this.need < 0) {
+        if (this.held < FRAME_HEADER_BYTES) break;
+        const h = this.take(FRAME_HEADER_BYTES);
+        const len = ((h[0]! << 24) >>> 0) + (h[1]! << 16) + (h[2]! << 8) + h[3]!;
+        if (len > this.maxFrameBytes) {
+          throw TransportError.malformed(`frame of ${len} bytes exceeds the ${this.maxFrameBytes}-byte limit`);
+        }
+        this.need = len;
+      }
+      if (this.held < this.need) break;
+      out.push(this.take(this.need));
+      this.need = -1;
+    }
     return out;
   }
 
   /** Bytes held for an incomplete frame. */
   get pendingBytes(): number {
-    return this.buf.length;
+    return this.held + (this.need > 0 ? FRAME_HEADER_BYTES : 0);
   }
-}
 
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a, 0);
-  out.set(b, a.length);
-  return out;
+  /** Removes and returns the next n held bytes (n <= held): a view when they sit in one chunk. */
+  private take(n: number): Uint8Array {
+    this.held -= n;
+    const first = this.chunks[0];
+    if (n === 0) return new Uint8Array(0);
+    if (first!.length >= n) {
+      if (first!.length === n) this.chunks.shift();
+      else this.chunks[0] = first!.subarray(n);
+      return first!.subarray(0, n);
+    }
+    const out = new Uint8Array(n);
+    let off = 0;
+    while (off < n) {
+      const c = this.chunks[0]!;
+      const k = Math.min(c.length, n - off);
+      out.set(k === c.length ? c : c.subarray(0, k), off);
+      off += k;
+      if (k === c.length) this.chunks.shift();
+      else this.chunks[0] = c.subarray(k);
+    }
+    return out;
+  }
 }

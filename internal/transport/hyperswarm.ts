@@ -12,7 +12,7 @@
  * The DHT is built here with `host`, `firewalled: false` and `ephemeral: false` (DESIGN.md: hyperdht
  * 6.32 quirks on one host and on LANs) and takes an injected `udx` (our internal/udx under Bun).
  */
-import { clusterTopic, loadOrCreateKeyPair } from "./keys.ts";
+import { loadOrCreateKeyPair, topicOf } from "./keys.ts";
 import { keyPairFromSeed } from "./admission.ts";
 import type { TransportOptions } from "./config.ts";
 import { RESERVED, TransportCore } from "./core.ts";
@@ -81,10 +81,6 @@ export interface HyperswarmTransportOptions extends TransportOptions {
    * bounds the cost (one small DHT query) once the mesh is stable. */
   refreshMinMs?: number;
   refreshMaxMs?: number;
-  /** A connection that receives nothing (not even a keepalive, sent every third of this) for this
-   * long is closed: a peer killed or cut off is noticed within it. 15 s = three missed keepalives
-   * of hyperdht's default 5 s. */
-  deadPeerTimeoutMs?: number;
   /** How long close() lets the DHT unannounce us before cutting it short. */
   closeGraceMs?: number;
   /** Hyperswarm's connection cap (its default 64 is too low for a big flat cluster). */
@@ -107,7 +103,7 @@ export function createHyperswarmTransport(o: HyperswarmTransportOptions): Hypers
   if (!isBootstrap && bootstrap.length === 0) {
     throw TransportError.invalid("no bootstrap node: pass bootstrap host:port, or list this node's own host:port to run one");
   }
-  const deadMs = o.deadPeerTimeoutMs ?? 15_000;
+  const deadMs = core.deadPeerTimeoutMs;
   const dhtOpts = {
     ...udxOption(o.udx), bootstrap, host: o.host, firewalled: false, ephemeral: false, keyPair,
     connectionKeepAlive: Math.max(500, Math.floor(deadMs / 3)),
@@ -174,8 +170,10 @@ export function createHyperswarmTransport(o: HyperswarmTransportOptions): Hypers
       swarm.joinPeer(Buffer.from(id, "hex"));
     }
   });
+  // Only between members: a joiner learns no member list, and nobody is told about a joiner.
   core.on("peer-up", (p) => {
-    const others = core.peers().filter((q) => q.id !== p.id);
+    if (p.class === "joiner") return;
+    const others = core.peers().filter((q) => q.id !== p.id && q.class !== "joiner");
     if (others.length > 0) core.send(p.id, PX_CHANNEL, { peers: others.map((q) => q.id) });
     for (const q of others) core.send(q.id, PX_CHANNEL, { peers: [p.id] });
   });
@@ -194,7 +192,7 @@ export function createHyperswarmTransport(o: HyperswarmTransportOptions): Hypers
       conn.setTimeout(deadMs);
       core.accept(new SecretStreamLink(conn));
     });
-    discovery = sw.join(clusterTopic(o.clusterId), { server: true, client: true });
+    discovery = sw.join(topicOf(o), { server: true, client: true });
     soon();
     await d.fullyBootstrapped();
     const addr = d.address();

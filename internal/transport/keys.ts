@@ -43,7 +43,18 @@ export function loadOrCreateKeyPair(dataDir: string, log?: Logger): { publicKey:
   return keyPairFromSeed(loadOrCreateKeySeed(dataDir, log));
 }
 
-/** The 32-byte Hyperswarm topic of a cluster. */
+/** The 32-byte Hyperswarm topic of a cluster known only by its (public) id. */
 export function clusterTopic(clusterId: string): Buffer {
   return createHash("sha256").update("swarm-topic-v1\0").update(clusterId).digest();
+}
+
+/** The 32-byte Hyperswarm topic derived from a secret discovery key (issue 10 finding 8): whoever
+ * does not hold the key cannot look the members up on the DHT. */
+export function discoveryTopic(discoveryKey: Uint8Array): Buffer {
+  return createHash("sha256").update("swarm-topic-v2\0").update(discoveryKey).digest();
+}
+
+/** The topic a node joins: from its discovery key when it has one, else from the cluster id. */
+export function topicOf(o: { clusterId: string; discoveryKey?: Uint8Array }): Buffer {
+  return o.discoveryKey ? discoveryTopic(o.discoveryKey) : clusterTopic(o.clusterId);
 }

@@ -9,6 +9,7 @@ import { keyPairFromSeed, nodeIdOf } from "./admission.ts";
 import type { TransportOptions } from "./config.ts";
 import { TransportCore } from "./core.ts";
 import { TransportError } from "./errors.ts";
+import { topicOf } from "./keys.ts";
 import type { ClusterTransport, Link, NodeId } from "./types.ts";
 
 type Events = { data(chunk: Uint8Array): void; close(reason: string): void };
@@ -97,7 +98,7 @@ export interface MemoryNetworkOptions {
    * attempt up to 1 s, like Hyperswarm's client retry. Default 20 ms. */
   reconnectMs?: number;
   /** A partitioned connection closes after this long, like the real transport's dead-peer timeout.
-   * Default 15 000 ms. */
+   * Default: the smaller deadPeerTimeoutMs of its two nodes (TransportOptions, 15 s by default). */
   deadPeerMs?: number;
 }
 
@@ -105,6 +106,8 @@ interface Member {
   core: TransportCore;
   key: Uint8Array;
   address: string;
+  /** Discovery topic: only members on the same topic find each other (as on the DHT). */
+  topic: string;
   started: boolean;
 }
 
@@ -125,7 +128,9 @@ export class MemoryNetwork {
     const id = nodeIdOf(kp.publicKey);
     if (this.members.has(id)) throw TransportError.invalid(`node ${id.slice(0, 8)} is already on this network; close it first`);
     const core = new TransportCore(kp.publicKey, options);
-    const m: Member = { core, key: new Uint8Array(kp.publicKey), address: `mem:${this.nextAddress++}`, started: false };
+    const m: Member = {
+      core, key: new Uint8Array(kp.publicKey), address: `mem:${this.nextAddress++}`, topic: topicOf(options).toString("hex"), started: false,
+    };
     this.members.set(id, m);
     core.onStart = async () => {
       m.started = true;
@@ -161,7 +166,8 @@ export class MemoryNetwork {
     if (!l || this.partitions.has(key)) return;
     l.pause();
     l.other.pause();
-    const timer = setTimeout(() => l.close("dead peer timeout (partition)"), this.opts.deadPeerMs ?? 15_000);
+    const dead = (id: NodeId) => this.members.get(id)?.core.deadPeerTimeoutMs ?? 15_000;
+    const timer = setTimeout(() => l.close("dead peer timeout (partition)"), this.opts.deadPeerMs ?? Math.min(dead(a), dead(b)));
     this.partitions.set(key, { link: l, timer });
   }
 
@@ -189,12 +195,13 @@ export class MemoryNetwork {
     for (const b of this.members.keys()) if (b !== a) this.heal(a, b);
   }
 
-  /** Connects a raw peer with key `publicKey` to `target`. */
-  rawConnect(target: NodeId, publicKey: Uint8Array): RawPeer {
+  /** Connects a raw peer with key `publicKey` to `target`, appearing to come from `address`
+   * (default "mem:raw"; the handshake caps count connections per host of it). */
+  rawConnect(target: NodeId, publicKey: Uint8Array, address = "mem:raw"): RawPeer {
     const m = this.members.get(target);
     if (!m?.started) throw TransportError.peerGone(target, "rawConnect");
     const ours = new MemoryLink(publicKey, m.key, m.address, false);
-    const theirs = new MemoryLink(m.key, publicKey, "mem:raw", false);
+    const theirs = new MemoryLink(m.key, publicKey, address, false);
     ours.other = theirs;
     theirs.other = ours;
     const received: Uint8Array[] = [];
@@ -209,7 +216,7 @@ export class MemoryNetwork {
     const key = pairKey(a, b);
     const ma = this.members.get(a);
     const mb = this.members.get(b);
-    if (!ma?.started || !mb?.started || this.cuts.has(key) || this.links.has(key)) return;
+    if (!ma?.started || !mb?.started || ma.topic !== mb.topic || this.cuts.has(key) || this.links.has(key)) return;
     const la = new MemoryLink(ma.key, mb.key, mb.address, this.opts.splitWrites ?? false);
     const lb = new MemoryLink(mb.key, ma.key, ma.address, this.opts.splitWrites ?? false);
     la.other = lb;

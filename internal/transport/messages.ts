@@ -24,14 +24,16 @@ export const Kind = {
   StreamCredit: 11,
 } as const;
 
-/** Proof of admission carried by HELLO. At least one of mac/cert is present. */
+/** Proof of admission carried by HELLO: a certificate (with the cluster key beside it) or a MAC. */
 export interface HelloProof {
-  v: 1;
+  v: 2;
   /** HMAC-SHA256 with the join secret over (cluster id, sender key, receiver key). */
   mac?: Uint8Array;
   /** Encoded node certificate and the cluster key's signature over it. */
   cert?: Uint8Array;
   sig?: Uint8Array;
+  /** The cluster public key (32 bytes) that signed `cert`: how a joiner learns it. */
+  ca?: Uint8Array;
 }
 
 export type Message =
@@ -161,8 +163,8 @@ function bytes(v: unknown, field: string): Uint8Array | undefined {
 function proof(v: unknown): HelloProof {
   if (typeof v !== "object" || v === null || Array.isArray(v)) throw TransportError.malformed("hello proof is not a map");
   const o = v as Record<string, unknown>;
-  if (o.v !== 1) throw TransportError.malformed(`hello proof version ${String(o.v)} is not supported`);
-  const p: HelloProof = { v: 1, mac: bytes(o.mac, "mac"), cert: bytes(o.cert, "cert"), sig: bytes(o.sig, "sig") };
+  if (o.v !== 2) throw TransportError.malformed(`hello proof version ${String(o.v).slice(0, 16)} is not supported`);
+  const p: HelloProof = { v: 2, mac: bytes(o.mac, "mac"), cert: bytes(o.cert, "cert"), sig: bytes(o.sig, "sig"), ca: bytes(o.ca, "ca") };
   if (!p.mac && !(p.cert && p.sig)) throw TransportError.malformed("hello carries neither a mac nor a certificate");
   return p;
 }

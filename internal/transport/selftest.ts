@@ -3,8 +3,10 @@
  * one JSON object per line, so tests and benchmarks can drive real processes (Bun or the compiled
  * binary). Not a user command.
  *
- *   --cluster ID          cluster id (required)
- *   --secret HEX          join secret, hex (required)
+ *   --cluster-key HEX     32-byte seed of the cluster key (required): the node certifies itself with
+ *                         it (cluster id = its fingerprint), so nodes with another key are refused
+ *   --discovery HEX       32-byte discovery key (required): the topic derives from it
+ *   --role R              manager | worker, the role in the node's certificate (default worker)
  *   --host IP             address to bind and be reached on (required)
  *   --port N              DHT UDP port (needed when this node is a bootstrap)
  *   --bootstrap H:P[,..]  bootstrap nodes; list this node's own host:port to run one (required)
@@ -20,11 +22,13 @@
  * It stops cleanly on SIGTERM, SIGINT or stdin end, and exits 0; bad flags exit 2.
  */
 import { parseArgs } from "node:util";
+import { clusterFingerprint, clusterKeyFromSeed, issueCertificate, nodeIdOf } from "./admission.ts";
 import { createHyperswarmTransport } from "./hyperswarm.ts";
+import { loadOrCreateKeyPair } from "./keys.ts";
 import type { Logger, NodeId } from "./types.ts";
 
 const USAGE =
-  "usage: swarm __transport-node --cluster ID --secret HEX --host IP [--port N] --bootstrap H:P[,H:P] --data-dir DIR [--expect N] [--dead-peer-ms N]";
+  "usage: swarm __transport-node --cluster-key HEX --discovery HEX [--role R] --host IP [--port N] --bootstrap H:P[,H:P] --data-dir DIR [--expect N] [--dead-peer-ms N]";
 
 export async function runTransportSelftest(argv: string[]): Promise<number> {
   let v: Record<string, string | undefined>;
@@ -32,7 +36,7 @@ export async function runTransportSelftest(argv: string[]): Promise<number> {
     v = parseArgs({
       args: argv,
       options: {
-        cluster: { type: "string" }, secret: { type: "string" }, host: { type: "string" }, port: { type: "string" },
+        "cluster-key": { type: "string" }, discovery: { type: "string" }, role: { type: "string" }, host: { type: "string" }, port: { type: "string" },
         bootstrap: { type: "string" }, "data-dir": { type: "string" }, expect: { type: "string" },
         "dead-peer-ms": { type: "string" },
       },
@@ -42,9 +46,16 @@ export async function runTransportSelftest(argv: string[]): Promise<number> {
     process.stderr.write(`${(e as Error).message}\n${USAGE}\n`);
     return 2;
   }
-  const missing = ["cluster", "secret", "host", "bootstrap", "data-dir"].filter((k) => !v[k]);
+  const missing = ["cluster-key", "discovery", "host", "bootstrap", "data-dir"].filter((k) => !v[k]);
   if (missing.length > 0) {
     process.stderr.write(`missing --${missing.join(", --")}\n${USAGE}\n`);
+    return 2;
+  }
+  const role = v.role ?? "worker";
+  const seed = Buffer.from(v["cluster-key"]!, "hex");
+  const discoveryKey = Buffer.from(v.discovery!, "hex");
+  if ((role !== "manager" && role !== "worker") || seed.length !== 32 || discoveryKey.length !== 32) {
+    process.stderr.write(`--role must be manager or worker; --cluster-key and --discovery must be 32 bytes of hex\n${USAGE}\n`);
     return 2;
   }
   const emit = (o: object) => process.stdout.write(JSON.stringify({ ...o, t: Math.round(performance.now()) }) + "\n");
@@ -65,9 +76,17 @@ export async function runTransportSelftest(argv: string[]): Promise<number> {
 
   let t;
   try {
+    const dataDir = v["data-dir"]!;
+    const ck = clusterKeyFromSeed(seed);
+    const clusterId = clusterFingerprint(ck.publicKey);
+    const now = Date.now();
+    const nodeId = nodeIdOf(loadOrCreateKeyPair(dataDir).publicKey);
+    const certificate = issueCertificate(ck, { v: 2, clusterId, nodeId, role, serial: 1, notBeforeMs: now, notAfterMs: now + 86_400_000 });
     t = createHyperswarmTransport({
-      clusterId: v.cluster!,
-      joinSecret: Buffer.from(v.secret!, "hex"),
+      clusterId,
+      clusterPublicKey: ck.publicKey,
+      certificate,
+      discoveryKey,
       host: v.host!,
       port: v.port ? Number(v.port) : undefined,
       bootstrap: v.bootstrap!.split(","),

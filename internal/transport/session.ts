@@ -7,21 +7,34 @@
  * order or a silent peer closes this connection with a logged reason and touches nothing else;
  * no exception from a frame or a handler escapes to the process.
  */
-import { checkProof, makeProof, nodeIdOf, type AdmissionPolicy, type NodeCertificate } from "./admission.ts";
+import { checkProof, makeProof, nodeIdOf, type AdmissionPolicy, type JoinSecret, type PeerClass } from "./admission.ts";
 import { TransportError, short } from "./errors.ts";
 import { FrameDecoder, encodeFrame } from "./frame.ts";
+import { clip, type LogLimiter } from "./log-limit.ts";
 import { Kind, decodeMessage, encodeMessage, type Message } from "./messages.ts";
 import { StreamReader, StreamWriter } from "./stream.ts";
 import type { Handler, Link, Logger, NodeId, PeerInfo, StreamHandler } from "./types.ts";
 
+/** A registered channel: its handler and who may use it (checked here, before the handler runs). */
+export interface Channel<H> {
+  handler: H;
+  accept: ReadonlySet<PeerClass>;
+  maxBytes: number;
+}
+
 export interface SessionHost {
   readonly policy: AdmissionPolicy;
   readonly log: Logger;
+  /** For warnings a peer can trigger at will. */
+  readonly limited: LogLimiter;
   readonly handshakeTimeoutMs: number;
-  readonly maxFrameBytes: number;
+  /** Frame limit before admission. */
+  readonly preAdmissionFrameBytes: number;
+  /** Frame limit once admitted as `cls`. */
+  frameLimitFor(cls: PeerClass): number;
   isRevoked(id: NodeId): boolean;
-  handler(channel: string): Handler | undefined;
-  streamHandler(channel: string): StreamHandler | undefined;
+  channel(name: string): Channel<Handler> | undefined;
+  streamChannel(name: string): Channel<StreamHandler> | undefined;
   sessionOpened(s: Session): void;
   sessionClosed(s: Session, reason: string): void;
 }
@@ -38,7 +51,7 @@ export class Session {
   readonly peer: NodeId;
   private state: State = "handshaking";
   private readonly decoder: FrameDecoder;
-  private admitted: { via: "secret" | "certificate"; cert?: NodeCertificate } | undefined;
+  private admitted: Extract<ReturnType<typeof checkProof>, { ok: true }> | undefined;
   private welcomed = false;
   private handshakeTimer: ReturnType<typeof setTimeout> | undefined;
   private nextId = 1;
@@ -52,7 +65,7 @@ export class Session {
     private readonly host: SessionHost,
   ) {
     this.peer = nodeIdOf(link.remoteKey);
-    this.decoder = new FrameDecoder(host.maxFrameBytes);
+    this.decoder = new FrameDecoder(host.preAdmissionFrameBytes);
   }
 
   /** Starts the handshake. Call once. */
@@ -61,7 +74,7 @@ export class Session {
     if (this.state === "closed") return;
     this.handshakeTimer = setTimeout(() => {
       const reason = `no admission handshake within ${this.host.handshakeTimeoutMs} ms`;
-      this.host.log.warn({ peer: short(this.peer), reason }, "closing connection: silent peer");
+      this.host.limited.warn({ peer: short(this.peer), reason }, "closing connection: silent peer");
       this.close(reason);
     }, this.host.handshakeTimeoutMs);
     let proof;
@@ -76,6 +89,11 @@ export class Session {
 
   get isOpen(): boolean {
     return this.state === "open";
+  }
+
+  /** The join secret this peer proved (joiners only): a rotated-out secret closes the session. */
+  get joinSecret(): JoinSecret | undefined {
+    return this.admitted?.joinSecret;
   }
 
   send(channel: string, body: unknown): boolean {
@@ -148,39 +166,37 @@ export class Session {
     if (this.state === "closed") return;
     try {
       for (const payload of this.decoder.push(chunk)) {
-        this.onMessage(decodeMessage(payload));
+        this.onMessage(decodeMessage(payload), payload.length);
         if ((this.state as State) === "closed") return; // a message may have closed us
       }
     } catch (e) {
-      const reason = e instanceof TransportError ? e.message : `internal error: ${(e as Error).message}`;
-      this.host.log.warn({ peer: short(this.peer), reason }, "closing connection: bad frame");
+      const reason = clip(e instanceof TransportError ? e.message : `internal error: ${(e as Error).message}`);
+      this.host.limited.warn({ peer: short(this.peer), reason }, "closing connection: bad frame");
       this.close(reason);
     }
   }
 
-  private onMessage(m: Message): void {
+  private onMessage(m: Message, bytes: number): void {
     if (this.state === "handshaking") return this.onHandshake(m);
     switch (m.k) {
-      case Kind.Send: return this.onSend(m.channel, m.body);
-      case Kind.Request: return void this.onRequest(m.id, m.channel, m.body);
+      case Kind.Send: return this.onSend(m.channel, m.body, bytes);
+      case Kind.Request: return void this.onRequest(m.id, m.channel, m.body, bytes);
       case Kind.Response: {
         const p = this.pending.get(m.id);
         if (!p) return; // timed out already
         this.pending.delete(m.id);
         clearTimeout(p.timer);
         if (m.ok) p.resolve(m.body);
-        else p.reject(m.code === "NO_HANDLER" ? new TransportError("NO_HANDLER", m.message) : TransportError.remote(m.message, m.remoteCode));
+        else p.reject(remoteError(m.code, m.message, m.remoteCode));
         return;
       }
-      case Kind.StreamOpen: return this.onStreamOpen(m.sid, m.channel, m.body, m.credit);
+      case Kind.StreamOpen: return this.onStreamOpen(m.sid, m.channel, m.body, m.credit, bytes);
       case Kind.StreamData:
         if (this.readers.get(m.sid)?.push(m.body) === false) throw TransportError.malformed(`stream ${m.sid} overran its credit`);
         return;
       case Kind.StreamEnd: return this.readers.get(m.sid)?.finish();
       case Kind.StreamError:
-        return this.readers.get(m.sid)?.finish(
-          m.code === "NO_HANDLER" ? new TransportError("NO_HANDLER", m.message) : TransportError.remote(m.message, m.remoteCode),
-        );
+        return this.readers.get(m.sid)?.finish(remoteError(m.code, m.message, m.remoteCode));
       case Kind.StreamCancel:
         return this.writers.get(m.sid)?.abort(new TransportError("STREAM_CANCELLED", "the reader cancelled the stream; stop writing"));
       case Kind.StreamCredit: return this.writers.get(m.sid)?.addCredit(m.n);
@@ -192,21 +208,24 @@ export class Session {
   private onHandshake(m: Message): void {
     if (m.k === Kind.Hello) {
       if (this.admitted) throw TransportError.malformed("second hello");
-      const res = checkProof(this.host.policy, m.proof, this.link.localKey, this.link.remoteKey, (id) => this.host.isRevoked(id));
+      const res = checkProof(this.host.policy, m.proof, this.link.localKey, this.link.remoteKey, (id) => this.host.isRevoked(id), Date.now());
       if (!res.ok) {
-        this.host.log.warn({ peer: short(this.peer), reason: res.reason }, "refusing peer");
+        this.host.limited.warn({ peer: short(this.peer), address: this.link.remoteAddress, reason: res.reason }, "refusing peer");
         this.write({ k: Kind.Reject, code: res.code, message: res.reason });
         this.close(`refused: ${res.reason}`, true);
         return;
       }
-      this.admitted = { via: res.via, cert: res.cert };
+      this.admitted = res;
       this.write({ k: Kind.Welcome });
     } else if (m.k === Kind.Welcome) {
       if (!this.admitted) throw TransportError.malformed("welcome before hello");
       this.welcomed = true;
     } else if (m.k === Kind.Reject) {
-      this.host.log.warn({ peer: short(this.peer), code: m.code, reason: m.message }, "peer refused our admission proof; check the join token or certificate");
-      this.close(`refused by peer: ${m.message}`);
+      this.host.limited.warn(
+        { peer: short(this.peer), code: clip(m.code, 40), reason: clip(m.message) },
+        "peer refused our admission proof; check the join token or certificate",
+      );
+      this.close(`refused by peer: ${clip(m.message)}`);
       return;
     } else {
       throw TransportError.malformed(`message kind ${m.k} before admission`);
@@ -214,39 +233,60 @@ export class Session {
     if (this.admitted && this.welcomed) {
       clearTimeout(this.handshakeTimer);
       this.state = "open";
+      const a = this.admitted;
       this.info = {
         id: this.peer,
-        via: this.admitted.via,
-        role: this.admitted.cert?.role,
+        class: a.class,
+        via: a.via,
+        ...(a.joinSecret ? { joinRole: a.joinSecret.role } : {}),
+        ...(a.cert ? { certificate: a.cert, clusterPublicKey: a.ca } : {}),
         address: this.link.remoteAddress,
         connectedAtMs: Date.now(),
       };
+      this.decoder.maxFrameBytes = this.host.frameLimitFor(a.class);
       this.host.sessionOpened(this);
     }
   }
 
-  private onSend(channel: string, body: unknown): void {
-    const h = this.host.handler(channel);
-    if (!h) {
-      this.host.log.debug({ peer: short(this.peer), channel }, "dropping message: no handler");
+  /** Why this peer may not use `ch` with a message of `bytes`, or undefined when it may. */
+  private refusal<H>(ch: Channel<H> | undefined, channel: string, bytes: number): TransportError | undefined {
+    if (!ch) return TransportError.noHandler(channel);
+    const cls = this.info!.class;
+    if (!ch.accept.has(cls)) {
+      this.host.limited.warn({ peer: short(this.peer), class: cls, channel: clip(channel, 64) }, "refusing a call on a channel this peer class may not use");
+      return TransportError.forbidden(channel, cls);
+    }
+    if (bytes > ch.maxBytes) {
+      this.host.limited.warn({ peer: short(this.peer), channel: clip(channel, 64), bytes, max: ch.maxBytes }, "refusing an oversized message");
+      return TransportError.tooLarge(channel, bytes, ch.maxBytes);
+    }
+    return undefined;
+  }
+
+  private onSend(channel: string, body: unknown, bytes: number): void {
+    const ch = this.host.channel(channel);
+    const no = this.refusal(ch, channel, bytes);
+    if (no) {
+      if (no.code === "NO_HANDLER") this.host.log.debug({ peer: short(this.peer), channel: clip(channel, 64) }, "dropping message: no handler");
       return;
     }
     try {
-      const r = h(body, this.peer);
+      const r = ch!.handler(body, this.peer, this.info!);
       if (r instanceof Promise) r.catch((e: unknown) => this.logHandlerError(channel, e));
     } catch (e) {
       this.logHandlerError(channel, e);
     }
   }
 
-  private async onRequest(id: number, channel: string, body: unknown): Promise<void> {
-    const h = this.host.handler(channel);
-    if (!h) {
-      this.write({ k: Kind.Response, id, ok: false, code: "NO_HANDLER", message: TransportError.noHandler(channel).message });
+  private async onRequest(id: number, channel: string, body: unknown, bytes: number): Promise<void> {
+    const ch = this.host.channel(channel);
+    const no = this.refusal(ch, channel, bytes);
+    if (no) {
+      this.write({ k: Kind.Response, id, ok: false, code: no.code, message: no.message });
       return;
     }
     try {
-      const value = await h(body, this.peer);
+      const value = await ch!.handler(body, this.peer, this.info!);
       this.write({ k: Kind.Response, id, ok: true, body: value });
     } catch (e) {
       const { code, message } = errorFields(e);
@@ -254,11 +294,12 @@ export class Session {
     }
   }
 
-  private onStreamOpen(sid: number, channel: string, body: unknown, credit: number): void {
+  private onStreamOpen(sid: number, channel: string, body: unknown, credit: number, bytes: number): void {
     if (this.writers.has(sid)) throw TransportError.malformed(`stream id ${sid} reused`);
-    const h = this.host.streamHandler(channel);
-    if (!h) {
-      this.write({ k: Kind.StreamError, sid, code: "NO_HANDLER", message: TransportError.noHandler(channel).message });
+    const ch = this.host.streamChannel(channel);
+    const no = this.refusal(ch, channel, bytes);
+    if (no) {
+      this.write({ k: Kind.StreamError, sid, code: no.code, message: no.message });
       return;
     }
     const w = new StreamWriter(this.peer, sid, credit, (m) => this.write(m), () => this.writers.delete(sid));
@@ -270,15 +311,22 @@ export class Session {
       w.fail(code ?? "STREAM_FAILED", message);
     };
     try {
-      Promise.resolve(h(body, w)).then(() => settle(), (e: unknown) => settle(e ?? new Error("stream handler failed")));
+      Promise.resolve(ch!.handler(body, w, this.info!)).then(() => settle(), (e: unknown) => settle(e ?? new Error("stream handler failed")));
     } catch (e) {
       settle(e);
     }
   }
 
   private logHandlerError(channel: string, e: unknown): void {
-    this.host.log.warn({ peer: short(this.peer), channel, err: errorFields(e).message }, "message handler failed");
+    this.host.limited.warn({ peer: short(this.peer), channel: clip(channel, 64), err: clip(errorFields(e).message) }, "message handler failed");
   }
+}
+
+/** The error a refused or failed call surfaces as at the caller. Codes the transport itself answers
+ * with keep their code; anything else is the remote handler's failure. */
+function remoteError(code: string, message: string, remoteCode?: string): TransportError {
+  if (code === "NO_HANDLER" || code === "FORBIDDEN" || code === "TOO_LARGE") return new TransportError(code, clip(message, 500));
+  return TransportError.remote(clip(message, 2000), remoteCode === undefined ? undefined : clip(remoteCode, 64));
 }
 
 function errorFields(e: unknown): { code?: string; message: string } {

@@ -3,31 +3,53 @@
  * exactly `ClusterTransport`; the cluster code (membership, Raft, leader requests, log streams)
  * depends only on this interface.
  */
-import type { NodeId, SignedCertificate } from "./admission.ts";
+import type { JoinSecret, NodeCertificate, NodeId, PeerClass, SignedCertificate } from "./admission.ts";
 
-export type { NodeId };
+export type { NodeId, PeerClass };
 
+/** A change of admission settings; `undefined` keeps a field, `null` clears it. */
 export interface AdmissionPatch {
-  joinSecret?: Uint8Array | null;
+  joinSecrets?: JoinSecret[] | null;
+  proveSecret?: Uint8Array | null;
   clusterPublicKey?: Uint8Array | null;
   certificate?: SignedCertificate | null;
 }
 
 export interface PeerInfo {
   id: NodeId;
-  /** How the peer proved itself on this connection. */
+  /** What the peer is on this connection: its certificate's role, or "joiner" (admitted by a join
+   * secret: it may use only channels that accept "joiner"). */
+  class: PeerClass;
+  /** How the peer proved itself ("secret" exactly when class is "joiner"). */
   via: "secret" | "certificate";
-  /** Role from the peer's certificate, when it presented one. */
-  role?: "manager" | "worker";
-  /** host:port of the remote end when the link knows it. */
+  /** For a joiner: the role of the join secret it proved (the role it asks to join as). */
+  joinRole?: "manager" | "worker";
+  /** The peer's verified certificate (managers and workers). */
+  certificate?: NodeCertificate;
+  /** The cluster key the peer's certificate verified under: for a joining node, the key to pin
+   * once joined (its fingerprint is the cluster id of the token). */
+  clusterPublicKey?: Uint8Array;
+  /** host:port of the remote end as observed on the connection (never what the peer claims). */
   address?: string;
   connectedAtMs: number;
 }
 
+/** Who may use a channel and how big its messages may be; the transport enforces both before the
+ * handler runs. */
+export interface ChannelOptions {
+  /** Peer classes allowed; default ["manager", "worker"]. Others get FORBIDDEN (requests, streams)
+   * or are dropped (sends), with a rate-limited log line. */
+  accept?: PeerClass[];
+  /** Largest encoded message accepted on this channel (default: the transport's frame limit).
+   * Larger ones get TOO_LARGE (requests, streams) or are dropped (sends). */
+  maxBytes?: number;
+}
+
 /** Handles one-way messages (`send`) and requests (`request`) on a channel. For a request, the
  * returned value (or resolved promise) is the response; a throw becomes REMOTE_ERROR at the caller,
- * carrying the thrown error's string `code` as `remoteCode`. For `send` the result is ignored. */
-export type Handler = (msg: unknown, from: NodeId) => unknown;
+ * carrying the thrown error's string `code` as `remoteCode`. For `send` the result is ignored.
+ * `peer` is what the transport verified about the sender (its class, certificate, address). */
+export type Handler = (msg: unknown, from: NodeId, peer: PeerInfo) => unknown;
 
 /** The writing end of a stream, given to the acceptor's stream handler. */
 export interface StreamSink {
@@ -45,7 +67,7 @@ export interface StreamSink {
 
 /** Accepts a stream opened by a peer. The stream ends when the returned promise settles (a rejection
  * fails it), unless the handler already ended it. */
-export type StreamHandler = (msg: unknown, sink: StreamSink) => Promise<void> | void;
+export type StreamHandler = (msg: unknown, sink: StreamSink, peer: PeerInfo) => Promise<void> | void;
 
 /** The reading end of a stream, returned by `openStream`. Iterate it; breaking out cancels. */
 export interface MessageStream extends AsyncIterable<unknown> {
@@ -76,18 +98,26 @@ export interface ClusterTransport {
   send(to: NodeId, channel: string, msg: unknown): boolean;
   /** Rejects with a TransportError: TIMEOUT, PEER_GONE, NO_HANDLER, REMOTE_ERROR or CLOSED. */
   request(to: NodeId, channel: string, msg: unknown, opts?: RequestOptions): Promise<unknown>;
-  /** Registers the handler of a channel (replaces any previous one); returns an unregister function. */
-  handle(channel: string, handler: Handler): () => void;
+  /** Registers the handler of a channel (replaces any previous one); returns an unregister function.
+   * Only peers whose class is in `opts.accept` (default managers and workers) reach it. */
+  handle(channel: string, handler: Handler, opts?: ChannelOptions): () => void;
   /** Opens a stream to `to`; errors (PEER_GONE, NO_HANDLER, REMOTE_ERROR) surface while iterating. */
   openStream(to: NodeId, channel: string, msg: unknown, opts?: StreamOptions): MessageStream;
-  onStream(channel: string, handler: StreamHandler): () => void;
+  /** Registers the acceptor of streams on a channel; access as for `handle`. */
+  onStream(channel: string, handler: StreamHandler, opts?: ChannelOptions): () => void;
   on(event: "peer-up", fn: PeerUpListener): () => void;
   on(event: "peer-down", fn: PeerDownListener): () => void;
   /** Changes what we prove and accept from now on (join-token rotation, a certificate received
-   * after joining). Existing connections stay; `undefined` fields keep their value, `null` clears. */
+   * after joining). Existing connections stay, except joiners admitted by a secret we no longer
+   * accept (a rotated token), which are closed. `undefined` fields keep their value, `null` clears. */
   updateAdmission(patch: AdmissionPatch): void;
   /** Refuses this node from now on and closes its connection. Idempotent. */
   revoke(id: NodeId): void;
+  /** Replaces the revoked set (the cluster's revocation list); closes connections of nodes in it. */
+  setRevoked(ids: Iterable<NodeId>): void;
+  /** Closes our connection to `id` (e.g. a joiner once it has its certificate); it may reconnect and
+   * is admitted again by whatever it then proves. No-op when not connected. */
+  disconnect(id: NodeId, reason: string): void;
   /** Starts discovery and admitting peers. Register handlers and listeners before. Idempotent;
    * resolves when the node is reachable (for Hyperswarm: the DHT is bootstrapped). */
   start(): Promise<void>;

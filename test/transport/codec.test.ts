@@ -2,11 +2,17 @@ import { describe, expect, test } from "bun:test";
 import { checkProof, joinMac, makeProof } from "../../internal/transport/admission.ts";
 import { FrameDecoder, encodeFrame } from "../../internal/transport/frame.ts";
 import { Kind, decodeMessage, encodeMessage, type Message } from "../../internal/transport/messages.ts";
-import { generateClusterKey, issueCertificate, keyPairFromSeed, nodeIdOf, verifyCertificate } from "../../internal/transport/index.ts";
+import {
+  CLOCK_SKEW_MS, clusterFingerprint, clusterKeyFromSeed, generateClusterKey, issueCertificate, keyPairFromSeed, nodeIdOf, verifyCertificate,
+  type NodeCertificate,
+} from "../../internal/transport/index.ts";
+import { createPrivateKey, sign } from "node:crypto";
+import { Packr } from "msgpackr";
 import { SECRET, WRONG_SECRET, seedOf } from "./helpers.ts";
 
 const all: Message[] = [
-  { k: Kind.Hello, proof: { v: 1, mac: new Uint8Array(32).fill(7) } },
+  { k: Kind.Hello, proof: { v: 2, mac: new Uint8Array(32).fill(7) } },
+  { k: Kind.Hello, proof: { v: 2, cert: new Uint8Array(90).fill(1), sig: new Uint8Array(64).fill(2), ca: new Uint8Array(32).fill(3) } },
   { k: Kind.Welcome },
   { k: Kind.Reject, code: "ADMISSION_REFUSED", message: "no" },
   { k: Kind.Send, channel: "raft", body: { term: 3, entries: [new Uint8Array([1, 2])] } },
@@ -57,17 +63,51 @@ describe("frames and messages", () => {
 describe("admission proofs", () => {
   const a = keyPairFromSeed(seedOf("a")).publicKey;
   const b = keyPairFromSeed(seedOf("b")).publicKey;
-  const policy = { clusterId: "c1", joinSecret: SECRET };
+  const ck = clusterKeyFromSeed(seedOf("ck"));
+  const clusterId = clusterFingerprint(ck.publicKey);
+  const now = 1_700_000_000_000;
+  const certOf = (key: Uint8Array, role: "manager" | "worker", w = { notBeforeMs: now - 1000, notAfterMs: now + 90 * 86_400_000 }, by = ck) =>
+    issueCertificate(by, { v: 2, clusterId, nodeId: nodeIdOf(key), role, serial: 7, ...w });
+  const manager = { clusterId, joinSecrets: [{ role: "worker" as const, secret: SECRET }], clusterPublicKey: ck.publicKey, certificate: certOf(b, "manager") };
+  const joiner = { clusterId, joinSecrets: [], proveSecret: SECRET };
   const never = () => false;
 
-  test("a join-secret MAC is bound to both keys, the direction, the cluster and the secret", () => {
-    const proof = makeProof(policy, a, b);
-    expect(checkProof(policy, proof, b, a, never)).toEqual({ ok: true, via: "secret" });
-    expect(checkProof(policy, proof, a, b, never).ok).toBe(false); // reflected back
-    expect(checkProof({ ...policy, clusterId: "c2" }, proof, b, a, never).ok).toBe(false);
-    expect(checkProof({ ...policy, joinSecret: WRONG_SECRET }, proof, b, a, never).ok).toBe(false);
-    expect(checkProof(policy, proof, b, a, () => true)).toMatchObject({ ok: false, reason: expect.stringContaining("revoked") });
+  test("the cluster id is 25 base36 characters of the key's fingerprint", () => {
+    expect(clusterId).toMatch(/^[0-9a-z]{25}$/);
+    expect(clusterFingerprint(ck.publicKey)).toBe(clusterId);
+    expect(clusterFingerprint(generateClusterKey().publicKey)).not.toBe(clusterId);
+  });
+
+  test("a join-secret MAC is bound to both keys, the direction, the cluster and the secret; it makes a joiner", () => {
+    const proof = makeProof(joiner, a, b);
+    expect(proof.cert).toBeUndefined();
+    expect(checkProof(manager, proof, b, a, never, now)).toMatchObject({ ok: true, class: "joiner", via: "secret", joinSecret: { role: "worker" } });
+    expect(checkProof(manager, proof, a, b, never, now).ok).toBe(false); // reflected back
+    expect(checkProof({ ...manager, clusterId: "c2" }, proof, b, a, never, now).ok).toBe(false);
+    expect(checkProof({ ...manager, joinSecrets: [{ role: "worker", secret: WRONG_SECRET }] }, proof, b, a, never, now).ok).toBe(false);
+    expect(checkProof(manager, proof, b, a, () => true, now)).toMatchObject({ ok: false, reason: expect.stringContaining("revoked") });
     expect(joinMac(SECRET, "c1", a, b)).not.toEqual(joinMac(SECRET, "c1", b, a));
+  });
+
+  test("a joiner admits only a manager certificate chained to the key its cluster id fingerprints, never a secret", () => {
+    const proof = makeProof(manager, b, a);
+    expect(proof).toMatchObject({ v: 2, ca: ck.publicKey });
+    expect(proof.mac).toBeUndefined();
+    const ok = checkProof(joiner, proof, a, b, never, now);
+    expect(ok).toMatchObject({ ok: true, class: "manager", via: "certificate", ca: ck.publicKey });
+    // A worker of the right cluster; a manager of a key with another fingerprint; a MAC.
+    const worker = makeProof({ ...manager, certificate: certOf(b, "worker") }, b, a);
+    expect(checkProof(joiner, worker, a, b, never, now)).toMatchObject({ ok: false, reason: expect.stringContaining("managers only") });
+    const other = generateClusterKey();
+    const impostor = { ...proof, ca: other.publicKey, ...certOf(b, "manager", undefined, other) };
+    expect(checkProof(joiner, impostor, a, b, never, now)).toMatchObject({ ok: false, reason: expect.stringContaining("cluster id") });
+    expect(checkProof(joiner, { ...impostor, ca: ck.publicKey }, a, b, never, now)).toMatchObject({ ok: false, reason: expect.stringContaining("not signed") });
+    expect(checkProof(joiner, makeProof(joiner, b, a), a, b, never, now)).toMatchObject({ ok: false, reason: expect.stringContaining("managers only") });
+  });
+
+  test("an invalid certificate is refused even beside a valid MAC", () => {
+    const proof = { ...makeProof(joiner, a, b), ...certOf(a, "manager", undefined, generateClusterKey()) };
+    expect(checkProof(manager, proof, b, a, never, now)).toMatchObject({ ok: false, reason: expect.stringContaining("not signed") });
   });
 
   test("keyPairFromSeed matches the sodium layout (secretKey = seed ‖ publicKey)", () => {
@@ -76,17 +116,30 @@ describe("admission proofs", () => {
     expect(kp.secretKey.subarray(32)).toEqual(kp.publicKey);
   });
 
-  test("certificates verify only under the cluster key and unmodified", () => {
-    const ck = generateClusterKey();
-    const cert = { clusterId: "c1", nodeId: nodeIdOf(a), role: "worker" as const, issuedAtMs: 5 };
-    const signed = issueCertificate(ck, cert);
-    expect(verifyCertificate(ck.publicKey, signed)).toEqual(cert);
-    expect(verifyCertificate(generateClusterKey().publicKey, signed)).toBeUndefined();
+  test("certificates verify only under the cluster key, unmodified, and inside their window (± 5 min)", () => {
+    const w = { notBeforeMs: now, notAfterMs: now + 1000 };
+    const signed = certOf(a, "worker", w);
+    const cert = { v: 2, clusterId, nodeId: nodeIdOf(a), role: "worker", serial: 7, ...w };
+    expect(verifyCertificate(ck.publicKey, signed, now)).toEqual(cert as NodeCertificate);
+    expect(verifyCertificate(ck.publicKey, signed, now - CLOCK_SKEW_MS)).toBeDefined();
+    expect(verifyCertificate(ck.publicKey, signed, now - CLOCK_SKEW_MS - 1)).toBeUndefined();
+    expect(verifyCertificate(ck.publicKey, signed, now + 1000 + CLOCK_SKEW_MS)).toBeDefined();
+    expect(verifyCertificate(ck.publicKey, signed, now + 1001 + CLOCK_SKEW_MS)).toBeUndefined();
+    expect(verifyCertificate(generateClusterKey().publicKey, signed, now)).toBeUndefined();
     const tampered = { ...signed, cert: signed.cert.slice() };
     tampered.cert[tampered.cert.length - 1] ^= 1;
-    expect(verifyCertificate(ck.publicKey, tampered)).toBeUndefined();
-    const p = { clusterId: "c1", clusterPublicKey: ck.publicKey, certificate: signed };
-    expect(checkProof(p, makeProof(p, a, b), b, a, never)).toMatchObject({ ok: true, via: "certificate" });
-    expect(checkProof(p, makeProof(p, b, a), a, b, never).ok).toBe(false); // b presenting a's certificate
+    expect(verifyCertificate(ck.publicKey, tampered, now)).toBeUndefined();
+    const p = { clusterId, joinSecrets: [], clusterPublicKey: ck.publicKey, certificate: certOf(a, "worker") };
+    expect(checkProof(p, makeProof(p, a, b), b, a, never, now)).toMatchObject({ ok: true, class: "worker", via: "certificate" });
+    expect(checkProof(p, makeProof(p, b, a), a, b, never, now).ok).toBe(false); // b presenting a's certificate
+  });
+
+  test("v1 certificates (the old format) are not accepted", () => {
+    const v1 = new Packr({ useRecords: false }).pack([1, clusterId, nodeIdOf(a), "worker", now]);
+    const sig = sign(null, Buffer.concat([Buffer.from("swarm-cert-v1\0"), v1]), createPrivateKey({
+      key: Buffer.concat([Buffer.from("302e020100300506032b657004220420", "hex"), ck.seed]), format: "der", type: "pkcs8",
+    }));
+    expect(verifyCertificate(ck.publicKey, { cert: v1, sig }, now)).toBeUndefined();
+    expect(() => issueCertificate(ck, { v: 1 } as unknown as NodeCertificate)).toThrow("v2");
   });
 });

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { MemoryNetwork, type ClusterTransport, type RawPeer } from "../../internal/transport/index.ts";
 import { keyPairFromSeed } from "../../internal/transport/admission.ts";
-import { SECRET, recordingLogger, seedOf, waitFor } from "./helpers.ts";
+import { recordingLogger, seedOf, testCluster, waitFor } from "./helpers.ts";
 import { transportSuite, type Harness } from "./suite.ts";
 
 function memoryHarness(splitWrites: boolean): () => Promise<Harness> {
@@ -20,6 +20,13 @@ function memoryHarness(splitWrites: boolean): () => Promise<Harness> {
         const r = net.rawConnect(target.self, new Uint8Array(keyPairFromSeed(seed).publicKey));
         raws.push(r);
         return r;
+      },
+      silence(t, on) {
+        for (const other of nodes) {
+          if (other === t) continue;
+          if (on) net.partition(t.self, other.self);
+          else net.heal(t.self, other.self);
+        }
       },
       async close() {
         for (const r of raws) r.close();
@@ -43,7 +50,8 @@ describe("memory network partitions", () => {
   test("cut drops the connection and heal restores it", async () => {
     net = new MemoryNetwork();
     const { log } = recordingLogger();
-    nodes = [0, 1, 2].map((i) => net.createTransport(seedOf(`part-${i}`), { clusterId: "part", joinSecret: SECRET, log }));
+    const cl = testCluster("part", { log });
+    nodes = [0, 1, 2].map((i) => net.createTransport(seedOf(`part-${i}`), cl.member(seedOf(`part-${i}`), "worker")));
     await Promise.all(nodes.map((n) => n.start()));
     const [a, b, c] = nodes as [ClusterTransport, ClusterTransport, ClusterTransport];
     await waitFor("mesh", () => nodes.every((n) => n.peers().length === 2));
@@ -60,7 +68,8 @@ describe("memory network partitions", () => {
   test("partition holds traffic (requests wait or time out); healed in time nothing is lost, else the connection dies", async () => {
     net = new MemoryNetwork({ deadPeerMs: 300 });
     const { log } = recordingLogger();
-    nodes = [0, 1].map((i) => net.createTransport(seedOf(`held-${i}`), { clusterId: "held", joinSecret: SECRET, log }));
+    const c = testCluster("held", { log });
+    nodes = [0, 1].map((i) => net.createTransport(seedOf(`held-${i}`), c.member(seedOf(`held-${i}`), "worker")));
     const [a, b] = nodes as [ClusterTransport, ClusterTransport];
     b.handle("echo", (m) => m);
     await Promise.all(nodes.map((n) => n.start()));

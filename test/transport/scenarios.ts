@@ -1,7 +1,7 @@
 /**
  * Multi-process scenarios for the real transport: N processes on 127.0.0.1..N with a private
  * bootstrap (node 0) reach a full mesh and exchange requests; restarts (graceful and kill -9) are
- * reconnected; a process with the wrong join secret is refused. Run with Bun (mesh.test.ts) and
+ * reconnected; a process certified by another cluster key is refused. Run with Bun (mesh.test.ts) and
  * with the compiled binary (binary.test.ts).
  */
 import { afterEach, expect, test } from "bun:test";
@@ -51,7 +51,7 @@ export function processScenarios(label: string, command: () => string[] | undefi
     return { c, nodes };
   }
 
-  test.skipIf(skip)(`${label}: 3 processes mesh; restarts are reconnected; a peer without the secret is refused`, async () => {
+  test.skipIf(skip)(`${label}: 3 processes mesh; restarts are reconnected; a peer of another cluster key is refused`, async () => {
     const { c, nodes } = await start(3);
     const [n0, n1, n2] = nodes as [NodeProc, NodeProc, NodeProc];
     const id1 = n1.id!;
@@ -84,8 +84,9 @@ export function processScenarios(label: string, command: () => string[] | undefi
     await n0.waitFor("dead node2b noticed", (e) => e.event === "peer-down" && e.peer === id2, WAIT_MS, mark0);
     expect(performance.now() - killedAt).toBeLessThan(DEAD_MS + 10_000); // timeout + slack for a loaded host
 
-    // Wrong join secret: refused by the nodes it reaches, and told so; never admitted.
-    const bad = c.spawn("intruder", { host: "127.0.0.4", dataDir: c.dataDir("bad"), secret: "00".repeat(32) });
+    // A certificate from another cluster key (it knows the discovery key, so it finds the nodes):
+    // refused by the nodes it reaches, and told so; never admitted.
+    const bad = c.spawn("intruder", { host: "127.0.0.4", dataDir: c.dataDir("bad"), clusterKey: "00".repeat(32) });
     await bad.waitFor("ready", (e) => e.event === "ready", WAIT_MS);
     const badShort = bad.id!.slice(0, 8);
     // Each side checks the other's proof, so the intruder refuses the nodes' proofs as well.

@@ -4,13 +4,13 @@
  */
 import { describe, expect, test } from "bun:test";
 import { joinMac } from "../../internal/transport/admission.ts";
-import { encodeFrame } from "../../internal/transport/frame.ts";
-import { Kind, encodeMessage } from "../../internal/transport/messages.ts";
+import { FrameDecoder, encodeFrame } from "../../internal/transport/frame.ts";
+import { Kind, decodeMessage, encodeMessage, type HelloProof } from "../../internal/transport/messages.ts";
 import {
-  TransportError, generateClusterKey, issueCertificate, keyPairFromSeed, nodeIdOf,
-  type ClusterTransport, type RawPeer, type TransportOptions,
+  TransportError, clusterFingerprint, generateClusterKey, issueCertificate, keyPairFromSeed, nodeIdOf,
+  type ClusterTransport, type PeerInfo, type RawPeer, type TransportOptions,
 } from "../../internal/transport/index.ts";
-import { SECRET, WRONG_SECRET, recordingLogger, seedOf, waitFor, type LogLine } from "./helpers.ts";
+import { SECRET, WRONG_SECRET, recordingLogger, seedOf, testCluster, waitFor, type LogLine, type TestCluster } from "./helpers.ts";
 
 export interface NodeSpec {
   seed: Uint8Array;
@@ -22,6 +22,9 @@ export interface Harness {
   start(spec: NodeSpec): Promise<ClusterTransport>;
   /** Connects a raw peer (key from `seed`) to `target`, outside any transport. */
   rawConnect(target: ClusterTransport, seed: Uint8Array): Promise<RawPeer>;
+  /** Makes `t` silent on the network (nothing in or out) without closing anything, as a powered-off
+   * or partitioned host; `false` ends it. */
+  silence(t: ClusterTransport, on: boolean): void;
   /** Closes every node and raw peer this harness started. */
   close(): Promise<void>;
 }
@@ -34,42 +37,69 @@ export interface SuiteOptions {
   handshakeMs: number;
 }
 
+const codeOf = (p: Promise<unknown>) => p.then(() => "resolved", (e: TransportError) => `${e.code}/${e.remoteCode ?? ""}`);
+
+/** Every HELLO proof found in what a raw peer received. */
+function hellos(raw: RawPeer): HelloProof[] {
+  const d = new FrameDecoder(1 << 20);
+  const out: HelloProof[] = [];
+  for (const c of raw.received) for (const p of d.push(c)) {
+    const m = decodeMessage(p);
+    if (m.k === Kind.Hello) out.push(m.proof);
+  }
+  return out;
+}
+
 export function transportSuite(name: string, makeHarness: () => Promise<Harness>, so: SuiteOptions): void {
   let run = 0;
-  const cluster = () => `suite-${name}-${process.pid}-${++run}`;
 
-  async function withNodes(
-    n: number,
-    body: (ts: ClusterTransport[], ctx: { h: Harness; clusterId: string; lines: LogLine[]; opts: (o?: Partial<TransportOptions>) => TransportOptions }) => Promise<void>,
-    connect = true,
-  ): Promise<void> {
+  interface Ctx {
+    h: Harness;
+    c: TestCluster;
+    lines: LogLine[];
+    /** Member options: node i of withNodes is `c.member(seedOf(`${label}-${i}`), i === 0 ? "manager" : "worker")`. */
+    label: string;
+    base: Partial<TransportOptions>;
+  }
+
+  async function withNodes(n: number, body: (ts: ClusterTransport[], ctx: Ctx) => Promise<void>, connect = true): Promise<void> {
     const h = await makeHarness();
-    const clusterId = cluster();
+    const label = `suite-${name}-${process.pid}-${++run}`;
     const { log, lines } = recordingLogger();
-    const opts = (o: Partial<TransportOptions> = {}): TransportOptions => ({ clusterId, joinSecret: SECRET, handshakeTimeoutMs: so.handshakeMs, log, ...o });
+    const base = { handshakeTimeoutMs: so.handshakeMs, log };
+    const c = testCluster(label, base);
     try {
       const ts: ClusterTransport[] = [];
-      for (let i = 0; i < n; i++) ts.push(await h.start({ seed: seedOf(`${clusterId}-${i}`), options: opts() }));
+      for (let i = 0; i < n; i++) {
+        const seed = seedOf(`${label}-${i}`);
+        ts.push(await h.start({ seed, options: c.member(seed, i === 0 ? "manager" : "worker") }));
+      }
       if (connect) await waitFor(`${n} nodes fully connected`, () => ts.every((t) => t.peers().length === n - 1), so.connectMs);
-      await body(ts, { h, clusterId, lines, opts });
+      await body(ts, { h, c, lines, label, base });
     } finally {
       await h.close();
     }
   }
 
+  const refused = (lines: LogLine[], t: ClusterTransport | string, why?: string) =>
+    lines.some((l) => l.msg === "refusing peer" && l.obj.peer === (typeof t === "string" ? t : t.self).slice(0, 8) && (!why || String(l.obj.reason).includes(why)));
+
   describe(`transport suite: ${name}`, () => {
-    test("two nodes with the join secret admit each other", async () => {
-      await withNodes(2, async ([a, b]) => {
+    test("certified nodes admit each other; PeerInfo carries class, certificate and the observed address", async () => {
+      await withNodes(2, async ([a, b], { c }) => {
         expect(a!.peers().map((p) => p.id)).toEqual([b!.self]);
-        expect(b!.peers()[0]!.via).toBe("secret");
-        expect(b!.peers()[0]!.address).toBeString();
+        const ofB = a!.peers()[0]!;
+        expect(ofB).toMatchObject({ class: "worker", via: "certificate", certificate: { v: 2, role: "worker", nodeId: b!.self, clusterId: c.clusterId } });
+        expect(ofB.address).toBeString();
+        expect(b!.peers()[0]).toMatchObject({ class: "manager", certificate: { role: "manager" } });
+        expect(ofB.clusterPublicKey).toEqual(c.ck.publicKey);
         expect(a!.isConnected(b!.self)).toBe(true);
       });
     });
 
-    test("request/response, one-way send, and typed errors", async () => {
+    test("request/response, one-way send, and typed errors; handlers see the verified peer", async () => {
       await withNodes(2, async ([a, b]) => {
-        b!.handle("echo", (msg, from) => ({ msg, from }));
+        b!.handle("echo", (msg, from, peer) => ({ msg, from, cls: peer.class }));
         b!.handle("fail", () => {
           throw Object.assign(new Error("no such service"), { code: "NOT_FOUND" });
         });
@@ -80,19 +110,39 @@ export function transportSuite(name: string, makeHarness: () => Promise<Harness>
         expect(await a!.request(b!.self, "echo", { x: [1, "two", new Uint8Array([3])] })).toEqual({
           msg: { x: [1, "two", new Uint8Array([3])] },
           from: a!.self,
+          cls: "manager",
         });
         expect(a!.send(b!.self, "note", 1)).toBe(true);
         expect(a!.send(b!.self, "note", 2)).toBe(true);
         await waitFor("two notes", () => got.length === 2);
         expect(got).toEqual([1, 2]);
 
-        const codeOf = (p: Promise<unknown>) => p.then(() => "resolved", (e: TransportError) => `${e.code}/${e.remoteCode ?? ""}`);
         expect(await codeOf(a!.request(b!.self, "fail", null))).toBe("REMOTE_ERROR/NOT_FOUND");
         expect(await codeOf(a!.request(b!.self, "nobody", null))).toBe("NO_HANDLER/");
         expect(await codeOf(a!.request(b!.self, "never", null, { timeoutMs: 100 }))).toBe("TIMEOUT/");
         expect(await codeOf(a!.request(nodeIdOf(keyPairFromSeed(seedOf("stranger")).publicKey), "echo", null))).toBe("PEER_GONE/");
         expect(a!.send("00".repeat(32), "note", 3)).toBe(false);
         expect(() => a!.handle("_transport.px", () => 1)).toThrow("reserved");
+      });
+    });
+
+    test("channel access: accept lists and maxBytes are enforced before the handler runs", async () => {
+      await withNodes(2, async ([m, w], { lines }) => {
+        let ran = 0;
+        m!.handle("managers-only", () => ++ran, { accept: ["manager"] });
+        m!.handle("small", () => ++ran, { maxBytes: 100 });
+        m!.onStream("managers-stream", async (_msg, sink) => void (ran++, sink.end()), { accept: ["manager"] });
+        w!.handle("managers-only", (_m, _f, peer: PeerInfo) => peer.class, { accept: ["manager"] });
+
+        expect(await codeOf(w!.request(m!.self, "managers-only", null))).toBe("FORBIDDEN/");
+        expect(w!.send(m!.self, "managers-only", null)).toBe(true); // dropped at the receiver
+        expect(await codeOf(w!.request(m!.self, "small", new Uint8Array(200)))).toBe("TOO_LARGE/");
+        expect(await w!.request(m!.self, "small", new Uint8Array(10))).toBe(1);
+        const stream = w!.openStream(m!.self, "managers-stream", null);
+        expect(await codeOf((async () => { for await (const _ of stream); })())).toBe("FORBIDDEN/");
+        expect(await m!.request(w!.self, "managers-only", null)).toBe("manager");
+        await waitFor("forbidden logged", () => lines.some((l) => l.msg.startsWith("refusing a call on a channel")));
+        expect(ran).toBe(1);
       });
     });
 
@@ -113,7 +163,7 @@ export function transportSuite(name: string, makeHarness: () => Promise<Harness>
     }, 60_000);
 
     test("a pending request fails with PEER_GONE when the peer goes away", async () => {
-      await withNodes(2, async ([a, b], { h }) => {
+      await withNodes(2, async ([a, b]) => {
         b!.handle("never", () => new Promise(() => {}));
         const p = a!.request(b!.self, "never", null, { timeoutMs: 20_000 }).catch((e: TransportError) => e.code);
         const down: string[] = [];
@@ -122,9 +172,25 @@ export function transportSuite(name: string, makeHarness: () => Promise<Harness>
         expect(await p).toBe("PEER_GONE");
         await waitFor("peer-down", () => down.includes(b!.self), so.connectMs);
         expect(a!.peers()).toEqual([]);
-        void h;
       });
     });
+
+    test("a silent peer (powered off, partitioned) goes down within deadPeerTimeoutMs", async () => {
+      await withNodes(0, async (_ts, { h, c, label }) => {
+        const dead = 3000;
+        const [sa, sb] = [seedOf(`${label}-dead-a`), seedOf(`${label}-dead-b`)];
+        const a = await h.start({ seed: sa, options: c.member(sa, "manager", { deadPeerTimeoutMs: dead }) });
+        const b = await h.start({ seed: sb, options: c.member(sb, "worker", { deadPeerTimeoutMs: dead }) });
+        await waitFor("connected", () => a.isConnected(b.self) && b.isConnected(a.self), so.connectMs);
+        const downAt: number[] = [];
+        a.on("peer-down", () => downAt.push(performance.now()));
+        const t0 = performance.now();
+        h.silence(b, true);
+        await waitFor("silent peer down", () => downAt.length > 0, dead + 4000);
+        expect(downAt[0]! - t0).toBeGreaterThan(dead * 0.5);
+        h.silence(b, false);
+      });
+    }, 30_000);
 
     test("streams deliver in order with bounded buffering, and cancel reaches the writer", async () => {
       await withNodes(2, async ([a, b]) => {
@@ -192,89 +258,160 @@ export function transportSuite(name: string, makeHarness: () => Promise<Harness>
       });
     });
 
-    test("a peer with the wrong join secret is refused, with a logged reason, and not banned", async () => {
-      await withNodes(1, async ([a], { h, opts, lines }) => {
-        const intruder = await h.start({ seed: seedOf(`intruder-${run}`), options: opts({ joinSecret: WRONG_SECRET }) });
-        await waitFor("refusal logged", () => lines.some((l) => l.msg === "refusing peer" && l.obj.peer === intruder.self.slice(0, 8)), so.connectMs);
+    test("a node certified by another cluster key is refused, with a logged reason, and not banned", async () => {
+      await withNodes(1, async ([a], { h, c, lines, label, base }) => {
+        const other = testCluster(`${label}-other`, base);
+        const seed = seedOf(`${label}-intruder`);
+        // Same discovery key (it finds us), its own cluster key and id.
+        const intruder = await h.start({ seed, options: other.member(seed, "manager", { discoveryKey: c.discoveryKey }) });
+        await waitFor("refusal logged", () => refused(lines, intruder), so.connectMs);
         expect(a!.peers()).toEqual([]);
         expect(intruder.peers()).toEqual([]);
-        // Not banned: the same key with the right secret is admitted.
+        // Not banned: the same key with a certificate of this cluster is admitted.
         await intruder.close();
-        const fixed = await h.start({ seed: seedOf(`intruder-${run}`), options: opts() });
+        const fixed = await h.start({ seed, options: c.member(seed, "worker") });
         await waitFor("reformed intruder admitted", () => a!.isConnected(fixed.self), so.connectMs);
       }, false);
     });
 
-    test("certificates signed by the cluster key admit nodes without the secret; revocation closes and refuses", async () => {
-      await withNodes(0, async (_ts, { h, clusterId, opts, lines }) => {
-        const ck = generateClusterKey();
-        const cert = (label: string, role: "manager" | "worker") => {
-          const seed = seedOf(`${clusterId}-${label}`);
-          return { seed, certificate: issueCertificate(ck, { clusterId, nodeId: nodeIdOf(keyPairFromSeed(seed).publicKey), role, issuedAtMs: 1 }) };
-        };
-        const m = cert("m", "manager");
-        const w = cert("w", "worker");
-        const a = await h.start({ seed: m.seed, options: opts({ joinSecret: undefined, certificate: m.certificate, clusterPublicKey: ck.publicKey }) });
-        const b = await h.start({ seed: w.seed, options: opts({ joinSecret: undefined, certificate: w.certificate, clusterPublicKey: ck.publicKey }) });
-        await waitFor("cert peers connected", () => a.isConnected(b.self) && b.isConnected(a.self), so.connectMs);
-        expect(a.peers()[0]).toMatchObject({ id: b.self, via: "certificate", role: "worker" });
-        expect(b.peers()[0]).toMatchObject({ via: "certificate", role: "manager" });
+    test("a certificate proves only for its own node, only while valid; revocation closes and refuses", async () => {
+      await withNodes(2, async ([a, b], { h, c, lines, label }) => {
+        // A certificate for another node's key is no proof, and cannot even be configured.
+        const thiefSeed = seedOf(`${label}-thief`);
+        const stolen = c.certFor(seedOf(`${label}-1`), "worker");
+        const thief = await h.rawConnect(a!, thiefSeed);
+        thief.write(encodeFrame(encodeMessage({ k: Kind.Hello, proof: { v: 2, cert: stolen.cert, sig: stolen.sig, ca: c.ck.publicKey } })));
+        await thief.closed;
+        await waitFor("thief refused", () => refused(lines, nodeIdOf(keyPairFromSeed(thiefSeed).publicKey), "issued to another node"), so.connectMs);
+        expect(() => b!.updateAdmission({ certificate: c.certFor(thiefSeed, "worker") })).toThrow("issued to another node");
 
-        // A certificate for another node's key is no proof.
-        const thief = await h.start({ seed: seedOf(`${clusterId}-thief`), options: opts({ joinSecret: undefined, certificate: w.certificate, clusterPublicKey: ck.publicKey }) });
-        await waitFor("thief refused", () => lines.some((l) => l.msg === "refusing peer" && l.obj.peer === thief.self.slice(0, 8)), so.connectMs);
-        expect(a.isConnected(thief.self)).toBe(false);
+        // Expired (beyond the 5 min skew) and not-yet-valid certificates are refused.
+        const now = Date.now();
+        for (const [tag, w] of [["expired", { notBeforeMs: now - 2 * 86_400_000, notAfterMs: now - 600_000 }], ["future", { notBeforeMs: now + 600_000, notAfterMs: now + 86_400_000 }]] as const) {
+          const seed = seedOf(`${label}-${tag}`);
+          const t = await h.start({ seed, options: c.member(seed, "worker", { certificate: c.certFor(seed, "worker", w) }) });
+          await waitFor(`${tag} refused`, () => refused(lines, t, "expired or not yet valid"), so.connectMs);
+          expect(a!.isConnected(t.self)).toBe(false);
+          await t.close();
+        }
 
-        a.revoke(b.self);
-        await waitFor("revoked peer dropped", () => !a.isConnected(b.self) && !b.isConnected(a.self), so.connectMs);
-        await waitFor("revoked peer refused on reconnect", () => lines.some((l) => l.msg === "refusing peer" && String(l.obj.reason).includes("revoked")), so.connectMs);
-        expect(a.isConnected(b.self)).toBe(false);
+        a!.revoke(b!.self);
+        await waitFor("revoked peer dropped", () => !a!.isConnected(b!.self) && !b!.isConnected(a!.self), so.connectMs);
+        await waitFor("revoked peer refused on reconnect", () => refused(lines, b!, "revoked"), so.connectMs);
+        expect(a!.isConnected(b!.self)).toBe(false);
+        a!.setRevoked([]); // the list replaced: b is welcome again
+        await waitFor("unrevoked peer back", () => a!.isConnected(b!.self), so.connectMs);
+        a!.setRevoked([b!.self]);
+        await waitFor("revoked again by setRevoked", () => !a!.isConnected(b!.self), so.connectMs);
       });
     });
 
-    test("updateAdmission: a rotated join secret, and a certificate received after joining", async () => {
-      await withNodes(1, async ([a], { h, clusterId, opts }) => {
-        a!.updateAdmission({ joinSecret: WRONG_SECRET }); // rotation: the old secret no longer admits
-        const late = await h.start({ seed: seedOf(`${clusterId}-rotated`), options: opts({ joinSecret: WRONG_SECRET }) });
-        await waitFor("admitted with the rotated secret", () => a!.isConnected(late.self), so.connectMs);
+    test("joining: a joiner admits only certified managers of its cluster id, reaches only joiner channels, then becomes a member", async () => {
+      await withNodes(0, async (_ts, { h, c, lines, label, base }) => {
+        const [ms, ws, js] = ["m", "w", "j"].map((x) => seedOf(`${label}-${x}`)) as [Uint8Array, Uint8Array, Uint8Array];
+        const m = await h.start({ seed: ms, options: c.member(ms, "manager", { joinSecrets: [{ role: "worker", secret: SECRET }, { role: "manager", secret: WRONG_SECRET }] }) });
+        const w = await h.start({ seed: ws, options: c.member(ws, "worker") });
+        await waitFor("members connected", () => m.isConnected(w.self), so.connectMs);
+        let notes = 0;
+        m.handle("note", () => void notes++);
+        m.handle("echo", (x) => x);
+        m.onStream("logs", async (_x, sink) => sink.end());
+        m.handle("cluster.join", (_msg, from, peer) => {
+          if (peer.class !== "joiner") throw new Error("already a member");
+          return { certificate: c.certFor(js, peer.joinRole!), clusterPublicKey: c.ck.publicKey, from };
+        }, { accept: ["joiner"] });
 
-        const ck = generateClusterKey();
-        const certFor = (t: ClusterTransport, role: "manager" | "worker") => issueCertificate(ck, { clusterId, nodeId: t.self, role, issuedAtMs: 2 });
-        late.updateAdmission({ certificate: certFor(late, "worker"), clusterPublicKey: ck.publicKey, joinSecret: null });
-        const seed = seedOf(`${clusterId}-certified`);
-        const id = nodeIdOf(keyPairFromSeed(seed).publicKey);
-        const certified = await h.start({
-          seed,
-          options: opts({ joinSecret: undefined, clusterPublicKey: ck.publicKey, certificate: issueCertificate(ck, { clusterId, nodeId: id, role: "manager", issuedAtMs: 2 }) }),
+        // An impostor "manager" with its own cluster key (its fingerprint is not our cluster id).
+        const fake = testCluster(`${label}-fake`, base);
+        const fs = seedOf(`${label}-fake-m`);
+        const impostor = await h.start({
+          seed: fs, options: { ...fake.member(fs, "manager", { discoveryKey: c.discoveryKey }), joinSecrets: [{ role: "worker", secret: SECRET }] },
         });
-        await waitFor("certificate peers connected", () => late.isConnected(certified.self), so.connectMs);
-        expect(late.peers().find((p) => p.id === certified.self)).toMatchObject({ via: "certificate", role: "manager" });
-        expect(() => late.updateAdmission({ certificate: null })).toThrow("needs a join secret or a certificate");
+
+        const j = await h.start({ seed: js, options: c.joiner(SECRET) });
+        await waitFor("joiner admitted by the manager", () => j.isConnected(m.self) && m.isConnected(j.self), so.connectMs);
+        expect(m.peers().find((p) => p.id === j.self)).toMatchObject({ class: "joiner", via: "secret", joinRole: "worker" });
+        const ofM = j.peers().find((p) => p.id === m.self)!;
+        expect(ofM).toMatchObject({ class: "manager", certificate: { role: "manager" } });
+        expect(clusterFingerprint(ofM.clusterPublicKey!)).toBe(c.clusterId);
+        await waitFor("joiner refuses the impostor and the worker", () => refused(lines, impostor, "cluster id") && refused(lines, w, "managers only"), so.connectMs);
+        expect(j.isConnected(w.self) || j.isConnected(impostor.self)).toBe(false);
+
+        // A joiner reaches only the channels that list "joiner".
+        expect(await codeOf(j.request(m.self, "echo", 1))).toBe("FORBIDDEN/");
+        const s = j.openStream(m.self, "logs", null);
+        expect(await codeOf((async () => { for await (const _ of s); })())).toBe("FORBIDDEN/");
+        j.send(m.self, "note", 1);
+        const joined = (await j.request(m.self, "cluster.join", { hostname: "j" })) as { certificate: { cert: Uint8Array; sig: Uint8Array }; clusterPublicKey: Uint8Array };
+        expect(await codeOf(w.request(m.self, "cluster.join", {}))).toBe("FORBIDDEN/"); // members may not "join"
+        expect(notes).toBe(0);
+
+        // Pin the key, present the certificate, drop the secret; the manager drops the joiner session.
+        j.updateAdmission({ certificate: joined.certificate, clusterPublicKey: joined.clusterPublicKey, proveSecret: null });
+        m.disconnect(j.self, "joined");
+        await waitFor("member now", () => m.peers().some((p) => p.id === j.self && p.class === "worker"), so.connectMs);
+        await waitFor("and meshed with the worker", () => j.isConnected(w.self), so.connectMs);
+        expect(await j.request(m.self, "echo", 2)).toBe(2);
+      });
+    }, 60_000);
+
+    test("rotating the join secrets closes joiners admitted by the old one and refuses it from then on", async () => {
+      await withNodes(0, async (_ts, { h, c, lines, label }) => {
+        const ms = seedOf(`${label}-m`);
+        const m = await h.start({ seed: ms, options: c.member(ms, "manager", { joinSecrets: [{ role: "worker", secret: SECRET }] }) });
+        const j = await h.start({ seed: seedOf(`${label}-j`), options: c.joiner(SECRET) });
+        await waitFor("joiner in", () => m.isConnected(j.self), so.connectMs);
+        m.updateAdmission({ joinSecrets: [{ role: "worker", secret: WRONG_SECRET }] });
+        await waitFor("old joiner closed", () => !m.isConnected(j.self), so.connectMs);
+        await waitFor("old secret refused", () => refused(lines, j, "join-secret"), so.connectMs);
+        const j2 = await h.start({ seed: seedOf(`${label}-j2`), options: c.joiner(WRONG_SECRET) });
+        await waitFor("new secret admitted", () => m.isConnected(j2.self), so.connectMs);
+        expect(m.isConnected(j.self)).toBe(false);
+      });
+    });
+
+    test("a node with a certificate proves with it alone; an invalid certificate is refused even beside a valid MAC", async () => {
+      await withNodes(1, async ([a], { h, c, lines, label }) => {
+        a!.updateAdmission({ joinSecrets: [{ role: "worker", secret: SECRET }] });
+        const rs = seedOf(`${label}-raw`);
+        const rawKey = keyPairFromSeed(rs).publicKey;
+        const raw = await h.rawConnect(a!, rs);
+        await waitFor("a's hello", () => hellos(raw).length > 0, so.connectMs);
+        const proof = hellos(raw)[0]!;
+        expect(proof.mac).toBeUndefined();
+        expect(proof.cert).toBeInstanceOf(Uint8Array);
+        expect(proof.ca).toEqual(c.ck.publicKey);
+
+        const aKey = Buffer.from(a!.self, "hex");
+        const forged = issueCertificate(generateClusterKey(), { v: 2, clusterId: c.clusterId, nodeId: nodeIdOf(rawKey), role: "manager", serial: 1, notBeforeMs: 0, notAfterMs: Date.now() + 1e9 });
+        raw.write(encodeFrame(encodeMessage({ k: Kind.Hello, proof: { v: 2, mac: joinMac(SECRET, c.clusterId, rawKey, aKey), cert: forged.cert, sig: forged.sig, ca: c.ck.publicKey } })));
+        await raw.closed;
+        await waitFor("refused for the certificate", () => refused(lines, nodeIdOf(rawKey), "not signed"), so.connectMs);
+        expect(a!.peers()).toEqual([]);
       });
     });
 
     test("silent and malformed peers are closed with a logged reason; the node keeps working", async () => {
-      await withNodes(2, async ([a, b], { h, clusterId, lines }) => {
+      await withNodes(2, async ([a, b], { h, c, lines, label }) => {
         a!.handle("ping", () => "pong");
-        const silent = await h.rawConnect(a!, seedOf(`${clusterId}-silent`));
+        const silent = await h.rawConnect(a!, seedOf(`${label}-silent`));
         expect(await silent.closed).toBeString();
 
-        const garbage = await h.rawConnect(a!, seedOf(`${clusterId}-garbage`));
+        const garbage = await h.rawConnect(a!, seedOf(`${label}-garbage`));
         garbage.write(new Uint8Array([0, 0, 0, 3, 0xc1, 0xc1, 0xc1])); // 0xc1 is never valid msgpack
         await garbage.closed;
         await waitFor("malformed logged", () => lines.some((l) => l.msg === "closing connection: bad frame" && String(l.obj.reason).includes("not msgpack")));
 
-        const huge = await h.rawConnect(a!, seedOf(`${clusterId}-huge`));
+        const huge = await h.rawConnect(a!, seedOf(`${label}-huge`));
         huge.write(new Uint8Array([0xff, 0xff, 0xff, 0xff]));
         await huge.closed;
         await waitFor("oversize logged", () => lines.some((l) => String(l.obj.reason).includes("exceeds")));
 
-        // An admitted peer (it knows the secret) that then breaks the protocol.
-        const rawSeed = seedOf(`${clusterId}-admitted`);
-        const rawKey = keyPairFromSeed(rawSeed).publicKey;
+        // An admitted peer (it has a certificate) that then breaks the protocol.
+        const rawSeed = seedOf(`${label}-admitted`);
         const rogue = await h.rawConnect(a!, rawSeed);
-        const aKey = Buffer.from(a!.self, "hex");
-        rogue.write(encodeFrame(encodeMessage({ k: Kind.Hello, proof: { v: 1, mac: joinMac(SECRET, clusterId, rawKey, aKey) } })));
+        const cert = c.certFor(rawSeed, "worker");
+        rogue.write(encodeFrame(encodeMessage({ k: Kind.Hello, proof: { v: 2, cert: cert.cert, sig: cert.sig, ca: c.ck.publicKey } })));
         rogue.write(encodeFrame(encodeMessage({ k: Kind.Welcome })));
         rogue.write(encodeFrame(encodeMessage({ k: Kind.StreamCredit, sid: 1, n: 1 }))); // harmless: unknown stream
         rogue.write(encodeFrame(new Uint8Array([0x92, 0x04, 0xa1, 0x78]))); // [4, "x"] — a request without id
@@ -287,14 +424,15 @@ export function transportSuite(name: string, makeHarness: () => Promise<Harness>
     });
 
     test("a restarted node (same key) is reconnected", async () => {
-      await withNodes(3, async (ts, { h, clusterId, opts }) => {
-        const [a, b, c] = ts as [ClusterTransport, ClusterTransport, ClusterTransport];
+      await withNodes(3, async (ts, { h, c, label }) => {
+        const [a, b, cc] = ts as [ClusterTransport, ClusterTransport, ClusterTransport];
         const downs: string[] = [];
         a.on("peer-down", (id) => downs.push(id));
-        await c.close();
-        await waitFor("c seen down", () => downs.includes(c.self), so.connectMs);
-        const c2 = await h.start({ seed: seedOf(`${clusterId}-2`), options: opts() });
-        expect(c2.self).toBe(c.self);
+        await cc.close();
+        await waitFor("c seen down", () => downs.includes(cc.self), so.connectMs);
+        const seed = seedOf(`${label}-2`);
+        const c2 = await h.start({ seed, options: c.member(seed, "worker") });
+        expect(c2.self).toBe(cc.self);
         await waitFor("c2 reconnected to both", () => a.isConnected(c2.self) && b.isConnected(c2.self) && c2.peers().length === 2, so.connectMs);
         c2.handle("who", () => "c2");
         expect(await a.request(c2.self, "who", null)).toBe("c2");
