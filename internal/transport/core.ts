@@ -11,7 +11,7 @@ import { LogLimiter } from "./log-limit.ts";
 import { Session, type Channel, type SessionHost } from "./session.ts";
 import { StreamReader } from "./stream.ts";
 import type {
-  AdmissionPatch, ChannelOptions, ClusterTransport, Handler, Link, Logger, MessageStream, NodeId, PeerDownListener, PeerInfo,
+  AdmissionPatch, ChannelOptions, ClusterTransport, Handler, Link, Logger, MessageStream, NodeId, PeerDownListener, PeerInfo, RefusedListener,
   PeerUpListener, RequestOptions, StreamHandler, StreamOptions,
 } from "./types.ts";
 
@@ -30,6 +30,7 @@ export class TransportCore implements ClusterTransport, SessionHost {
   private readonly streamChannels = new Map<string, Channel<StreamHandler>>();
   private readonly upListeners = new Set<PeerUpListener>();
   private readonly downListeners = new Set<PeerDownListener>();
+  private readonly refusedListeners = new Set<RefusedListener>();
   private closed = false;
   /** Set by the adapter: starts discovery (links may arrive from then on). */
   onStart: () => Promise<void> = async () => {};
@@ -78,6 +79,10 @@ export class TransportCore implements ClusterTransport, SessionHost {
     this.sessions.set(s.peer, s);
     this.log.info({ peer: short(s.peer), class: s.info!.class }, "peer up");
     for (const fn of this.upListeners) safe(() => fn(s.info!), this.log);
+  }
+
+  refusedBy(peer: NodeId, reason: string): void {
+    for (const fn of this.refusedListeners) safe(() => fn(peer, reason), this.log);
   }
 
   sessionClosed(s: Session, reason: string): void {
@@ -133,8 +138,9 @@ export class TransportCore implements ClusterTransport, SessionHost {
 
   on(event: "peer-up", fn: PeerUpListener): () => void;
   on(event: "peer-down", fn: PeerDownListener): () => void;
-  on(event: "peer-up" | "peer-down", fn: PeerUpListener | PeerDownListener): () => void {
-    const set = (event === "peer-up" ? this.upListeners : this.downListeners) as Set<typeof fn>;
+  on(event: "refused", fn: RefusedListener): () => void;
+  on(event: "peer-up" | "peer-down" | "refused", fn: PeerUpListener | PeerDownListener | RefusedListener): () => void {
+    const set = (event === "peer-up" ? this.upListeners : event === "peer-down" ? this.downListeners : this.refusedListeners) as Set<typeof fn>;
     set.add(fn);
     return () => set.delete(fn);
   }

@@ -37,6 +37,8 @@ export interface SessionHost {
   streamChannel(name: string): Channel<StreamHandler> | undefined;
   sessionOpened(s: Session): void;
   sessionClosed(s: Session, reason: string): void;
+  /** The peer refused our admission proof (a joiner with a wrong or rotated token learns it here). */
+  refusedBy(peer: NodeId, reason: string): void;
 }
 
 interface Pending {
@@ -226,6 +228,7 @@ export class Session {
         "peer refused our admission proof; check the join token or certificate",
       );
       this.close(`refused by peer: ${clip(m.message)}`);
+      this.host.refusedBy(this.peer, clip(m.message));
       return;
     } else {
       throw TransportError.malformed(`message kind ${m.k} before admission`);

@@ -87,6 +87,8 @@ export interface StreamOptions {
 
 export type PeerUpListener = (peer: PeerInfo) => void;
 export type PeerDownListener = (id: NodeId, reason: string) => void;
+/** A peer refused our admission proof (wrong or rotated join token, revoked certificate). */
+export type RefusedListener = (id: NodeId, reason: string) => void;
 
 export interface ClusterTransport {
   /** This node's id: hex of its Noise public key. */
@@ -107,6 +109,7 @@ export interface ClusterTransport {
   onStream(channel: string, handler: StreamHandler, opts?: ChannelOptions): () => void;
   on(event: "peer-up", fn: PeerUpListener): () => void;
   on(event: "peer-down", fn: PeerDownListener): () => void;
+  on(event: "refused", fn: RefusedListener): () => void;
   /** Changes what we prove and accept from now on (join-token rotation, a certificate received
    * after joining). Existing connections stay, except joiners admitted by a secret we no longer
    * accept (a rotated token), which are closed. `undefined` fields keep their value, `null` clears. */
