@@ -4,7 +4,7 @@
  */
 import type { Service, Task } from "../../internal/api/index.ts";
 import { progressBar, progressOf, type Progress } from "../../internal/cli/index.ts";
-import type { ServiceView, TaskView } from "../../internal/daemon/index.ts";
+import type { ServiceView, TaskView } from "../../internal/api/index.ts";
 import type { Ctx } from "./context.ts";
 
 type WatchMsg = { index: number; service?: ServiceView; tasks?: TaskView[]; removed?: boolean };

@@ -6,7 +6,8 @@ import { infoCmd, versionCmd } from "./commands/info.ts";
 import { initCmd } from "./commands/init.ts";
 import { joinCmd } from "./commands/join.ts";
 import { leaveCmd } from "./commands/leave.ts";
-import { nodeInspectCmd, nodeLsCmd } from "./commands/node.ts";
+import { nodeDemoteCmd, nodeInspectCmd, nodeLsCmd, nodePromoteCmd, nodePsCmd, nodeRmCmd, nodeUpdateCmd } from "./commands/node.ts";
+import { joinTokenCmd } from "./commands/join-token.ts";
 import { serviceCreateCmd } from "./commands/service-create.ts";
 import { serviceInspectCmd } from "./commands/service-inspect.ts";
 import { serviceLogsCmd } from "./commands/service-logs.ts";
@@ -23,9 +24,9 @@ const groups: Record<string, { summary: string; commands: Command[] }> = {
     summary: "Manage services",
     commands: [serviceCreateCmd, serviceInspectCmd, serviceLogsCmd, serviceLsCmd, servicePsCmd, serviceRmCmd, serviceScaleCmd, serviceUpdateCmd],
   },
-  node: { summary: "Manage nodes", commands: [nodeInspectCmd, nodeLsCmd] },
+  node: { summary: "Manage nodes", commands: [nodeDemoteCmd, nodeInspectCmd, nodeLsCmd, nodePromoteCmd, nodePsCmd, nodeRmCmd, nodeUpdateCmd] },
 };
-const top: Command[] = [agentCmd, initCmd, joinCmd, leaveCmd, infoCmd, versionCmd];
+const top: Command[] = [agentCmd, initCmd, joinCmd, joinTokenCmd, leaveCmd, infoCmd, versionCmd];
 const aliases: Record<string, string> = { list: "ls", remove: "rm" };
 
 export function topHelp(): string {

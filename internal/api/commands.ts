@@ -4,18 +4,42 @@
  * function of the state: IDs and timestamps are chosen by the proposer, never by the state machine.
  *
  * A command that cannot apply (unknown service, duplicate name, a task state moving backwards) is a
- * no-op in the state machine, so that replaying a log is always deterministic. The proposer validates
- * beforehand to give the user a clear error.
+ * no-op in the state machine, so that replaying a log is always deterministic; its `Outcome` says
+ * why. Conflicts between concurrent writers (a name, a published port, a stale version) are decided
+ * here, in apply, never by a plan computed before proposing.
  */
-import type { Cluster, DesiredState, Id, Node, ServiceSpec, Task, TaskStatus } from "./types.ts";
+import type { ErrorCode } from "./errors.ts";
+import type { Cluster, DesiredState, Id, Node, NodeDescription, NodeRole, NodeSpec, NodeStateName, ServiceSpec, Task, TaskStatus } from "./types.ts";
 
 export type Command =
   | { kind: "cluster.init"; cluster: Cluster }
+  /** `join-token --rotate ROLE`: the role's join secret changes; the old one admits nobody new. */
+  | { kind: "cluster.rotate-token"; role: NodeRole }
+  /** Adds a node (join). Refused (CONFLICT) if the ID exists or is revoked. */
+  | { kind: "node.add"; node: Node }
+  /** Inserts or replaces a node as given (tests, and a node's own first record on `init`). */
   | { kind: "node.upsert"; node: Node }
+  /**
+   * Leader's liveness verdict, and the addresses it observed on the node's connection: `addr` (host)
+   * and, for a manager, `managerAddr` (host:port of its DHT, where other nodes bootstrap). Sets
+   * Status.Timestamp when State changes.
+   */
+  | { kind: "node.status"; id: Id; state: NodeStateName; addr?: string; managerAddr?: string; message?: string; at: string }
+  /** What the node's engine reports on each session (hostname, resources, engine version). */
+  | { kind: "node.describe"; id: Id; description: NodeDescription; at: string }
+  /** `node update / promote / demote`. With `version`, refused (CONFLICT) unless it is the node's Version.Index. */
+  | { kind: "node.update"; id: Id; spec: NodeSpec; version?: number; at: string }
+  /** Records a certificate issued to the node; its serial is this entry's index (the outcome's value). */
+  | { kind: "node.certificate"; id: Id; role: NodeRole; notAfterMs: number }
+  /** Forgets a node and revokes its ID. Its tasks stay; the orchestrator orphans them. */
   | { kind: "node.remove"; id: Id }
+  /** Refused (CONFLICT) if the name is taken; PublishedPort 0 is allocated here, a taken port refused. */
   | { kind: "service.create"; id: Id; spec: ServiceSpec; at: string }
-  /** Replaces the spec; bumps the service's Version.Index; keeps PreviousSpec. */
-  | { kind: "service.update"; id: Id; spec: ServiceSpec; at: string }
+  /**
+   * Replaces the spec; bumps the service's Version.Index; keeps PreviousSpec. With `version`, refused
+   * (CONFLICT) unless it is the service's current Version.Index (an update based on a stale read).
+   */
+  | { kind: "service.update"; id: Id; spec: ServiceSpec; version?: number; at: string }
   /** Removes the service and marks all its tasks desired `remove`. */
   | { kind: "service.remove"; id: Id; at: string }
   | { kind: "task.create"; task: Task }
@@ -29,3 +53,12 @@ export type Command =
   | { kind: "task.delete"; ids: Id[] };
 
 export type CommandKind = Command["kind"];
+
+/**
+ * What applying one command did. Commands that only record facts (task status, scheduling) are
+ * `ok` even when they change nothing; commands a user asked for (`service.create`, `node.update`, …)
+ * say why they were refused, so the API can answer with a conflict instead of a silent no-op.
+ */
+export type Outcome = { ok: true; value?: unknown } | { ok: false; code: ErrorCode; message: string };
+
+export const OK: Outcome = { ok: true };

@@ -9,6 +9,9 @@ export type ErrorCode =
   | "CONFLICT" // duplicate name, published port already used
   | "UNAVAILABLE" // Docker unreachable, agent not running
   | "NOT_LEADER" // a write reached a manager that is not the leader
+  | "NO_LEADER" // no leader within the wait: the cluster has lost quorum
+  | "NOT_A_MANAGER" // cluster state asked of a worker node
+  | "FORBIDDEN" // the peer may not use that channel or act on that object
   | "NOT_INITIALIZED" // no cluster yet: run `swarm init`
   | "INTERNAL";
 
@@ -40,6 +43,19 @@ export class SwarmError extends Error {
   static unavailable(message: string): SwarmError {
     return new SwarmError("UNAVAILABLE", message);
   }
+  /** Docker's words, so scripts that grep for them keep working. */
+  static notAManager(): SwarmError {
+    return new SwarmError(
+      "NOT_A_MANAGER",
+      "This node is not a swarm manager. Worker nodes can't be used to view or modify cluster state. Please run this command on a manager node or promote the current node to a manager.",
+    );
+  }
+  static noLeader(waitedMs: number): SwarmError {
+    return new SwarmError(
+      "NO_LEADER",
+      `no leader: the cluster has lost quorum (no manager became leader within ${(waitedMs / 1000).toFixed(1)} s); nothing was changed — bring a majority of managers back online, then retry`,
+    );
+  }
 
   toJSON(): { code: ErrorCode; message: string; details?: Record<string, unknown> } {
     return { code: this.code, message: this.message, details: this.details };
@@ -59,8 +75,12 @@ export function httpStatusFor(code: ErrorCode): number {
     case "AMBIGUOUS":
     case "CONFLICT":
       return 409;
+    case "FORBIDDEN":
+      return 403;
     case "NOT_INITIALIZED":
     case "NOT_LEADER":
+    case "NO_LEADER":
+    case "NOT_A_MANAGER":
     case "UNAVAILABLE":
       return 503;
     default:

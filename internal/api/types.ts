@@ -146,32 +146,59 @@ export type NodeRole = "manager" | "worker";
 export type NodeAvailability = "active" | "pause" | "drain";
 export type NodeStateName = "unknown" | "down" | "ready" | "disconnected";
 
+export interface NodeSpec {
+  /** The role the node should have; Raft membership and the node's certificate follow it. */
+  Role: NodeRole;
+  Availability: NodeAvailability;
+  Labels: Record<string, string>;
+}
+
+export interface NodeDescription {
+  Hostname: string;
+  Platform: { Architecture: string; OS: string };
+  Resources: { NanoCPUs: number; MemoryBytes: number };
+  Engine: { EngineVersion: string };
+}
+
 export interface Node {
+  /** Hex of the node's Noise public key: the same ID in the store, Raft, the transport and certificates. */
   ID: Id;
   Version: Version;
   CreatedAt: string;
   UpdatedAt: string;
-  Spec: { Role: NodeRole; Availability: NodeAvailability; Labels: Record<string, string> };
-  Description: {
-    Hostname: string;
-    Platform: { Architecture: string; OS: string };
-    Resources: { NanoCPUs: number; MemoryBytes: number };
-    Engine: { EngineVersion: string };
-  };
+  Spec: NodeSpec;
+  Description: NodeDescription;
   /**
    * Decided by the leader (from the node's session), never by the node itself. `Timestamp` (ISO) is
    * when `State` last changed: the orchestrator orphans a down node's tasks a grace period after it.
+   * `Addr` is the address the managers observe on the node's connection.
    */
   Status: { State: NodeStateName; Addr: string; Message?: string; Timestamp?: string };
-  ManagerStatus?: { Leader: boolean; Reachability: "reachable" | "unreachable" | "unknown"; Addr: string };
+  /**
+   * Present while the node is a Raft member (kept by the state machine from Raft's own membership
+   * entries). `Leader` and `Reachability` in the replicated state are placeholders: the API's views
+   * fill them in from the answering manager's Raft and transport.
+   */
+  ManagerStatus?: { Leader: boolean; Reachability: "reachable" | "unreachable" | "unknown"; Addr: string; Voter?: boolean };
+  /** The node's current certificate: its serial is the log index that recorded it. */
+  Certificate?: { Serial: number; Role: NodeRole; NotAfterMs: number };
 }
 
 export interface Cluster {
+  /** The fingerprint of the cluster public key (internal/transport `clusterFingerprint`). */
   ID: Id;
   CreatedAt: string;
   Spec: { Name: string };
-  /** Secrets that `swarm join --token` presents. */
-  JoinTokens: { Worker: string; Manager: string };
+  /** Hex of the ed25519 key that signs node certificates. */
+  PublicKey: string;
+  /**
+   * Managers only: the replicated state never leaves a manager, and API views drop this field.
+   * KeySeed signs certificates and derives the join secrets (with the per-role generation, bumped by
+   * `join-token --rotate`); DiscoveryKey derives the Hyperswarm topic. All hex.
+   */
+  Secrets: { KeySeed: string; DiscoveryKey: string; TokenGeneration: { worker: number; manager: number } };
+  /** Node IDs refused by every node's transport (removed nodes). */
+  Revoked: Id[];
 }
 
 /** The whole replicated state. Owned by the store's state machine; everyone else reads it. */

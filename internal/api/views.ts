@@ -1,5 +1,9 @@
-/** Read models the CLI renders: services with replica counts, tasks with names and node hostnames. */
-import { isGlobal, isTerminal, type ClusterState, type Service, type Task } from "../api/index.ts";
+/**
+ * Read models the API serves and the CLI renders: services with replica counts, tasks with names and
+ * node hostnames, nodes with their live manager status, log records. Pure functions of the state.
+ */
+import { isTerminal } from "./states.ts";
+import { isGlobal, type ClusterState, type Node, type Service, type Task } from "./types.ts";
 
 export interface ServiceView {
   Service: Service;
@@ -41,4 +45,27 @@ export function tasksOf(state: ClusterState, serviceId: string, serviceName: str
   return Object.values(state.tasks)
     .filter((t) => t.ServiceID === serviceId)
     .map((t) => taskView(state, t, serviceName));
+}
+
+export interface LogRecord {
+  task: string;
+  name: string;
+  node: string;
+  stream: string;
+  ts: string;
+  line: string;
+}
+
+/** A node as `node ls` / `node inspect` show it: ManagerStatus filled in by the answering manager. */
+export type NodeView = Node;
+
+/**
+ * `ManagerStatus` as the answering manager sees it: Leader from its Raft, Reachability from its
+ * transport (the leader itself is always reachable).
+ */
+export function nodeView(n: Node, live: { leaderId: string | null; self: string; connected: (id: string) => boolean }): NodeView {
+  if (!n.ManagerStatus) return n;
+  const leader = n.ID === live.leaderId;
+  const reachable = n.ID === live.self || live.connected(n.ID);
+  return { ...n, ManagerStatus: { ...n.ManagerStatus, Leader: leader, Reachability: reachable ? "reachable" : "unreachable" } };
 }

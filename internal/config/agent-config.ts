@@ -14,6 +14,11 @@ export interface AgentConfig {
   dockerHost: string;
   /** Address other nodes reach this one at; defaults to the first non-loopback IPv4. */
   advertiseAddr?: string;
+  /**
+   * UDP port of this node's DHT (`--listen-addr [ADDR:]PORT`): where other nodes reach it, and, on
+   * managers, where joining nodes and restarted nodes bootstrap. Default 2377, Docker Swarm's port.
+   */
+  listenPort: number;
   /** Routing-mesh backend: auto (IPVS, else nftables, else userspace) or one of them explicitly. */
   meshBackend: MeshBackendChoice;
   /** How often the leader loop reconciles even without changes (time-based restart policy). */
@@ -25,6 +30,16 @@ export const MESH_BACKENDS: readonly MeshBackendChoice[] = ["auto", "ipvs", "nft
 
 export const DEFAULT_DATA_DIR = "/var/lib/swarm";
 export const DEFAULT_SOCKET = "/run/swarm/swarm.sock";
+export const DEFAULT_LISTEN_PORT = 2377;
+
+/** `--listen-addr`: `PORT`, `ADDR:PORT` or `ADDR` → the port (the DHT binds the advertise address). */
+export function parseListenAddr(v: string): { host?: string; port: number } {
+  const m = /^(?:([\w.-]+):)?(\d{1,5})$/.exec(v) ?? /^([\w.-]+)$/.exec(v);
+  if (!m) throw SwarmError.invalid(`--listen-addr must look like 0.0.0.0:2377, 2377 or an address, got "${v}"`);
+  const port = m[2] !== undefined ? Number(m[2]) : DEFAULT_LISTEN_PORT;
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw SwarmError.invalid(`--listen-addr port must be 0-65535, got "${v}"`);
+  return { host: m[1], port };
+}
 
 export function defaultDockerHost(env: Record<string, string | undefined> = process.env): string {
   return env.DOCKER_HOST || "unix:///var/run/docker.sock";
@@ -36,6 +51,7 @@ export function defaultConfig(env: Record<string, string | undefined> = process.
     socketPath: socketFromHost(env.SWARM_HOST) ?? DEFAULT_SOCKET,
     dockerHost: defaultDockerHost(env),
     advertiseAddr: env.SWARM_ADVERTISE_ADDR || undefined,
+    listenPort: DEFAULT_LISTEN_PORT,
     meshBackend: (env.SWARM_MESH_BACKEND || "auto") as MeshBackendChoice,
     // 1 s: restart delays are whole seconds in practice, and a tick is cheap on a small cluster.
     reconcileTickMs: 1000,

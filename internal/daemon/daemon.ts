@@ -1,22 +1,22 @@
 /**
- * `swarm agent`: opens the store in the data dir, connects to Docker, serves the API on the unix
- * socket, and resumes the cluster if this node already belongs to one. Runs until `stop()` (SIGTERM,
- * SIGINT, or `swarm leave`). Stopping leaves the node's containers running, like dockerd restarting;
- * a restarted agent adopts them. `leave --force` removes them and the state.
+ * `swarm agent`: opens the agent on its data dir, serves the API on the unix socket, and resumes the
+ * cluster if this node already belongs to one. Runs until `stop()` (SIGTERM, SIGINT, or `swarm
+ * leave`). Stopping leaves the node's containers running, like dockerd restarting; a restarted agent
+ * adopts them. Leaving removes them and the state.
  */
-import { existsSync, mkdirSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { networkInterfaces } from "node:os";
 import { dirname, join } from "node:path";
 import type { Logger } from "pino";
 import { SwarmError } from "../api/index.ts";
-import { openStore } from "../store/index.ts";
-import { Cluster, removeDataDir } from "./cluster.ts";
+import { Agent } from "../agent/index.ts";
 import type { AgentConfig } from "../config/index.ts";
-import { dockerClient } from "./docker.ts";
-import { loadOrCreateNodeId } from "./identity.ts";
+import { Api } from "./api.ts";
+import { realDeps } from "./real-deps.ts";
 import { makeRouter } from "./routes.ts";
 
 export interface Daemon {
-  cluster: Cluster;
+  api: Api;
   /** Resolves when the agent has stopped (after `stop()` or a `leave`). */
   done: Promise<void>;
   stop(): Promise<void>;
@@ -31,6 +31,35 @@ async function socketAnswers(path: string): Promise<boolean> {
   }
 }
 
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/** One agent per data dir: `<data-dir>/agent.pid` names the running one. */
+function claimDataDir(dataDir: string): string {
+  const pidFile = join(dataDir, "agent.pid");
+  if (existsSync(pidFile)) {
+    const pid = Number(readFileSync(pidFile, "utf8").trim());
+    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid)) {
+      throw SwarmError.conflict(`another swarm agent (pid ${pid}) uses the data directory ${dataDir}: stop it first, or use another --data-dir`);
+    }
+  }
+  writeFileSync(pidFile, `${process.pid}\n`, { mode: 0o600 });
+  return pidFile;
+}
+
+export function firstAddress(): string {
+  for (const list of Object.values(networkInterfaces())) {
+    for (const a of list ?? []) if (a.family === "IPv4" && !a.internal) return a.address;
+  }
+  return "127.0.0.1";
+}
+
 export async function startDaemon(cfg: AgentConfig, log: Logger): Promise<Daemon> {
   mkdirSync(cfg.dataDir, { recursive: true, mode: 0o700 });
   mkdirSync(dirname(cfg.socketPath), { recursive: true });
@@ -40,27 +69,36 @@ export async function startDaemon(cfg: AgentConfig, log: Logger): Promise<Daemon
     }
     rmSync(cfg.socketPath, { force: true }); // stale, left by a killed agent
   }
-  const store = await openStore({ path: join(cfg.dataDir, "state.db") });
-  const nodeId = loadOrCreateNodeId(cfg.dataDir);
-  const cluster = new Cluster(cfg, store, dockerClient(cfg.dockerHost), nodeId, log);
-  // idleTimeout 0: `logs --follow` and `--detach=false` watches stay open as long as the CLI wants.
-  const server = Bun.serve({ unix: cfg.socketPath, fetch: makeRouter(cluster), idleTimeout: 0 } as unknown as Parameters<typeof Bun.serve>[0]);
-  log.info({ socket: cfg.socketPath, dataDir: cfg.dataDir, docker: cfg.dockerHost, nodeId }, "agent listening");
+  const pidFile = claimDataDir(cfg.dataDir);
+  const deps = realDeps(cfg, log);
+  const agent = new Agent(
+    { dataDir: cfg.dataDir, advertiseAddr: cfg.advertiseAddr ?? firstAddress(), listenPort: cfg.listenPort, meshBackend: cfg.meshBackend },
+    deps,
+    log,
+  );
+  const api = new Api(agent, cfg, deps.docker, deps.archive, log);
 
   let resolveDone!: () => void;
   const done = new Promise<void>((r) => (resolveDone = r));
   let stopping: Promise<void> | undefined;
+  let server: ReturnType<typeof Bun.serve> | undefined;
   const stop = (removeState = false) =>
     (stopping ??= (async () => {
-      await cluster.close();
-      server.stop(true);
-      store.close();
+      await agent.close();
+      server?.stop(true);
       rmSync(cfg.socketPath, { force: true });
-      if (removeState) removeDataDir(cfg.dataDir);
+      rmSync(pidFile, { force: true });
+      if (removeState) rmSync(cfg.dataDir, { recursive: true, force: true });
       log.info({ removeState }, "agent stopped");
       resolveDone();
     })());
-  cluster.onShutdown = (removeState) => stop(removeState);
-  await cluster.resume();
-  return { cluster, done, stop: () => stop(false) };
+  // idleTimeout 0: `logs --follow` and `--detach=false` watches stay open as long as the CLI wants.
+  server = Bun.serve({ unix: cfg.socketPath, fetch: makeRouter(api, (rm) => void stop(rm)), idleTimeout: 0 } as unknown as Parameters<typeof Bun.serve>[0]);
+  log.info({ socket: cfg.socketPath, dataDir: cfg.dataDir, docker: cfg.dockerHost, nodeId: agent.nodeId }, "agent listening");
+  try {
+    await agent.resume();
+  } catch (err) {
+    log.error({ err }, "resuming the cluster failed; the agent answers, but this node is not running its tasks");
+  }
+  return { api, done, stop: () => stop(false) };
 }

@@ -1,4 +1,3 @@
-export { startDaemon, type Daemon } from "./daemon.ts";
-export type { LogRecord } from "./logs.ts";
-export type { ServiceView, TaskView } from "./views.ts";
-export { MeshLink, meshInputs, type MeshInputs, type StateFeed } from "./mesh-link.ts";
+/** The agent's local HTTP API (the only place that knows HTTP) and its start-up. */
+export { startDaemon, firstAddress, type Daemon } from "./daemon.ts";
+export { realDeps } from "./real-deps.ts";

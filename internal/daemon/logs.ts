@@ -4,24 +4,33 @@
  * With --follow, each task streams as its lines arrive (like Docker), and tasks that start later are
  * added to the fan-in (`LogMerger`) as they reach running.
  */
-import { stateRank, type Task } from "../api/index.ts";
-import { LogMerger, mergeSorted, readTaskLogs, type TaskLogLine as LogLine } from "../logs/index.ts";
-import type { Cluster } from "./cluster.ts";
+import type Docker from "dockerode";
+import type { Logger } from "pino";
+import { stateRank, type ClusterState, type LogRecord, type Task } from "../api/index.ts";
+import { LogMerger, mergeSorted, readTaskLogs, type LogArchive, type TaskLogLine as LogLine } from "../logs/index.ts";
+import type { ForgottenTasks } from "./log-index.ts";
+
+/**
+ * What `service logs` needs from the agent. Only tasks of this node are read (its engine, its
+ * archive); logs from other nodes arrive with the cross-node log streams (issue 12).
+ */
+export interface LogsHost {
+  readonly state: ClusterState;
+  readonly nodeId: string;
+  readonly docker: Docker;
+  readonly archive: LogArchive;
+  readonly forgotten: ForgottenTasks;
+  readonly log: Logger;
+  watch(signal: AbortSignal, fn: (st: ClusterState) => void): Promise<void>;
+}
+
+type Cluster = LogsHost;
 
 export interface LogOptions {
   follow: boolean;
   tail?: number;
   since?: string;
   timestamps: boolean;
-}
-
-export interface LogRecord {
-  task: string;
-  name: string;
-  node: string;
-  stream: string;
-  ts: string;
-  line: string;
 }
 
 function record(c: Cluster, serviceName: string, t: Task, l: LogLine): LogRecord {
@@ -33,7 +42,7 @@ function tasksOfService(c: Cluster, serviceId: string, archived: Set<string>): T
   const live = Object.values(c.state.tasks);
   const forgotten = c.forgotten.ofService(serviceId).filter((t) => !c.state.tasks[t.ID]);
   return [...live, ...forgotten]
-    .filter((t) => t.ServiceID === serviceId && (t.Status.ContainerStatus?.ContainerID || archived.has(t.ID)))
+    .filter((t) => t.ServiceID === serviceId && t.NodeID === c.nodeId && (t.Status.ContainerStatus?.ContainerID || archived.has(t.ID)))
     .sort((a, b) => (a.Slot ?? 0) - (b.Slot ?? 0) || a.CreatedAt.localeCompare(b.CreatedAt));
 }
 

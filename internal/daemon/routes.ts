@@ -1,69 +1,65 @@
 /**
- * The agent's HTTP API on its unix socket (the CLI's only door). Handlers validate, propose commands
- * through the cluster, and map typed errors to statuses in one place (http.ts).
+ * The agent's HTTP API on its unix socket (the CLI's only door): maps requests onto `Api` methods and
+ * typed errors onto statuses in one place (http.ts). See docs/one-node.md and docs/cluster.md.
  */
-import { SwarmError, type ServiceSpec } from "../api/index.ts";
-import { findNode, findService } from "../lookup/index.ts";
-import { planCreateService, planRemoveServices, planUpdateService } from "../manager/index.ts";
-import type { Cluster } from "./cluster.ts";
+import { SwarmError, serviceView, tasksOf, type NodeRole, type ServiceSpec } from "../api/index.ts";
+import { findService } from "../lookup/index.ts";
+import type { NodeChanges } from "../manager/index.ts";
+import type { Api } from "./api.ts";
 import { errorResponse, json, ndjson, readJson } from "./http.ts";
 import { streamServiceLogs } from "./logs.ts";
-import { serviceView, tasksOf } from "./views.ts";
 
 type Handler = (req: Request, url: URL, params: string[]) => Promise<Response> | Response;
 
-export function makeRouter(c: Cluster): (req: Request) => Promise<Response> {
+export function makeRouter(api: Api, shutdown: (removeState: boolean) => void): (req: Request) => Promise<Response> {
+  const ref = (p: string | undefined) => decodeURIComponent(p ?? "");
   const routes: [string, RegExp, Handler][] = [
     ["GET", /^\/_ping$/, () => new Response("OK")],
-    ["GET", /^\/info$/, () => json(c.info())],
-    ["POST", /^\/init$/, async (req) => json(await c.init(await readJson<{ advertiseAddr?: string }>(req)))],
-    ["POST", /^\/shutdown$/, async (req) => {
-      const body = await readJson<{ removeState?: boolean }>(req);
-      queueMicrotask(() => void c.shutdown(body.removeState === true));
+    ["GET", /^\/info$/, () => json(api.info())],
+    ["POST", /^\/init$/, async () => json(await api.init())],
+    ["POST", /^\/join$/, async (req) => {
+      const b = await readJson<{ token?: string; remote?: string }>(req);
+      if (typeof b.token !== "string" || typeof b.remote !== "string") throw SwarmError.invalid("join needs a token and the manager's address");
+      return json(await api.join(b.token, b.remote));
+    }],
+    ["POST", /^\/leave$/, async (req) => {
+      const b = await readJson<{ force?: boolean }>(req);
+      await api.agent.leave(b.force === true);
+      queueMicrotask(() => shutdown(true));
       return json({ ok: true });
     }],
-    ["GET", /^\/services$/, () => {
-      const st = c.requireState();
-      return json(Object.values(st.services).map((s) => serviceView(st, s)));
+    ["POST", /^\/shutdown$/, async (req) => {
+      const body = await readJson<{ removeState?: boolean }>(req);
+      queueMicrotask(() => shutdown(body.removeState === true));
+      return json({ ok: true });
     }],
-    ["GET", /^\/services\/([^/]+)$/, (_r, _u, [ref]) => {
-      const st = c.requireState();
-      return json(serviceView(st, findService(st, decodeURIComponent(ref!))));
-    }],
+    ["GET", /^\/join-token$/, async (_r, url) =>
+      json(await api.joinToken((url.searchParams.get("role") ?? "") as NodeRole, url.searchParams.get("rotate") === "1"))],
+    ["GET", /^\/services$/, async () => json(await api.services())],
+    ["GET", /^\/services\/([^/]+)$/, async (_r, _u, [r]) => json(await api.service(ref(r)))],
     ["POST", /^\/services$/, async (req) => {
       const { spec } = await readJson<{ spec: ServiceSpec }>(req);
-      const plan = planCreateService(c.requireState(), spec, new Date().toISOString());
-      await c.propose(plan.commands);
-      return json({ ID: plan.id }, 201);
+      return json(await api.createService(spec), 201);
     }],
-    ["POST", /^\/services\/([^/]+)\/update$/, async (req, _u, [ref]) => {
-      const { spec } = await readJson<{ spec: ServiceSpec }>(req);
-      const plan = planUpdateService(c.requireState(), decodeURIComponent(ref!), spec, new Date().toISOString());
-      await c.propose(plan.commands);
-      return json({ ID: plan.id });
+    ["POST", /^\/services\/([^/]+)\/update$/, async (req, _u, [r]) => {
+      const { spec, version } = await readJson<{ spec: ServiceSpec; version?: number }>(req);
+      return json(await api.updateService(ref(r), spec, typeof version === "number" ? version : undefined));
     }],
     ["POST", /^\/services\/remove$/, async (req) => {
       const { refs } = await readJson<{ refs: string[] }>(req);
-      const plan = planRemoveServices(c.requireState(), refs, new Date().toISOString());
-      await c.propose(plan.commands);
-      return json({ IDs: plan.ids });
+      return json(await api.removeServices(refs));
     }],
-    ["GET", /^\/tasks$/, (_r, url) => {
-      const st = c.requireState();
-      const refs = url.searchParams.getAll("service");
-      const services = refs.length ? refs.map((r) => findService(st, r)) : Object.values(st.services);
-      return json(services.flatMap((s) => tasksOf(st, s.ID, s.Spec.Name)));
-    }],
-    ["GET", /^\/watch$/, (req, url) => {
-      const ref = url.searchParams.get("service") ?? "";
-      const id = findService(c.requireState(), ref).ID;
-      return ndjson(req, (write, signal) => c.watch(signal, (st) => {
-        const svc = st.services[id];
-        write(svc ? { index: st.index, service: serviceView(st, svc), tasks: tasksOf(st, id, svc.Spec.Name) } : { index: st.index, removed: true });
+    ["GET", /^\/tasks$/, async (_r, url) => json(await api.tasks(url.searchParams.getAll("service"), url.searchParams.getAll("node")))],
+    ["GET", /^\/watch$/, async (req, url) => {
+      const st = await api.agent.read();
+      const id = findService(st, url.searchParams.get("service") ?? "").ID;
+      return ndjson(req, (write, signal) => api.watch(signal, (s) => {
+        const svc = s.services[id];
+        write(svc ? { index: s.index, service: serviceView(s, svc), tasks: tasksOf(s, id, svc.Spec.Name) } : { index: s.index, removed: true });
       }));
     }],
-    ["GET", /^\/logs$/, (req, url) => {
-      const st = c.requireState();
+    ["GET", /^\/logs$/, async (req, url) => {
+      const st = await api.agent.read();
       const svc = findService(st, url.searchParams.get("service") ?? "");
       const opts = {
         follow: url.searchParams.get("follow") === "1",
@@ -71,10 +67,17 @@ export function makeRouter(c: Cluster): (req: Request) => Promise<Response> {
         since: url.searchParams.get("since") ?? undefined,
         timestamps: true,
       };
-      return ndjson(req, (write, signal) => streamServiceLogs(c, svc.ID, opts, write, signal));
+      return ndjson(req, (write, signal) => streamServiceLogs(api, svc.ID, opts, write, signal));
     }],
-    ["GET", /^\/nodes$/, () => json(Object.values(c.requireState().nodes))],
-    ["GET", /^\/nodes\/([^/]+)$/, (_r, _u, [ref]) => json(findNode(c.requireState(), decodeURIComponent(ref!)))],
+    ["GET", /^\/nodes$/, async () => json(await api.nodes())],
+    ["GET", /^\/nodes\/([^/]+)$/, async (_r, _u, [r]) => json(await api.node(ref(r)))],
+    ["POST", /^\/nodes\/([^/]+)\/update$/, async (req, _u, [r]) => json(await api.updateNode(ref(r), await readJson<NodeChanges>(req)))],
+    ["POST", /^\/nodes\/promote$/, async (req) => json(await api.promote((await readJson<{ refs: string[] }>(req)).refs ?? []))],
+    ["POST", /^\/nodes\/demote$/, async (req) => json(await api.demote((await readJson<{ refs: string[] }>(req)).refs ?? []))],
+    ["POST", /^\/nodes\/remove$/, async (req) => {
+      const b = await readJson<{ refs: string[]; force?: boolean }>(req);
+      return json(await api.removeNodes(b.refs ?? [], b.force === true));
+    }],
   ];
 
   return async (req: Request) => {

@@ -17,7 +17,14 @@ export interface LeaderLoop {
   stop(): void;
 }
 
-export function startLeaderLoop(store: Store, log: Logger, opts: { tickMs?: number; now?: () => number } = {}): LeaderLoop {
+export interface LeaderLoopOptions {
+  tickMs?: number;
+  /** A down node's replicated tasks are replaced after this long (ReconcileContext.orphanGraceMs). */
+  orphanGraceMs?: number;
+  now?: () => number;
+}
+
+export function startLeaderLoop(store: Store, log: Logger, opts: LeaderLoopOptions = {}): LeaderLoop {
   const now = opts.now ?? Date.now;
   let running: Promise<void> | null = null;
   let again = false;
@@ -26,7 +33,7 @@ export function startLeaderLoop(store: Store, log: Logger, opts: { tickMs?: numb
   async function runOnce(): Promise<void> {
     // Reconcile to a fixed point: the scheduler acts on tasks the orchestrator just created.
     for (let round = 0; round < 10 && !stopped; round++) {
-      const ctx = { now: now(), newId };
+      const ctx = { now: now(), newId, orphanGraceMs: opts.orphanGraceMs ?? 2000 };
       const plan: Command[] = reconcile(store.state, ctx);
       const placed = schedule(applyPreview(store, plan), { now: ctx.now });
       const all = [...plan, ...placed];

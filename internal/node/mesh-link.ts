@@ -8,7 +8,7 @@
  */
 import type { Logger } from "pino";
 import type { ClusterState } from "../api/index.ts";
-import type { Assignment, AssignmentSink } from "../agent/index.ts";
+import type { Assignment, AssignmentSink } from "./assignments.ts";
 import type { MeshBackendChoice } from "../config/index.ts";
 import { createMesh, type Endpoint, type Mesh, type MeshConfig, type PublishedService } from "../mesh/index.ts";
 

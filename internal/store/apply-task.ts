@@ -1,4 +1,4 @@
-/** State-machine handlers for task commands. Each is a no-op when it cannot apply. */
+/** State-machine handlers for task commands: facts reported by agents and the leader. Each is a no-op when it cannot apply (its outcome is still ok: a stale report is not an error). */
 import { canAdvance, type Command, type DesiredState, type Task } from "../api/index.ts";
 import type { Draft } from "./draft.ts";
 

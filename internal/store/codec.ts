@@ -1,35 +1,50 @@
 /**
- * Wire and disk encoding of log entries and snapshots: msgpackr without shared record structures, so
- * every blob decodes on its own (another process, another node, a later version).
+ * Wire and disk encoding of log entries and snapshots: msgpackr without shared record structures and
+ * without its extensions (no Date/Set/RegExp/BigInt/cyclic structures), so every blob decodes on its
+ * own (another process, another node, a later version) into plain data.
  */
 import { Packr } from "msgpackr";
-import type { ClusterState, Command } from "../api/index.ts";
+import type { ClusterState, Command, Outcome } from "../api/index.ts";
 
-const packr = new Packr({ useRecords: false, mapsAsObjects: true });
+const packr = new Packr({ useRecords: false, mapsAsObjects: true, moreTypes: false, structuredClone: false });
 
-/** One proposal = one log entry = one Command[], applied atomically. */
-export function encodeCommands(cmds: readonly Command[]): Uint8Array {
-  return packr.pack(cmds);
+/**
+ * One proposal = one log entry: the commands, applied atomically, and the proposer's request ID. The
+ * state machine remembers recent request IDs, so a proposal retried after an unknown outcome (a
+ * timeout, a leader change) is applied once.
+ */
+export interface Proposal {
+  rid: string;
+  cmds: Command[];
 }
 
-/** Decodes a log entry's data. Anything that is not an array of objects decodes to [] (a no-op). */
-export function decodeCommands(data: Uint8Array): Command[] {
+export function encodeProposal(p: Proposal): Uint8Array {
+  return packr.pack({ rid: p.rid, cmds: p.cmds });
+}
+
+/** Decodes a log entry's data. Anything malformed decodes to no commands (a no-op). */
+export function decodeProposal(data: Uint8Array): Proposal {
   let v: unknown;
   try {
     v = packr.unpack(data);
   } catch {
-    return [];
+    return { rid: "", cmds: [] };
   }
-  if (!Array.isArray(v)) return [];
-  return v.filter((c): c is Command => c !== null && typeof c === "object" && typeof c.kind === "string");
+  if (v === null || typeof v !== "object" || Array.isArray(v)) return { rid: "", cmds: [] };
+  const o = v as { rid?: unknown; cmds?: unknown };
+  const cmds = Array.isArray(o.cmds)
+    ? o.cmds.filter((c): c is Command => c !== null && typeof c === "object" && typeof (c as { kind?: unknown }).kind === "string")
+    : [];
+  return { rid: typeof o.rid === "string" ? o.rid : "", cmds };
 }
 
-/** What a snapshot holds: the state and the log position it reflects. */
+/** What a snapshot holds: the state, the log position it reflects, and the recent request outcomes. */
 export interface SnapshotBody {
-  v: 1;
+  v: 2;
   appliedIndex: number;
   appliedTerm: number;
   state: ClusterState;
+  requests: [string, Outcome[]][];
 }
 
 export function encodeSnapshot(body: SnapshotBody): Uint8Array {
@@ -38,20 +53,8 @@ export function encodeSnapshot(body: SnapshotBody): Uint8Array {
 
 export function decodeSnapshot(data: Uint8Array): SnapshotBody {
   const v = packr.unpack(data) as SnapshotBody;
-  if (!v || v.v !== 1 || typeof v.appliedIndex !== "number" || !v.state) {
+  if (!v || v.v !== 2 || typeof v.appliedIndex !== "number" || !v.state || !Array.isArray(v.requests)) {
     throw new Error("snapshot has an unknown format");
   }
   return v;
-}
-
-/** CRC-32 over an entry's position and bytes: detects a corrupt or misplaced entry. */
-export function entryChecksum(index: number, term: number, data: Uint8Array): number {
-  const head = new Uint8Array(16);
-  const view = new DataView(head.buffer);
-  view.setFloat64(0, index);
-  view.setFloat64(8, term);
-  const buf = new Uint8Array(16 + data.byteLength);
-  buf.set(head, 0);
-  buf.set(data, 16);
-  return Bun.hash.crc32(buf);
 }

@@ -1,15 +1,12 @@
 /**
- * The cluster store: a deterministic state machine (`applyCommand`) fed by a replicated log. Today the
- * log is single-node (`LocalLog` on bun:sqlite, or `MemoryLog`); Raft replaces it behind `ReplicatedLog`.
+ * The cluster store: a deterministic state machine (`applyCommand`) that a consensus layer drives.
+ * On managers Raft does (internal/manager wires `RaftNode` to `ClusterStateMachine`); `DirectConsensus`
+ * is the in-memory twin for unit tests. See docs/cluster.md "Raft drives the store".
  */
-export { emptyState, applyCommand, applyCommands } from "./apply.ts";
-export { encodeCommands, decodeCommands, encodeSnapshot, decodeSnapshot, entryChecksum } from "./codec.ts";
-export type { SnapshotBody } from "./codec.ts";
-export type { LogEntry, Snapshot, Recovered, ReplicatedLog, StateMachine } from "./log.ts";
-export { ClusterStateMachine } from "./state-machine.ts";
-export { LocalLog } from "./local-log.ts";
-export type { LocalLogOptions } from "./local-log.ts";
-export { MemoryLog } from "./memory-log.ts";
-export type { MemoryDisk } from "./memory-log.ts";
-export { createStore, openStore, memoryStore } from "./store.ts";
-export type { Store, StoreOptions, OpenStoreOptions } from "./store.ts";
+export { emptyState, applyCommand, applyCommands, applyWithOutcomes, applyRaftMembership } from "./apply.ts";
+export { encodeProposal, decodeProposal, encodeSnapshot, decodeSnapshot } from "./codec.ts";
+export type { Proposal, SnapshotBody } from "./codec.ts";
+export { ClusterStateMachine, REQUEST_MEMORY, type CommittedEntry, type Listener } from "./machine.ts";
+export { createStore, memoryStore, proposeOrThrow, refusal, DirectConsensus } from "./store.ts";
+export type { Applied, Consensus, Store } from "./store.ts";
+export { allocatePorts, PORT_RANGE } from "./ports.ts";

@@ -1,155 +1,114 @@
 /**
- * The Store: a ReplicatedLog feeding the ClusterStateMachine. Writers `propose` commands; everyone
- * reads `state` (an immutable value, replaced on every applied entry) or `subscribe`s to changes.
+ * The Store: the cluster state as applied by this node's state machine, and the door for writes.
+ * Writers `propose` commands; everyone reads `state` (an immutable value, replaced on every applied
+ * entry) or `subscribe`s to changes.
  *
- * Recovery on open: restore the latest snapshot, replay the committed entries after it. Every
- * `snapshotEvery` applied entries the store snapshots the state and the log drops what it covers.
+ * The store does not order writes itself: a `Consensus` does (Raft on managers, `DirectConsensus` in
+ * unit tests), and applies committed entries to the store's `machine`. The store wraps each proposal
+ * with a request ID, so the consensus layer may retry an entry whose outcome it does not know: the
+ * machine applies it once and the store reports each command's outcome.
  */
-import type { ClusterState, Command } from "../api/index.ts";
-import { encodeCommands } from "./codec.ts";
-import { LocalLog } from "./local-log.ts";
-import type { LogEntry, ReplicatedLog } from "./log.ts";
-import { type MemoryDisk, MemoryLog } from "./memory-log.ts";
-import { ClusterStateMachine } from "./state-machine.ts";
+import { SwarmError, type ClusterState, type Command, type Outcome } from "../api/index.ts";
+import { encodeProposal } from "./codec.ts";
+import { ClusterStateMachine, type Listener } from "./machine.ts";
+
+/**
+ * Orders and commits proposals. `propose` resolves with the entry's log index once it is committed and
+ * applied to the store's machine on this node; it may retry internally (same bytes) when an attempt's
+ * outcome is unknown. Rejections are SwarmErrors: NO_LEADER and UNAVAILABLE mean nothing was applied
+ * (or, for UNAVAILABLE after a timeout, say so in the message).
+ */
+export interface Consensus {
+  propose(data: Uint8Array): Promise<number>;
+}
+
+export interface Applied {
+  /** The state index right after the entry (so `state.index >= index` means the change is visible). */
+  index: number;
+  /** One per command, in order. */
+  outcomes: Outcome[];
+}
 
 export interface Store {
-  /** The current state; never mutated, replaced after each applied entry. */
   readonly state: ClusterState;
+  readonly machine: ClusterStateMachine;
   /**
-   * Appends the commands as one log entry, applied atomically. Resolves once the entry is durable and
-   * applied, with the `state.index` right after it (so `state.index >= n` means the change is
-   * visible). An empty list appends nothing and resolves with the current index. Rejects with a
-   * SwarmError (UNAVAILABLE) if the store is closed or the disk write fails.
+   * Appends the commands as one log entry, applied atomically, and resolves once it is applied here
+   * with each command's outcome (a refused command changed nothing). An empty list appends nothing.
    */
-  propose(cmds: Command[]): Promise<number>;
-  /** Called after every applied entry (own or, later, replicated) with the new state and its commands. */
-  subscribe(fn: (state: ClusterState, cmds: Command[]) => void): () => void;
-  close(): void;
+  propose(cmds: Command[]): Promise<Applied>;
+  /** Called after every applied entry (own or replicated) and after a restore, with the new state. */
+  subscribe(fn: Listener): () => void;
 }
 
-export interface StoreOptions {
-  /** Snapshot and compact the log every this many entries. Default 1000. */
-  snapshotEvery?: number;
-  /** Non-fatal problems: a dropped corrupt log tail, a subscriber that threw. Default: console.error. */
-  onWarning?: (message: string, error?: unknown) => void;
-}
+let incarnation = 0;
 
-export interface OpenStoreOptions extends StoreOptions {
-  /** SQLite file for the log and snapshots, e.g. `<data-dir>/state.db`. */
-  path: string;
-  synchronous?: "full" | "normal";
-}
-
-const DEFAULT_SNAPSHOT_EVERY = 1000;
-
-/** Wires a log to a fresh state machine and recovers. Used by `openStore`, `memoryStore` and Raft later. */
-export function createStore(log: ReplicatedLog, opts: StoreOptions = {}): Store {
-  const snapshotEvery = Math.max(1, opts.snapshotEvery ?? DEFAULT_SNAPSHOT_EVERY);
-  const warn = opts.onWarning ?? ((m: string, e?: unknown) => console.error(`store: ${m}`, e ?? ""));
-  const sm = new ClusterStateMachine();
-  const subscribers = new Set<(s: ClusterState, c: Command[]) => void>();
-  // For this store's own proposals in flight: the state index right after their entry was applied,
-  // or a waiter if the log acknowledged the entry before it was applied.
-  const appliedAt = new Map<number, number>();
-  const waiters = new Map<number, (stateIndex: number) => void>();
-  let pending = 0;
-  let closed = false;
-
-  const rec = log.recover();
-  if (rec.snapshot) sm.restore(rec.snapshot.data);
-  for (const e of rec.entries) sm.apply(e);
-  if (rec.discarded > 0) warn(`dropped ${rec.discarded} corrupt log entr${rec.discarded === 1 ? "y" : "ies"} at the tail`);
-  let lastSnapshot = rec.snapshot?.index ?? 0;
-
-  function applyEntry(entry: LogEntry): void {
-    const cmds = sm.apply(entry);
-    const waiter = waiters.get(entry.index);
-    if (waiter) {
-      waiters.delete(entry.index);
-      waiter(sm.state.index);
-    } else if (pending > 0) appliedAt.set(entry.index, sm.state.index);
-    if (sm.appliedIndex - lastSnapshot >= snapshotEvery) {
-      try {
-        log.compact({ index: sm.appliedIndex, term: sm.appliedTerm, data: sm.snapshot() });
-        lastSnapshot = sm.appliedIndex;
-      } catch (e) {
-        warn("snapshot failed; the log keeps growing until one succeeds", e);
-      }
-    }
-    for (const fn of [...subscribers]) {
-      try {
-        fn(sm.state, cmds);
-      } catch (e) {
-        warn("a subscriber threw", e);
-      }
-    }
-  }
-
-  // Entries are applied one at a time, in order: a subscriber that proposes (the agent reconciling on
-  // every change) sees its own entry only after every subscriber has seen the current one.
-  const queue: LogEntry[] = [];
-  let draining = false;
-  const unlisten = log.onCommitted((entry: LogEntry) => {
-    queue.push(entry);
-    if (draining) return;
-    draining = true;
-    try {
-      for (let e = queue.shift(); e !== undefined; e = queue.shift()) applyEntry(e);
-    } finally {
-      draining = false;
-    }
-  });
-
+/** Wires a machine to its consensus. `ridPrefix` names the proposer (the node ID) in request IDs. */
+export function createStore(machine: ClusterStateMachine, consensus: Consensus, ridPrefix = "node"): Store {
+  // Request IDs never repeat: a random part per store instance (per process start), then a counter.
+  const prefix = `${ridPrefix.slice(0, 16)}.${(++incarnation).toString(36)}${crypto.getRandomValues(new Uint32Array(2)).join("")}`;
+  let seq = 0;
   return {
     get state() {
-      return sm.state;
+      return machine.state;
     },
-    async propose(cmds: Command[]): Promise<number> {
-      if (cmds.length === 0 && !closed) return sm.state.index;
-      pending += 1;
-      try {
-        const idx = await log.propose(encodeCommands(cmds));
-        const at = appliedAt.get(idx);
-        if (at !== undefined) {
-          appliedAt.delete(idx);
-          return at;
-        }
-        if (sm.appliedIndex >= idx) return sm.state.index;
-        return await new Promise<number>((resolve) => waiters.set(idx, resolve));
-      } finally {
-        pending -= 1;
-        if (pending === 0) appliedAt.clear();
+    machine,
+    async propose(cmds: Command[]): Promise<Applied> {
+      if (cmds.length === 0) return { index: machine.state.index, outcomes: [] };
+      const rid = `${prefix}.${++seq}`;
+      await consensus.propose(encodeProposal({ rid, cmds }));
+      const outcomes = machine.outcomeOf(rid);
+      if (!outcomes) {
+        throw SwarmError.unavailable("the write committed but its outcome was forgotten (more than 4096 writes since); read the state back to see it");
       }
+      return { index: machine.state.index, outcomes };
     },
     subscribe(fn) {
-      subscribers.add(fn);
-      return () => subscribers.delete(fn);
-    },
-    close() {
-      if (closed) return;
-      closed = true;
-      unlisten();
-      subscribers.clear();
-      log.close();
+      return machine.subscribe(fn);
     },
   };
 }
 
-/** The durable store on bun:sqlite (LocalLog). */
-export async function openStore(opts: OpenStoreOptions): Promise<Store> {
-  const log = new LocalLog({ path: opts.path, synchronous: opts.synchronous });
-  try {
-    return createStore(log, opts);
-  } catch (e) {
-    log.close();
-    throw e;
-  }
+/** The first refused command of an entry as a SwarmError (for the API), or undefined if all applied. */
+export function refusal(outcomes: readonly Outcome[]): SwarmError | undefined {
+  for (const o of outcomes) if (!o.ok) return new SwarmError(o.code, o.message);
+  return undefined;
+}
+
+/** Proposes and throws the first refusal: for writes a user asked for. */
+export async function proposeOrThrow(store: Store, cmds: Command[]): Promise<Applied> {
+  const r = await store.propose(cmds);
+  const err = refusal(r.outcomes);
+  if (err) throw err;
+  return r;
 }
 
 /**
- * The in-memory twin: same contract, nothing persists beyond `disk` (pass the same `disk` object again
- * to simulate a restart in tests).
+ * The in-memory twin of a one-voter Raft: every proposal commits at once (applied in a microtask, as
+ * the runner applies after its own turn). Same contract; nothing survives the process. Unit tests of
+ * code above the store use it; the store suite runs on it and on a real one-voter RaftNode.
  */
-export function memoryStore(opts: StoreOptions & { disk?: MemoryDisk } = {}): Store {
-  return createStore(new MemoryLog(opts.disk), opts);
+export class DirectConsensus implements Consensus {
+  private index = 0;
+  private closed = false;
+  constructor(private readonly machine: ClusterStateMachine) {
+    this.index = machine.appliedIndex;
+  }
+  async propose(data: Uint8Array): Promise<number> {
+    if (this.closed) throw SwarmError.unavailable("the store is closed; restart the agent");
+    await Promise.resolve();
+    const index = ++this.index;
+    this.machine.apply({ index, term: 1, kind: "normal", data: data.slice() });
+    return index;
+  }
+  close(): void {
+    this.closed = true;
+  }
+}
+
+/** A store on DirectConsensus: for unit tests and tools that need no replication. */
+export function memoryStore(): Store & { close(): void } {
+  const machine = new ClusterStateMachine();
+  const consensus = new DirectConsensus(machine);
+  return Object.assign(createStore(machine, consensus), { close: () => consensus.close() });
 }

@@ -1,6 +1,6 @@
 /** `swarm agent`: run the daemon in the foreground (for systemd, and what `swarm init` starts). */
 import { one, type FlagDef } from "../../../internal/cli/index.ts";
-import { defaultConfig, socketFromHost, validateConfig, type AgentConfig } from "../../../internal/config/index.ts";
+import { defaultConfig, parseListenAddr, socketFromHost, validateConfig, type AgentConfig } from "../../../internal/config/index.ts";
 import type { Command, Ctx } from "../context.ts";
 import { parseOrHelp } from "../parse.ts";
 
@@ -9,6 +9,7 @@ export const AGENT_FLAGS: FlagDef[] = [
   { name: "socket", kind: "string", value: "path", help: "API socket (default /run/swarm/swarm.sock, env SWARM_HOST)" },
   { name: "docker-host", kind: "string", value: "addr", help: "Docker Engine API (default DOCKER_HOST, else unix:///var/run/docker.sock)" },
   { name: "advertise-addr", kind: "string", value: "ip", help: "Address other nodes reach this one at" },
+  { name: "listen-addr", kind: "string", value: "[addr:]port", help: "UDP port of this node's cluster transport (default 2377)" },
   { name: "mesh-backend", kind: "string", value: "name", help: "Routing mesh: auto|ipvs|nftables|userspace (default auto, env SWARM_MESH_BACKEND)" },
   { name: "log-file", kind: "string", value: "path", help: "Write the agent's log here instead of stdout" },
 ];
@@ -22,8 +23,15 @@ export function agentConfigFrom(p: ReturnType<typeof parseOrHelp> & {}, ctx: Ctx
   if (socket) cfg.socketPath = socketFromHost(socket)!;
   const dh = one(p, "docker-host");
   if (dh) cfg.dockerHost = dh;
+  const la = one(p, "listen-addr");
+  if (la) {
+    const l = parseListenAddr(la);
+    cfg.listenPort = l.port;
+    // `--listen-addr ADDR:PORT` without --advertise-addr: other nodes reach us there.
+    if (l.host && l.host !== "0.0.0.0" && !one(p, "advertise-addr")) cfg.advertiseAddr = l.host;
+  }
   const aa = one(p, "advertise-addr");
-  if (aa) cfg.advertiseAddr = aa;
+  if (aa) cfg.advertiseAddr = aa.replace(/:\d+$/, "");
   const mb = one(p, "mesh-backend");
   if (mb) cfg.meshBackend = mb as AgentConfig["meshBackend"];
   return validateConfig(cfg);

@@ -37,16 +37,21 @@ export const infoCmd: Command = {
       `Swarm: ${i.Cluster ? "active" : "inactive"}`,
     ];
     if (i.Cluster) {
+      lines.push(` NodeID: ${i.NodeID}`, ` Is Manager: ${i.IsManager}`, ` ClusterID: ${i.Cluster.ID}`);
+      if (i.IsManager) {
+        lines.push(
+          ` Leader: ${i.Leader ? (i.Leader === i.NodeID ? "this node" : i.Leader.slice(0, 25)) : "none (no quorum?)"}`,
+          ` Managers: ${i.Managers}`,
+          ` Nodes: ${i.Nodes}`,
+          ` Services: ${i.Services}`,
+          ` Tasks: ${i.Tasks} (${i.RunningTasks} running)`,
+          ` Raft index: ${i.RaftIndex}`,
+        );
+      }
       lines.push(
-        ` ClusterID: ${i.Cluster.ID}`,
-        ` NodeID: ${i.NodeID}`,
-        ` Is Manager: ${i.Node?.Spec.Role === "manager"}`,
-        ` Managers: ${i.Managers}`,
-        ` Nodes: ${i.Nodes}`,
-        ` Node Address: ${i.Node?.Status.Addr ?? ""}`,
-        ` Services: ${i.Services}`,
-        ` Tasks: ${i.Tasks} (${i.RunningTasks} running)`,
-        ` Raft index: ${i.RaftIndex}`,
+        ` Node Address: ${i.NodeAddr}`,
+        ` Listen port: ${i.ListenPort}/udp`,
+        ` Connected peers: ${i.Peers}`,
         ` Routing mesh: ${i.Mesh ? (i.Mesh.Backend ?? (i.Mesh.Error ? "unavailable" : "starting")) : "none"}${i.Mesh?.Error ? ` (${i.Mesh.Error})` : ""}`,
       );
     }

@@ -1,33 +1,66 @@
-/** `swarm node ls` and `swarm node inspect`. */
-import type { Node } from "../../../internal/api/index.ts";
-import { bool, capitalize, one, table, type FlagDef } from "../../../internal/cli/index.ts";
-import type { Command } from "../context.ts";
+/** `swarm node ls / inspect / ps / update / promote / demote / rm`, with Docker's flags and tables. */
+import { SwarmError, type Node, type TaskView } from "../../../internal/api/index.ts";
+import { all, bool, capitalize, one, parseFilter, shortId, table, type FlagDef } from "../../../internal/cli/index.ts";
+import type { Command, Ctx } from "../context.ts";
 import { parseOrHelp } from "../parse.ts";
+import { currentState, orderForPs } from "./service-ps.ts";
 
-const LS_FLAGS: FlagDef[] = [
-  { name: "quiet", short: "q", kind: "bool", help: "Only display IDs" },
-  { name: "format", kind: "string", help: 'Format output ("json")' },
-];
+/** Node IDs are 64 hex characters (the node's public key); tables show the first 25, like Docker's IDs. */
+const ID_WIDTH = 25;
+
+async function selfId(ctx: Ctx): Promise<string> {
+  return (await ctx.client.call<{ NodeID: string }>("GET", "/info")).NodeID;
+}
+
+function managerStatus(n: Node): string {
+  if (!n.ManagerStatus) return "";
+  if (n.ManagerStatus.Leader) return "Leader";
+  return capitalize(n.ManagerStatus.Reachability);
+}
+
+function nodeMatches(n: Node, filters: string[]): boolean {
+  return filters.every((f) => {
+    const [k, v] = parseFilter(f);
+    switch (k) {
+      case "id": return n.ID.startsWith(v);
+      case "name": return n.Description.Hostname.startsWith(v);
+      case "role": return n.Spec.Role === v;
+      case "membership": return v === "accepted";
+      case "node.label":
+      case "label": {
+        const i = v.indexOf("=");
+        return i < 0 ? v in n.Spec.Labels : n.Spec.Labels[v.slice(0, i)] === v.slice(i + 1);
+      }
+      default: throw SwarmError.invalid(`invalid filter '${k}': use id, name, role, membership or node.label`);
+    }
+  });
+}
 
 export const nodeLsCmd: Command = {
   name: "ls",
   summary: "List nodes in the swarm",
   async run(argv, ctx) {
-    const p = parseOrHelp(ctx, argv, "Usage:  swarm node ls [OPTIONS]\n\nList nodes in the swarm.", LS_FLAGS);
+    const p = parseOrHelp(ctx, argv, "Usage:  swarm node ls [OPTIONS]\n\nList nodes in the swarm.", [
+      { name: "quiet", short: "q", kind: "bool", help: "Only display IDs" },
+      { name: "filter", short: "f", kind: "list", value: "filter", help: "Filter output (id, name, role, membership, node.label)" },
+      { name: "format", kind: "string", help: 'Format output ("json")' },
+    ]);
     if (!p) return 0;
-    const nodes = await ctx.client.call<Node[]>("GET", "/nodes");
-    const info = await ctx.client.call<{ NodeID: string }>("GET", "/info");
+    const me = await selfId(ctx);
+    const nodes = (await ctx.client.call<Node[]>("GET", "/nodes"))
+      .filter((n) => nodeMatches(n, all(p, "filter")))
+      .sort((a, b) => a.Description.Hostname.localeCompare(b.Description.Hostname) || a.ID.localeCompare(b.ID));
     if (bool(p, "quiet")) {
       ctx.out(nodes.map((n) => n.ID + "\n").join(""));
     } else if (one(p, "format") === "json") {
       ctx.out(nodes.map((n) => JSON.stringify(n) + "\n").join(""));
     } else {
       const rows = nodes.map((n) => [
-        n.ID + (n.ID === info.NodeID ? " *" : ""),
+        n.ID.slice(0, ID_WIDTH) + (n.ID === me ? " *" : ""),
         n.Description.Hostname,
         capitalize(n.Status.State),
         capitalize(n.Spec.Availability),
-        n.ManagerStatus ? (n.ManagerStatus.Leader ? "Leader" : capitalize(n.ManagerStatus.Reachability)) : "",
+        managerStatus(n),
         n.Description.Engine.EngineVersion,
       ]);
       ctx.out(table(["ID", "HOSTNAME", "STATUS", "AVAILABILITY", "MANAGER STATUS", "ENGINE VERSION"], rows));
@@ -35,6 +68,35 @@ export const nodeLsCmd: Command = {
     return 0;
   },
 };
+
+function pretty(n: Node): string {
+  const lines = [
+    `ID:\t\t\t${n.ID}`,
+    `Hostname:\t\t${n.Description.Hostname}`,
+    `Joined at:\t\t${n.CreatedAt}`,
+    `Status:`,
+    ` State:\t\t\t${capitalize(n.Status.State)}`,
+    ...(n.Status.Message ? [` Message:\t\t${n.Status.Message}`] : []),
+    ` Availability:\t\t${capitalize(n.Spec.Availability)}`,
+    ` Address:\t\t${n.Status.Addr}`,
+  ];
+  if (n.ManagerStatus) {
+    lines.push(`Manager Status:`, ` Address:\t\t${n.ManagerStatus.Addr}`, ` Raft Status:\t\t${capitalize(n.ManagerStatus.Reachability)}`, ` Leader:\t\t${n.ManagerStatus.Leader ? "Yes" : "No"}`);
+  }
+  const labels = Object.entries(n.Spec.Labels);
+  if (labels.length) lines.push(`Labels:`, ...labels.map(([k, v]) => ` - ${k}=${v}`));
+  lines.push(
+    `Platform:`,
+    ` Operating System:\t${n.Description.Platform.OS}`,
+    ` Architecture:\t\t${n.Description.Platform.Architecture}`,
+    `Resources:`,
+    ` CPUs:\t\t\t${n.Description.Resources.NanoCPUs / 1e9}`,
+    ` Memory:\t\t${(n.Description.Resources.MemoryBytes / 2 ** 30).toFixed(2)}GiB`,
+    `Engine Version:\t\t${n.Description.Engine.EngineVersion}`,
+  );
+  if (n.Certificate) lines.push(`Certificate:`, ` Role:\t\t\t${n.Certificate.Role}`, ` Serial:\t\t${n.Certificate.Serial}`, ` Expires:\t\t${new Date(n.Certificate.NotAfterMs).toISOString()}`);
+  return lines.join("\n") + "\n";
+}
 
 export const nodeInspectCmd: Command = {
   name: "inspect",
@@ -44,21 +106,124 @@ export const nodeInspectCmd: Command = {
       { name: "pretty", kind: "bool", help: "Print the information in a human friendly format" },
     ]);
     if (!p) return 0;
-    if (p.args.length === 0) throw new Error(`"swarm node inspect" requires at least 1 argument: NODE`);
-    const self = await ctx.client.call<{ NodeID: string }>("GET", "/info");
+    if (p.args.length === 0) throw SwarmError.invalid(`"swarm node inspect" requires at least 1 argument: NODE`);
     const nodes: Node[] = [];
-    for (const ref of p.args) nodes.push(await ctx.client.call<Node>("GET", `/nodes/${encodeURIComponent(ref === "self" ? self.NodeID : ref)}`));
-    if (bool(p, "pretty")) {
-      for (const n of nodes) {
-        ctx.out(
-          `ID:\t\t\t${n.ID}\nHostname:\t\t${n.Description.Hostname}\nJoined at:\t\t${n.CreatedAt}\nStatus:\n State:\t\t\t${capitalize(n.Status.State)}\n Availability:\t\t${capitalize(n.Spec.Availability)}\n Address:\t\t${n.Status.Addr}\n` +
-            `Manager Status:\n Raft Status:\t\t${n.ManagerStatus?.Reachability ?? "n/a"}\n Leader:\t\t${n.ManagerStatus?.Leader ? "Yes" : "No"}\n` +
-            `Platform:\n Operating System:\t${n.Description.Platform.OS}\n Architecture:\t\t${n.Description.Platform.Architecture}\n` +
-            `Resources:\n CPUs:\t\t\t${n.Description.Resources.NanoCPUs / 1e9}\n Memory:\t\t${(n.Description.Resources.MemoryBytes / 2 ** 30).toFixed(2)}GiB\n` +
-            `Engine Version:\t\t${n.Description.Engine.EngineVersion}\n`,
-        );
+    for (const ref of p.args) nodes.push(await ctx.client.call<Node>("GET", `/nodes/${encodeURIComponent(ref)}`));
+    if (bool(p, "pretty")) ctx.out(nodes.map(pretty).join("\n"));
+    else ctx.out(JSON.stringify(nodes, null, 4) + "\n");
+    return 0;
+  },
+};
+
+export const nodePsCmd: Command = {
+  name: "ps",
+  summary: "List tasks running on one or more nodes, defaults to current node",
+  async run(argv, ctx) {
+    const p = parseOrHelp(ctx, argv, "Usage:  swarm node ps [OPTIONS] [NODE...]\n\nList tasks running on one or more nodes, defaults to current node.", [
+      { name: "quiet", short: "q", kind: "bool", help: "Only display task IDs" },
+      { name: "no-trunc", kind: "bool", help: "Do not truncate output" },
+    ]);
+    if (!p) return 0;
+    const refs = p.args.length ? p.args : ["self"];
+    const tasks = await ctx.client.call<TaskView[]>("GET", `/tasks?${refs.map((r) => `node=${encodeURIComponent(r)}`).join("&")}`);
+    const noTrunc = bool(p, "no-trunc");
+    const ordered = orderForPs(tasks);
+    if (bool(p, "quiet")) {
+      ctx.out(ordered.map(({ view }) => shortId(view.Task.ID, noTrunc) + "\n").join(""));
+      return 0;
+    }
+    const now = Date.now();
+    const rows = ordered.map(({ view, history }) => {
+      const t = view.Task;
+      const err = t.Status.Err ?? "";
+      return [
+        shortId(t.ID, noTrunc),
+        (history ? " \\_ " : "") + view.Name,
+        t.Spec.ContainerSpec.Image,
+        view.NodeHostname,
+        capitalize(t.DesiredState),
+        currentState(t.Status.State, t.Status.Timestamp, now),
+        noTrunc || err.length <= 40 ? (err ? `"${err}"` : "") : `"${err.slice(0, 37)}…"`,
+        "",
+      ];
+    });
+    ctx.out(table(["ID", "NAME", "IMAGE", "NODE", "DESIRED STATE", "CURRENT STATE", "ERROR", "PORTS"], rows));
+    return 0;
+  },
+};
+
+function labelPairs(list: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const l of list) {
+    const i = l.indexOf("=");
+    if (i === 0) throw SwarmError.invalid(`invalid label "${l}": expected key=value or key`);
+    if (i < 0) out[l] = "";
+    else out[l.slice(0, i)] = l.slice(i + 1);
+  }
+  return out;
+}
+
+export const nodeUpdateCmd: Command = {
+  name: "update",
+  summary: "Update a node",
+  async run(argv, ctx) {
+    const p = parseOrHelp(ctx, argv, "Usage:  swarm node update [OPTIONS] NODE\n\nUpdate a node.", [
+      { name: "availability", kind: "string", value: "string", help: 'Availability of the node ("active"|"pause"|"drain")' },
+      { name: "label-add", kind: "list", value: "list", help: "Add or update a node label (key=value)" },
+      { name: "label-rm", kind: "list", value: "list", help: "Remove a node label if exists" },
+      { name: "role", kind: "string", value: "string", help: 'Role of the node ("worker"|"manager")' },
+    ]);
+    if (!p) return 0;
+    if (p.args.length !== 1) throw SwarmError.invalid(`"swarm node update" requires exactly 1 argument: NODE`);
+    const body: Record<string, unknown> = {};
+    const av = one(p, "availability");
+    if (av !== undefined) body.availability = av;
+    const role = one(p, "role");
+    if (role !== undefined) {
+      if (role !== "worker" && role !== "manager") throw SwarmError.invalid(`invalid role "${role}": expected worker or manager`);
+      body.role = role;
+    }
+    if (all(p, "label-add").length) body.labelAdd = labelPairs(all(p, "label-add"));
+    if (all(p, "label-rm").length) body.labelRm = all(p, "label-rm");
+    const r = await ctx.client.call<{ ID: string }>("POST", `/nodes/${encodeURIComponent(p.args[0]!)}/update`, body);
+    ctx.out(`${p.args[0] === r.ID ? r.ID : p.args[0]}\n`);
+    return 0;
+  },
+};
+
+function roleCmd(name: "promote" | "demote"): Command {
+  const verb = name === "promote" ? "Promote one or more nodes to manager in the swarm" : "Demote one or more nodes from manager in the swarm";
+  return {
+    name,
+    summary: verb,
+    async run(argv, ctx) {
+      const p = parseOrHelp(ctx, argv, `Usage:  swarm node ${name} NODE [NODE...]\n\n${verb}.`, []);
+      if (!p) return 0;
+      if (p.args.length === 0) throw SwarmError.invalid(`"swarm node ${name}" requires at least 1 argument: NODE`);
+      const r = await ctx.client.call<{ names: string[] }>("POST", `/nodes/${name}`, { refs: p.args });
+      for (const [i, ref] of p.args.entries()) {
+        ctx.out(name === "promote" ? `Node ${ref} promoted to a manager in the swarm.\n` : `Manager ${ref} demoted in the swarm.\n`);
+        void r.names[i];
       }
-    } else ctx.out(JSON.stringify(nodes, null, 4) + "\n");
+      return 0;
+    },
+  };
+}
+
+export const nodePromoteCmd = roleCmd("promote");
+export const nodeDemoteCmd = roleCmd("demote");
+
+export const nodeRmCmd: Command = {
+  name: "rm",
+  summary: "Remove one or more nodes from the swarm",
+  async run(argv, ctx) {
+    const p = parseOrHelp(ctx, argv, "Usage:  swarm node rm [OPTIONS] NODE [NODE...]\n\nRemove one or more nodes from the swarm.", [
+      { name: "force", short: "f", kind: "bool", help: "Force remove a node from the swarm" },
+    ]);
+    if (!p) return 0;
+    if (p.args.length === 0) throw SwarmError.invalid(`"swarm node rm" requires at least 1 argument: NODE`);
+    await ctx.client.call("POST", "/nodes/remove", { refs: p.args, force: bool(p, "force") });
+    ctx.out(p.args.map((a) => a + "\n").join(""));
     return 0;
   },
 };

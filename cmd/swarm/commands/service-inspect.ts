@@ -1,7 +1,7 @@
 /** `swarm service inspect [--pretty] SERVICE [SERVICE...]`. */
 import { SwarmError, type Service } from "../../../internal/api/index.ts";
 import { bool } from "../../../internal/cli/index.ts";
-import type { ServiceView } from "../../../internal/daemon/index.ts";
+import type { ServiceView } from "../../../internal/api/index.ts";
 import type { Command } from "../context.ts";
 import { parseOrHelp } from "../parse.ts";
 

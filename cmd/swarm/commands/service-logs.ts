@@ -1,7 +1,7 @@
 /** `swarm service logs [OPTIONS] SERVICE`. */
 import { SwarmError } from "../../../internal/api/index.ts";
 import { bool, one, type FlagDef } from "../../../internal/cli/index.ts";
-import type { LogRecord } from "../../../internal/daemon/index.ts";
+import type { LogRecord } from "../../../internal/api/index.ts";
 import { parseSince } from "../../../internal/logs/index.ts";
 import type { Command } from "../context.ts";
 import { parseOrHelp } from "../parse.ts";

@@ -1,7 +1,7 @@
 /** `swarm service ls`. */
 import { SwarmError } from "../../../internal/api/index.ts";
 import { all, bool, one, parseFilter, portsText, shortId, table, type FlagDef } from "../../../internal/cli/index.ts";
-import type { ServiceView } from "../../../internal/daemon/index.ts";
+import type { ServiceView } from "../../../internal/api/index.ts";
 import type { Command } from "../context.ts";
 import { parseOrHelp } from "../parse.ts";
 

@@ -1,7 +1,7 @@
 /** `swarm service ps SERVICE [SERVICE...]`: tasks per slot, newest first, history as `\_`. */
 import { SwarmError, type TaskState } from "../../../internal/api/index.ts";
 import { ago, all, bool, capitalize, one, parseFilter, shortId, table, type FlagDef } from "../../../internal/cli/index.ts";
-import type { TaskView } from "../../../internal/daemon/index.ts";
+import type { TaskView } from "../../../internal/api/index.ts";
 import type { Command } from "../context.ts";
 import { parseOrHelp } from "../parse.ts";
 

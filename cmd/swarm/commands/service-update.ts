@@ -1,7 +1,7 @@
 /** `swarm service update [OPTIONS] SERVICE`. */
 import { SwarmError } from "../../../internal/api/index.ts";
 import { bool } from "../../../internal/cli/index.ts";
-import type { ServiceView } from "../../../internal/daemon/index.ts";
+import type { ServiceView } from "../../../internal/api/index.ts";
 import { buildUpdateSpec, UPDATE_FLAGS } from "../../../internal/spec/index.ts";
 import type { Command } from "../context.ts";
 import { parseOrHelp } from "../parse.ts";

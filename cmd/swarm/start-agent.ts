@@ -1,0 +1,52 @@
+/**
+ * Starting the agent in the background for `swarm init` and `swarm join` (as dockerd would already be
+ * running for Docker's): spawns `swarm agent` detached with the same flags, logging to
+ * `<data-dir>/agent.log`, and waits until it answers on its socket.
+ */
+import { mkdirSync, openSync } from "node:fs";
+import { join } from "node:path";
+import { SwarmError } from "../../internal/api/index.ts";
+import type { AgentClient } from "../../internal/client/index.ts";
+import type { AgentConfig } from "../../internal/config/index.ts";
+
+/** argv that runs this same program: the compiled binary, or `bun cmd/swarm/main.ts` in development. */
+export function selfArgv(): string[] {
+  const compiled = Bun.main.startsWith("/$bunfs/") || Bun.main.startsWith("B:/~BUN/");
+  return compiled ? [process.execPath] : [process.execPath, Bun.main];
+}
+
+async function waitForAgent(client: AgentClient, child: { exitCode: number | null }, logFile: string, deadlineMs: number): Promise<void> {
+  const until = Date.now() + deadlineMs;
+  while (Date.now() < until) {
+    if (await client.ping()) return;
+    if (child.exitCode !== null) {
+      const tail = (await Bun.file(logFile).text().catch(() => "")).trim().split("\n").slice(-3).join("\n");
+      throw SwarmError.unavailable(`the agent exited (code ${child.exitCode}) before answering; its log (${logFile}) ends with:\n${tail}`);
+    }
+    await Bun.sleep(20);
+  }
+  throw SwarmError.unavailable(`the agent did not answer on ${client.socketPath} within ${deadlineMs / 1000}s; see ${logFile}`);
+}
+
+/** Starts the agent unless one answers already. Returns whether this call started it. */
+export async function ensureAgent(cfg: AgentConfig, client: AgentClient, listen?: string): Promise<boolean> {
+  if (await client.ping()) return false;
+  mkdirSync(cfg.dataDir, { recursive: true, mode: 0o700 });
+  const logFile = join(cfg.dataDir, "agent.log");
+  const args = [...selfArgv(), "agent", "--data-dir", cfg.dataDir, "--socket", cfg.socketPath, "--docker-host", cfg.dockerHost, "--log-file", logFile];
+  if (cfg.advertiseAddr) args.push("--advertise-addr", cfg.advertiseAddr);
+  if (listen) args.push("--listen-addr", listen);
+  args.push("--mesh-backend", cfg.meshBackend);
+  const fd = openSync(logFile, "a", 0o600);
+  const child = Bun.spawn(args, { stdio: ["ignore", fd, fd], detached: true, env: process.env });
+  child.unref();
+  await waitForAgent(client, child, logFile, 15000);
+  return true;
+}
+
+/** Stops an agent this command started (its cluster could not be created or joined). */
+export async function stopStartedAgent(client: AgentClient, removeState: boolean): Promise<void> {
+  await client.call("POST", "/shutdown", { removeState }).catch(() => undefined);
+  const until = Date.now() + 10_000;
+  while (Date.now() < until && (await client.ping())) await Bun.sleep(20);
+}

@@ -1,0 +1,522 @@
+/**
+ * The agent: what runs on every host (docs/cluster.md). It owns the node's identity, its transport,
+ * its manager (Raft + store, on managers) and its node agent (session, worker, mesh), and moves
+ * between them as the node inits, joins, is promoted or demoted, restarts and leaves. The HTTP API
+ * (internal/daemon) and the one-process cluster tests drive it through the same methods.
+ *
+ * States: inactive (no cluster) → active (after `init`, `join`, or a restart that finds node.json).
+ */
+import type { Logger } from "pino";
+import {
+  JOIN_CHANNEL, LEAVE_CHANNEL, parseToken, SwarmError, type ClusterState, type Id, type JoinReply, type NodeRole, type SessionMessage,
+} from "../api/index.ts";
+import { joinSecrets, Manager, signCertificate, newCluster, type ManagerTimings } from "../manager/index.ts";
+import { NodeAgent, readNodeFile, writeNodeFile, type NodeFile } from "../node/index.ts";
+import { proposeOrThrow, type Applied } from "../store/index.ts";
+import {
+  clusterFingerprint, verifyCertificate, type ClusterTransport, type SignedCertificate,
+} from "../transport/index.ts";
+import type { Command } from "../api/index.ts";
+import type { MeshBackendChoice } from "../config/index.ts";
+import type { AgentDeps, TransportSetup } from "./deps.ts";
+import { localLink } from "./local-link.ts";
+
+export interface AgentOptions {
+  dataDir: string;
+  /** Address other nodes reach this one at (and its DHT binds to). */
+  advertiseAddr: string;
+  /** UDP port of this node's DHT: managers' bootstrap port (default 2377). 0 picks any (tests). */
+  listenPort: number;
+  meshBackend: MeshBackendChoice | "none";
+  timings?: Partial<ManagerTimings>;
+  /** Seed of Raft's election randomness (tests). */
+  seed?: number;
+  /** How long `join` waits for a manager to admit it. */
+  joinTimeoutMs?: number;
+}
+
+export interface InitResult {
+  clusterId: string;
+  nodeId: string;
+  advertiseAddr: string;
+  listenPort: number;
+  workerToken: string;
+}
+
+const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
+const unhex = (s: string) => new Uint8Array(Buffer.from(s, "hex"));
+
+export class Agent {
+  readonly nodeId: Id;
+  private file: NodeFile | undefined;
+  private transport: ClusterTransport | undefined;
+  private manager: Manager | undefined;
+  private node: NodeAgent | undefined;
+  private busy: Promise<unknown> = Promise.resolve();
+  private unwatch: (() => void)[] = [];
+  private closed = false;
+  private port = 0;
+  private readonly stateListeners = new Set<(st: ClusterState) => void>();
+
+  constructor(
+    readonly o: AgentOptions,
+    readonly deps: AgentDeps,
+    readonly log: Logger,
+  ) {
+    this.nodeId = deps.nodeId;
+  }
+
+  /** Resumes the cluster if this data dir belongs to one (a restart). Idempotent. */
+  async resume(): Promise<void> {
+    const f = readNodeFile(this.o.dataDir);
+    if (!f || this.transport) return;
+    this.file = f;
+    await this.activate(false);
+  }
+
+  get active(): boolean {
+    return this.file !== undefined;
+  }
+
+  get role(): NodeRole | undefined {
+    return this.file?.role;
+  }
+
+  get clusterId(): string | undefined {
+    return this.file?.clusterId;
+  }
+
+  get dhtPort(): number {
+    return this.port;
+  }
+
+  get meshStatus() {
+    return this.node?.meshStatus ?? null;
+  }
+
+  get transportPeers() {
+    return this.transport?.peers() ?? [];
+  }
+
+  /** Called with this manager's state after every change (while this node is a manager). */
+  onState(fn: (st: ClusterState) => void): () => void {
+    this.stateListeners.add(fn);
+    return () => this.stateListeners.delete(fn);
+  }
+
+  /** The manager, or NOT_INITIALIZED / NOT_A_MANAGER (Docker's words) when this node has none. */
+  requireManager(): Manager {
+    if (!this.file) throw new SwarmError("NOT_INITIALIZED", "This node is not a swarm manager. Use \"swarm init\" or \"swarm join\" to connect this node to swarm and try again.");
+    if (!this.manager) throw SwarmError.notAManager();
+    return this.manager;
+  }
+
+  /** The cluster state after a linearizable read barrier on this manager. */
+  async read(): Promise<ClusterState> {
+    const m = this.requireManager();
+    await m.barrier();
+    return m.state;
+  }
+
+  /** Proposes a user's write through the leader; throws the first refusal (CONFLICT, NOT_FOUND, …). */
+  async write(cmds: Command[]): Promise<Applied> {
+    return proposeOrThrow(this.requireManager().store, cmds);
+  }
+
+  // ---- init / join --------------------------------------------------------------------------------
+
+  async init(): Promise<InitResult> {
+    return this.serial(async () => {
+      if (this.file) throw SwarmError.conflict("This node is already part of a swarm. Use \"swarm leave\" to leave this swarm and join another one.");
+      const at = new Date().toISOString();
+      const cluster = newCluster(at);
+      // A provisional certificate (serial 0) lets the transport start; the recorded one replaces it below.
+      const now = Date.now();
+      const provisional = signCertificate(cluster, this.nodeId, "manager", 0, now, now + 3600_000);
+      this.file = {
+        v: 1,
+        clusterId: cluster.ID,
+        clusterPublicKey: cluster.PublicKey,
+        discoveryKey: cluster.Secrets.DiscoveryKey,
+        role: "manager",
+        cert: hex(provisional.cert),
+        sig: hex(provisional.sig),
+        managers: [],
+        advertiseAddr: this.o.advertiseAddr,
+        listenPort: this.o.listenPort,
+      };
+      try {
+        await this.activate(true);
+        const m = this.manager!;
+        await waitFor(() => m.isLeader && m.localDispatcher !== undefined, 10_000, "this node to become the leader of its new cluster");
+        const description = await this.deps.describe();
+        const notAfterMs = now + 90 * 24 * 3600_000;
+        const r = await proposeOrThrow(m.store, [
+          { kind: "cluster.init", cluster },
+          {
+            kind: "node.upsert",
+            node: {
+              ID: this.nodeId,
+              Version: { Index: 1 },
+              CreatedAt: at,
+              UpdatedAt: at,
+              Spec: { Role: "manager", Availability: "active", Labels: {} },
+              Description: description,
+              Status: { State: "ready", Addr: this.o.advertiseAddr, Timestamp: at },
+              ManagerStatus: { Leader: false, Reachability: "unknown", Addr: `${this.o.advertiseAddr}:${this.port}`, Voter: true },
+            },
+          },
+          { kind: "node.certificate", id: this.nodeId, role: "manager", notAfterMs },
+        ]);
+        const serial = (r.outcomes[2] as { value: number }).value;
+        this.applyCertificate(signCertificate(cluster, this.nodeId, "manager", serial, now, notAfterMs), "manager");
+        this.syncAdmission(m.state);
+        return { clusterId: cluster.ID, nodeId: this.nodeId, advertiseAddr: this.o.advertiseAddr, listenPort: this.port, workerToken: "" };
+      } catch (err) {
+        await this.deactivate();
+        this.file = undefined;
+        throw err;
+      }
+    });
+  }
+
+  /**
+   * Joins the cluster of `token` through the manager at `remote` (host:port of its DHT). Resolves once
+   * this node is a member (a manager: once it is in Raft). On failure nothing of the cluster is kept.
+   */
+  async join(tokenText: string, remote: string): Promise<{ role: NodeRole }> {
+    return this.serial(async () => {
+      if (this.file) throw SwarmError.conflict("This node is already part of a swarm. Use \"swarm leave\" to leave this swarm and join another one.");
+      const token = parseToken(tokenText);
+      const transport = this.deps.transport({
+        clusterId: token.clusterId,
+        discoveryKey: token.discoveryKey,
+        proveSecret: token.secret,
+        host: this.o.advertiseAddr,
+        port: this.o.listenPort,
+        bootstrap: [remote],
+      });
+      let reply: JoinReply;
+      try {
+        await transport.start();
+        reply = await this.askToJoin(transport, remote);
+      } catch (err) {
+        await transport.close();
+        throw err;
+      }
+      const signed: SignedCertificate = { cert: reply.cert, sig: reply.sig };
+      const cert = verifyCertificate(reply.clusterPublicKey, signed);
+      if (!cert || clusterFingerprint(reply.clusterPublicKey) !== token.clusterId || cert.nodeId !== this.nodeId || cert.role !== reply.role) {
+        await transport.close();
+        throw new SwarmError("FORBIDDEN", "the manager answered with a certificate that does not belong to the cluster of this token; nothing was joined");
+      }
+      this.file = {
+        v: 1,
+        clusterId: token.clusterId,
+        clusterPublicKey: hex(reply.clusterPublicKey),
+        discoveryKey: hex(token.discoveryKey),
+        role: reply.role,
+        cert: hex(reply.cert),
+        sig: hex(reply.sig),
+        managers: reply.managers.length > 0 ? reply.managers : [remote],
+        advertiseAddr: this.o.advertiseAddr,
+        listenPort: this.o.listenPort,
+      };
+      writeNodeFile(this.o.dataDir, this.file);
+      // Keep the transport: admit by certificate from now on and reconnect, so peers see our role.
+      transport.updateAdmission({ certificate: signed, clusterPublicKey: reply.clusterPublicKey, proveSecret: null });
+      this.transport = transport;
+      for (const p of transport.peers()) transport.disconnect(p.id, "joined: reconnecting with a certificate");
+      try {
+        await this.startMembers(false);
+        if (reply.role === "manager") {
+          const m = this.manager!;
+          await waitFor(() => m.state.nodes[this.nodeId]?.ManagerStatus?.Voter === true, 30_000, "this manager to join Raft");
+        }
+      } catch (err) {
+        this.log.error({ err }, "joined, but starting this node's members failed");
+        throw err;
+      }
+      this.log.info({ role: reply.role, cluster: token.clusterId }, "joined the cluster");
+      return { role: reply.role };
+    });
+  }
+
+  private async askToJoin(transport: ClusterTransport, remote: string): Promise<JoinReply> {
+    const deadline = Date.now() + (this.o.joinTimeoutMs ?? 15_000);
+    const refusals: string[] = [];
+    const off = transport.on("refused", (_id, reason) => refusals.push(reason));
+    try {
+      for (;;) {
+        const manager = transport.peers().find((p) => p.class === "manager");
+        if (manager) {
+          try {
+            return (await transport.request(manager.id, JOIN_CHANNEL, { description: await this.deps.describe() }, { timeoutMs: 10_000 })) as JoinReply;
+          } catch (err) {
+            const e = err as { code?: string; remoteCode?: string; message: string };
+            if (e.remoteCode === "CONFLICT" || e.remoteCode === "FORBIDDEN" || e.remoteCode === "INVALID_ARGUMENT") {
+              throw new SwarmError(e.remoteCode, e.message.replace(/^the peer's handler failed: /, ""));
+            }
+            if (Date.now() > deadline) throw err;
+          }
+        }
+        if (refusals.length > 0) {
+          throw new SwarmError(
+            "FORBIDDEN",
+            `the manager at ${remote} refused this node (${refusals[0]}): check the token (\`swarm join-token worker\` or \`manager\` on a manager prints the current one); nothing was joined`,
+          );
+        }
+        if (Date.now() > deadline) {
+          throw SwarmError.unavailable(
+            `could not join: no manager of this cluster answered at ${remote} within ${Math.round((this.o.joinTimeoutMs ?? 15_000) / 1000)} s; check the address and port (the manager's --advertise-addr and --listen-addr), that UDP to it is allowed, and that the token is for that cluster`,
+          );
+        }
+        await Bun.sleep(50);
+      }
+    } finally {
+      off();
+    }
+  }
+
+  // ---- running the members ------------------------------------------------------------------------
+
+  private transportSetup(bootstrapSelf: boolean): TransportSetup {
+    const f = this.file!;
+    const self = `${this.o.advertiseAddr}:${this.o.listenPort}`;
+    const bootstrap = [...new Set([...(bootstrapSelf ? [self] : []), ...f.managers])];
+    return {
+      clusterId: f.clusterId,
+      discoveryKey: unhex(f.discoveryKey),
+      clusterPublicKey: unhex(f.clusterPublicKey),
+      certificate: { cert: unhex(f.cert), sig: unhex(f.sig) },
+      host: this.o.advertiseAddr,
+      port: this.o.listenPort,
+      bootstrap: bootstrap.length > 0 ? bootstrap : [self],
+    };
+  }
+
+  /** Starts transport, manager (if any) and node agent from `this.file`. */
+  private async activate(bootstrapNew: boolean): Promise<void> {
+    const f = this.file!;
+    const listSelf = f.role === "manager" && (bootstrapNew || f.managers.length === 0 || f.managers.includes(`${this.o.advertiseAddr}:${this.o.listenPort}`));
+    const transport = this.deps.transport(this.transportSetup(listSelf || bootstrapNew));
+    this.transport = transport;
+    await transport.start();
+    await this.startMembers(bootstrapNew);
+  }
+
+  private async startMembers(bootstrapNew: boolean): Promise<void> {
+    const transport = this.transport!;
+    const f = this.file!;
+    this.port = (transport as { dhtAddress?: () => { port: number } }).dhtAddress?.().port ?? this.o.listenPort;
+    if (f.role === "manager") await this.startManager(bootstrapNew);
+    this.unwatch.push(
+      transport.on("peer-up", () => undefined),
+    );
+    const node = new NodeAgent({
+      nodeId: this.nodeId,
+      clusterId: f.clusterId,
+      addr: this.o.advertiseAddr,
+      dhtPort: this.port,
+      transport,
+      runtime: this.deps.runtime,
+      archive: this.deps.archive,
+      meshBackend: this.o.meshBackend,
+      describe: () => this.deps.describe(),
+      local: () => {
+        const d = this.manager?.localDispatcher;
+        return d ? localLink(d, this.nodeId, this.o.advertiseAddr, `${this.o.advertiseAddr}:${this.port}`) : undefined;
+      },
+      onLeaderMessage: (m) => this.onLeaderMessage(m),
+      log: this.log.child({ component: "node" }) as never,
+    });
+    this.node = node;
+    await node.start();
+  }
+
+  private async startManager(bootstrapNew: boolean): Promise<void> {
+    const transport = this.transport!;
+    const m = await Manager.start({
+      transport,
+      storage: this.deps.openRaftStorage(),
+      log: this.log.child({ component: "manager" }),
+      bootstrap: bootstrapNew,
+      timings: this.o.timings,
+      seed: this.o.seed,
+      onFatal: (err) => this.log.error({ err }, "the manager stopped; restart the agent"),
+    });
+    this.manager = m;
+    this.unwatch.push(
+      m.onLeaderChange(() => this.node?.leaderChanged()),
+      m.store.subscribe((st) => {
+        this.syncAdmission(st);
+        for (const fn of [...this.stateListeners]) fn(st);
+      }),
+    );
+    this.syncAdmission(m.state);
+  }
+
+  private async stopManager(): Promise<void> {
+    const m = this.manager;
+    this.manager = undefined;
+    await m?.stop();
+  }
+
+  /** Managers admit joiners with the current join secrets and refuse revoked nodes (from the state). */
+  private lastSecrets = "";
+  private lastRevoked = "";
+  private syncAdmission(st: ClusterState): void {
+    const t = this.transport;
+    const c = st.cluster;
+    if (!t || !c || !this.manager) return;
+    const gens = JSON.stringify(c.Secrets.TokenGeneration);
+    if (gens !== this.lastSecrets) {
+      const rotated = this.lastSecrets !== "";
+      this.lastSecrets = gens;
+      t.updateAdmission({ joinSecrets: joinSecrets(c) });
+      // Sessions admitted by an old secret (joiners mid-join) end with the rotation.
+      if (rotated) for (const p of t.peers()) if (p.class === "joiner") t.disconnect(p.id, "join token rotated");
+    }
+    const revoked = JSON.stringify(c.Revoked);
+    if (revoked !== this.lastRevoked) {
+      this.lastRevoked = revoked;
+      t.setRevoked(c.Revoked);
+    }
+  }
+
+  private onLeaderMessage(m: Extract<SessionMessage, { t: "certificate" | "cluster" }>): void {
+    if (!this.file || !this.transport) return;
+    if (m.t === "cluster") {
+      this.transport.setRevoked(m.revoked);
+      if (m.managers.length > 0 && JSON.stringify(m.managers) !== JSON.stringify(this.file.managers)) {
+        this.file = { ...this.file, managers: m.managers };
+        writeNodeFile(this.o.dataDir, this.file);
+      }
+      return;
+    }
+    const signed = { cert: m.cert, sig: m.sig };
+    const cert = verifyCertificate(unhex(this.file.clusterPublicKey), signed);
+    if (!cert || cert.nodeId !== this.nodeId || cert.role !== m.role) {
+      this.log.warn({}, "ignored a certificate that does not verify");
+      return;
+    }
+    void this.serial(async () => {
+      const before = this.file!.role;
+      this.applyCertificate(signed, m.role);
+      if (before !== m.role) await this.changeRole(m.role);
+    });
+  }
+
+  /** Records a new certificate, presents it from now on, and reconnects so peers see it. */
+  private applyCertificate(signed: SignedCertificate, role: NodeRole): void {
+    this.file = { ...this.file!, role, cert: hex(signed.cert), sig: hex(signed.sig) };
+    writeNodeFile(this.o.dataDir, this.file);
+    const t = this.transport!;
+    t.updateAdmission({ certificate: signed });
+    for (const p of t.peers()) t.disconnect(p.id, "certificate changed: reconnecting");
+  }
+
+  private async changeRole(role: NodeRole): Promise<void> {
+    this.log.info({ role }, role === "manager" ? "promoted: starting Raft" : "demoted: stopping Raft");
+    if (role === "manager") {
+      await this.startManager(false);
+    } else {
+      await this.stopManager();
+      this.deps.dropRaftStorage();
+      this.transport?.updateAdmission({ joinSecrets: null });
+      this.lastSecrets = "";
+      this.lastRevoked = "";
+    }
+    this.node?.leaderChanged();
+  }
+
+  // ---- leave / stop -------------------------------------------------------------------------------
+
+  /**
+   * Leaves the cluster: a worker tells the leader (best effort), stops and removes its containers and
+   * forgets the cluster. A manager first gets itself demoted (Raft keeps quorum), unless it is the last
+   * one (`force` then dissolves the cluster on this node).
+   */
+  async leave(force: boolean): Promise<void> {
+    return this.serial(async () => {
+      if (!this.file) throw new SwarmError("NOT_INITIALIZED", "This node is not part of a swarm");
+      const m = this.manager;
+      if (m) {
+        const st = m.state;
+        const voters = m.raft.status().conf.voters;
+        const last = voters.length <= 1;
+        if (last && !force) {
+          throw SwarmError.invalid(
+            "You are attempting to leave the swarm on a node that is participating as a manager. Removing the last manager erases all current state of the swarm. Use `--force` to ignore this message.",
+          );
+        }
+        if (!last) {
+          const reachable = voters.filter((v) => v === this.nodeId || this.transport!.isConnected(v)).length;
+          const unreachable = voters.length - reachable;
+          if (reachable - 1 <= unreachable && !force) {
+            throw SwarmError.invalid(
+              `You are attempting to leave the swarm on a node that is participating as a manager. Removing this node leaves ${voters.length - 1} managers out of ${voters.length}. Without a Raft quorum your swarm will be inaccessible. Use \`--force\` to suppress this message.`,
+            );
+          }
+          const self = st.nodes[this.nodeId];
+          if (self) {
+            try {
+              await proposeOrThrow(m.store, [{ kind: "node.update", id: this.nodeId, spec: { ...self.Spec, Role: "worker" }, at: new Date().toISOString() }]);
+              await waitFor(() => !m.raft.status().conf.voters.includes(this.nodeId) || m.raft.status().conf.voters.length <= 1, 15_000, "Raft to remove this manager");
+            } catch (err) {
+              if (!force) throw err;
+              this.log.warn({ err }, "leaving without being removed from Raft (--force)");
+            }
+          }
+        }
+      }
+      const leader = this.node?.session.leader;
+      if (leader && leader !== this.nodeId && this.transport?.isConnected(leader)) {
+        await this.transport.request(leader, LEAVE_CHANNEL, { force }, { timeoutMs: 3000 }).catch((err) => {
+          this.log.warn({ err: (err as Error).message }, "the leader did not hear that this node leaves; it will see it down");
+        });
+      }
+      const node = this.node;
+      this.node = undefined;
+      await node?.leave();
+      await this.deactivate();
+      this.deps.dropRaftStorage();
+      this.file = undefined;
+    });
+  }
+
+  /** Stops everything; containers keep running (a restarted agent adopts them). */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.busy.catch(() => undefined);
+    await this.deactivate();
+  }
+
+  private async deactivate(): Promise<void> {
+    for (const u of this.unwatch.splice(0)) u();
+    const node = this.node;
+    this.node = undefined;
+    await node?.stop();
+    await this.stopManager();
+    const t = this.transport;
+    this.transport = undefined;
+    await t?.close();
+    this.lastSecrets = this.lastRevoked = "";
+  }
+
+  /** Runs lifecycle changes one at a time. */
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.busy.then(fn, fn);
+    this.busy = run.catch(() => undefined);
+    return run;
+  }
+}
+
+async function waitFor(cond: () => boolean, ms: number, what: string): Promise<void> {
+  const until = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > until) throw SwarmError.unavailable(`timed out after ${ms / 1000} s waiting for ${what}; see the agent log`);
+    await Bun.sleep(20);
+  }
+}

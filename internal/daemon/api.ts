@@ -1,0 +1,210 @@
+/**
+ * The operations behind the agent's HTTP API, in plain methods (routes.ts only maps HTTP onto them).
+ * Reads go through a linearizable barrier on this manager; writes are proposed through the leader and
+ * answer with the state machine's verdict (a conflict is decided in apply, not here).
+ */
+import type Docker from "dockerode";
+import type { Logger } from "pino";
+import {
+  SwarmError, nodeView, serviceView, tasksOf, type ClusterState, type Node, type NodeRole, type ServiceSpec, type ServiceView, type TaskView,
+} from "../api/index.ts";
+import type { Agent } from "../agent/index.ts";
+import { VERSION, type AgentConfig } from "../config/index.ts";
+import type { LogArchive } from "../logs/index.ts";
+import { findNode, findService } from "../lookup/index.ts";
+import {
+  joinTokenOf, planCreateService, planDemote, planNodeRemove, planNodeUpdate, planPromote, planRemoveServices, planUpdateService,
+  type NodeChanges,
+} from "../manager/index.ts";
+import { ForgottenTasks } from "./log-index.ts";
+import type { LogsHost } from "./logs.ts";
+
+export class Api implements LogsHost {
+  readonly forgotten: ForgottenTasks;
+  private before: ClusterState | undefined;
+
+  constructor(
+    readonly agent: Agent,
+    readonly cfg: AgentConfig,
+    readonly docker: Docker,
+    readonly archive: LogArchive,
+    readonly log: Logger,
+  ) {
+    this.forgotten = new ForgottenTasks(`${cfg.dataDir}/logs`);
+    agent.onState((after) => {
+      if (this.before) this.forgotten.observe(this.before, after, () => this.archive.list());
+      this.before = after;
+    });
+  }
+
+  get nodeId(): string {
+    return this.agent.nodeId;
+  }
+
+  /** This manager's state as it is now (no barrier): for watches and log streams. */
+  get state(): ClusterState {
+    return this.agent.requireManager().state;
+  }
+
+  info() {
+    const m = this.agent.active ? this.agentManager() : undefined;
+    const st = m?.state;
+    const tasks = st ? Object.values(st.tasks) : [];
+    return {
+      Version: VERSION,
+      NodeID: this.agent.nodeId,
+      Pid: process.pid,
+      Role: this.agent.role ?? null,
+      Cluster: this.agent.active ? { ID: this.agent.clusterId } : null,
+      IsManager: m !== undefined,
+      Node: st?.nodes[this.agent.nodeId] ?? null,
+      Leader: m?.leaderId ?? null,
+      Managers: st ? Object.values(st.nodes).filter((n) => n.ManagerStatus).length : null,
+      Nodes: st ? Object.keys(st.nodes).length : null,
+      Services: st ? Object.keys(st.services).length : null,
+      Tasks: st ? tasks.length : null,
+      RunningTasks: st ? tasks.filter((t) => t.Status.State === "running").length : null,
+      RaftIndex: st?.index ?? null,
+      DataDir: this.cfg.dataDir,
+      DockerHost: this.cfg.dockerHost,
+      Socket: this.cfg.socketPath,
+      NodeAddr: this.agent.o.advertiseAddr,
+      ListenPort: this.agent.dhtPort,
+      Peers: this.agent.transportPeers.length,
+      Mesh: this.agent.meshStatus ? { Requested: this.cfg.meshBackend, ...this.agent.meshStatus } : null,
+    };
+  }
+
+  private agentManager() {
+    try {
+      return this.agent.requireManager();
+    } catch {
+      return undefined;
+    }
+  }
+
+  // ---- cluster ------------------------------------------------------------------------------------
+
+  async init() {
+    const r = await this.agent.init();
+    const st = this.agent.requireManager().state;
+    return { ...r, workerToken: joinTokenOf(st.cluster!, "worker"), address: `${r.advertiseAddr}:${r.listenPort}` };
+  }
+
+  async join(token: string, remote: string) {
+    return this.agent.join(token, remote);
+  }
+
+  /** `join-token [--rotate] ROLE`: the token and the command line, as Docker prints them. */
+  async joinToken(role: NodeRole, rotate: boolean) {
+    if (role !== "worker" && role !== "manager") throw SwarmError.invalid(`unknown role ${role}: use worker or manager`);
+    if (rotate) await this.agent.write([{ kind: "cluster.rotate-token", role }]);
+    const st = await this.agent.read();
+    return { token: joinTokenOf(st.cluster!, role), address: `${this.agent.o.advertiseAddr}:${this.agent.dhtPort}` };
+  }
+
+  // ---- services -----------------------------------------------------------------------------------
+
+  async services(): Promise<ServiceView[]> {
+    const st = await this.agent.read();
+    return Object.values(st.services).map((s) => serviceView(st, s));
+  }
+
+  async service(ref: string): Promise<ServiceView> {
+    const st = await this.agent.read();
+    return serviceView(st, findService(st, ref));
+  }
+
+  async createService(spec: ServiceSpec): Promise<{ ID: string }> {
+    const st = await this.agent.read();
+    const plan = planCreateService(st, spec, new Date().toISOString());
+    await this.agent.write(plan.commands);
+    return { ID: plan.id };
+  }
+
+  async updateService(ref: string, spec: ServiceSpec, version?: number): Promise<{ ID: string }> {
+    const st = await this.agent.read();
+    const plan = planUpdateService(st, ref, spec, new Date().toISOString(), version);
+    await this.agent.write(plan.commands);
+    return { ID: plan.id };
+  }
+
+  async removeServices(refs: string[]): Promise<{ IDs: string[] }> {
+    const st = await this.agent.read();
+    const plan = planRemoveServices(st, refs, new Date().toISOString());
+    await this.agent.write(plan.commands);
+    return { IDs: plan.ids };
+  }
+
+  async tasks(serviceRefs: string[], nodeRefs: string[]): Promise<TaskView[]> {
+    const st = await this.agent.read();
+    const services = serviceRefs.length ? serviceRefs.map((r) => findService(st, r)) : Object.values(st.services);
+    let out = services.flatMap((s) => tasksOf(st, s.ID, s.Spec.Name));
+    if (nodeRefs.length) {
+      const ids = new Set(nodeRefs.map((r) => findNode(st, r, { selfId: this.agent.nodeId }).ID));
+      out = out.filter((t) => t.Task.NodeID !== undefined && ids.has(t.Task.NodeID));
+    }
+    return out;
+  }
+
+  /** Calls `fn` with the state now and after every change, until `signal` aborts. */
+  watch(signal: AbortSignal, fn: (st: ClusterState) => void): Promise<void> {
+    const m = this.agent.requireManager();
+    return new Promise((resolve) => {
+      fn(m.state);
+      const unsubscribe = m.store.subscribe((st) => fn(st));
+      const done = () => {
+        unsubscribe();
+        resolve();
+      };
+      if (signal.aborted) done();
+      else signal.addEventListener("abort", done, { once: true });
+    });
+  }
+
+  // ---- nodes --------------------------------------------------------------------------------------
+
+  private live() {
+    const m = this.agent.requireManager();
+    return { leaderId: m.leaderId, self: this.agent.nodeId, connected: (id: string) => this.agent.transportPeers.some((p) => p.id === id) };
+  }
+
+  async nodes(): Promise<Node[]> {
+    const st = await this.agent.read();
+    const live = this.live();
+    return Object.values(st.nodes).map((n) => nodeView(n, live));
+  }
+
+  async node(ref: string): Promise<Node> {
+    const st = await this.agent.read();
+    return nodeView(findNode(st, ref, { selfId: this.agent.nodeId }), this.live());
+  }
+
+  async updateNode(ref: string, ch: NodeChanges): Promise<{ ID: string }> {
+    const st = await this.agent.read();
+    const plan = planNodeUpdate(st, ref, ch, new Date().toISOString(), this.live(), this.agent.nodeId);
+    await this.agent.write(plan.commands);
+    return { ID: plan.id };
+  }
+
+  async promote(refs: string[]): Promise<{ names: string[] }> {
+    const st = await this.agent.read();
+    const plan = planPromote(st, refs, new Date().toISOString(), this.live());
+    if (plan.commands.length) await this.agent.write(plan.commands);
+    return { names: plan.names };
+  }
+
+  async demote(refs: string[]): Promise<{ names: string[] }> {
+    const st = await this.agent.read();
+    const plan = planDemote(st, refs, new Date().toISOString(), this.live());
+    if (plan.commands.length) await this.agent.write(plan.commands);
+    return { names: plan.names };
+  }
+
+  async removeNodes(refs: string[], force: boolean): Promise<{ IDs: string[] }> {
+    const st = await this.agent.read();
+    const plan = planNodeRemove(st, refs, force);
+    await this.agent.write(plan.commands);
+    return { IDs: plan.ids };
+  }
+}

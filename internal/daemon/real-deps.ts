@@ -1,0 +1,67 @@
+/**
+ * The agent's real dependencies (internal/agent `AgentDeps`): the Hyperswarm transport with the node
+ * key in the data dir, Raft on bun:sqlite in `<data-dir>/raft.db`, the Docker engine through dockerode,
+ * the log archive in `<data-dir>/logs`.
+ */
+import { rmSync } from "node:fs";
+import { hostname } from "node:os";
+import { join } from "node:path";
+import type Docker from "dockerode";
+import type { Logger } from "pino";
+import type { NodeDescription } from "../api/index.ts";
+import type { AgentDeps } from "../agent/index.ts";
+import type { AgentConfig } from "../config/index.ts";
+import { dockerRuntime } from "../executor/index.ts";
+import { createFileLogArchive, type LogArchive } from "../logs/index.ts";
+import { SqliteStorage } from "../raft/index.ts";
+import { createHyperswarmTransport, keyPairFromSeed, loadOrCreateKeySeed, nodeIdOf } from "../transport/index.ts";
+import { dockerClient, engineFacts } from "./docker.ts";
+
+/** A killed node is noticed by its peers' transports within this (keepalives every third of it). */
+const DEAD_PEER_MS = 3000;
+
+export function realDeps(cfg: AgentConfig, log: Logger): AgentDeps & { docker: Docker; archive: LogArchive } {
+  const seed = loadOrCreateKeySeed(cfg.dataDir);
+  const nodeId = nodeIdOf(keyPairFromSeed(seed).publicKey);
+  const docker = dockerClient(cfg.dockerHost);
+  const raftDb = join(cfg.dataDir, "raft.db");
+  let described: NodeDescription | undefined;
+  const tlog = log.child({ component: "transport" });
+  return {
+    nodeId,
+    docker,
+    transport: (setup) =>
+      createHyperswarmTransport({
+        ...setup,
+        dataDir: cfg.dataDir,
+        keySeed: seed,
+        deadPeerTimeoutMs: DEAD_PEER_MS,
+        log: {
+          debug: (o, m) => tlog.debug(o, m),
+          info: (o, m) => tlog.info(o, m),
+          warn: (o, m) => tlog.warn(o, m),
+          error: (o, m) => tlog.error(o, m),
+        },
+      }),
+    openRaftStorage: () => new SqliteStorage(raftDb),
+    dropRaftStorage: () => {
+      for (const f of [raftDb, `${raftDb}-wal`, `${raftDb}-shm`]) rmSync(f, { force: true });
+    },
+    runtime: dockerRuntime(docker),
+    async describe(): Promise<NodeDescription> {
+      try {
+        const f = await engineFacts(docker, cfg.dockerHost);
+        described = {
+          Hostname: hostname() || f.hostname,
+          Platform: { Architecture: f.arch, OS: f.os },
+          Resources: { NanoCPUs: f.nanoCpus, MemoryBytes: f.memoryBytes },
+          Engine: { EngineVersion: f.version },
+        };
+      } catch (err) {
+        if (!described) throw err;
+      }
+      return described;
+    },
+    archive: createFileLogArchive(`${cfg.dataDir}/logs`),
+  };
+}

@@ -1,0 +1,45 @@
+/**
+ * What the dispatcher sends a node: its tasks, as a full set and then changes. Pure.
+ *
+ * A node's assignments are every task with its NodeID, whatever their state (a terminal task whose
+ * container still exists must be stopped and removed by the node); a task disappears from them when
+ * the store forgets it or moves it.
+ */
+import type { ClusterState, Id, ServiceRef, SessionMessage, Task } from "../../api/index.ts";
+
+/** The version of each task last sent to the node. */
+export type Sent = Map<Id, number>;
+
+export function tasksOfNode(state: ClusterState, nodeId: Id): Task[] {
+  const out: Task[] = [];
+  for (const t of Object.values(state.tasks)) if (t.NodeID === nodeId) out.push(t);
+  return out;
+}
+
+function refs(state: ClusterState, tasks: readonly Task[]): ServiceRef[] {
+  const seen = new Set<Id>();
+  const out: ServiceRef[] = [];
+  for (const t of tasks) {
+    if (seen.has(t.ServiceID)) continue;
+    seen.add(t.ServiceID);
+    const s = state.services[t.ServiceID];
+    if (s) out.push({ ID: s.ID, Name: s.Spec.Name, Ports: s.Endpoint.Ports });
+  }
+  return out;
+}
+
+/**
+ * The message that brings a node from `sent` to `state` (and updates `sent`), or null when nothing
+ * changed. `sent === null` asks for the full set.
+ */
+export function assignmentDelta(state: ClusterState, nodeId: Id, sent: Sent | null): { msg: SessionMessage | null; sent: Sent } {
+  const mine = tasksOfNode(state, nodeId);
+  const next: Sent = new Map(mine.map((t) => [t.ID, t.Version.Index]));
+  if (sent === null) {
+    return { msg: { t: "assignments", full: true, tasks: mine, removed: [], services: refs(state, mine) }, sent: next };
+  }
+  const changed = mine.filter((t) => sent.get(t.ID) !== t.Version.Index);
+  const removed = [...sent.keys()].filter((id) => !next.has(id));
+  if (changed.length === 0 && removed.length === 0) return { msg: null, sent };
+  return { msg: { t: "assignments", full: false, tasks: changed, removed, services: refs(state, changed) }, sent: next };
+}

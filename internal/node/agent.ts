@@ -1,0 +1,151 @@
+/**
+ * What every node runs (docs/cluster.md): the session with the leader, the worker that drives this
+ * node's tasks on the container engine, and the routing mesh for the ports its tasks publish. It never
+ * imports manager code: on the leader, the agent composition hands it an in-process link instead.
+ *
+ * Contract: `start()` adopts the node's existing containers, then opens the session; the worker is
+ * first synced when the first full assignment set arrives (containers keep running until then, and
+ * whenever there is no session). `stop()` leaves containers running (a restarted agent adopts them);
+ * `leave()` stops and removes them.
+ */
+import { type Command, type Id, type NodeDescription, type SessionMessage, type TaskStatus } from "../api/index.ts";
+import type { MeshBackendChoice } from "../config/index.ts";
+import { createRuntimeWorker, type ContainerRuntime, type Worker } from "../executor/index.ts";
+import type { LogArchive } from "../logs/index.ts";
+import type { ClusterTransport } from "../transport/index.ts";
+import { assignmentsFor, type AssignmentSink } from "./assignments.ts";
+import type { LeaderLink } from "./link.ts";
+import { MeshLink } from "./mesh-link.ts";
+import { NodeSession } from "./session.ts";
+import { NodeView } from "./view.ts";
+
+export interface Logger {
+  debug(obj: object, msg: string): void;
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+  child(bindings: object): Logger;
+}
+
+export interface NodeAgentOptions {
+  nodeId: Id;
+  clusterId: string;
+  /** This node's address until the leader tells the one it observed. */
+  addr: string;
+  dhtPort: number;
+  transport: ClusterTransport;
+  runtime: ContainerRuntime;
+  archive: LogArchive;
+  /** `none`: no routing mesh (tests without a kernel to program). */
+  meshBackend: MeshBackendChoice | "none";
+  describe: () => Promise<NodeDescription>;
+  /** The in-process link when this node's own manager is the ready leader. */
+  local: () => LeaderLink | undefined;
+  /** A certificate or cluster facts from the leader: the agent composition persists and applies them. */
+  onLeaderMessage: (m: Extract<SessionMessage, { t: "certificate" | "cluster" }>) => void;
+  log: Logger;
+}
+
+export class NodeAgent {
+  readonly view: NodeView;
+  readonly session: NodeSession;
+  readonly worker: Worker;
+  private mesh: MeshLink | undefined;
+  private unsubscribe: (() => void) | undefined;
+  private readonly names = new Map<Id, string>();
+
+  constructor(private readonly o: NodeAgentOptions) {
+    this.view = new NodeView(o.nodeId, o.addr);
+    this.session = new NodeSession({
+      transport: o.transport,
+      local: o.local,
+      describe: o.describe,
+      dhtPort: o.dhtPort,
+      log: o.log.child({ component: "session" }),
+      onMessage: (m) => this.onMessage(m),
+    });
+    this.worker = createRuntimeWorker({
+      runtime: o.runtime,
+      clusterId: o.clusterId,
+      nodeId: o.nodeId,
+      report: (cmds) => this.session.report(statusesOf(cmds)),
+      logs: o.archive,
+      logger: o.log.child({ component: "worker" }),
+      init: true, // ContainerSpec.Init unset means on (see internal/api/types.ts)
+      maxConcurrent: 16,
+    });
+  }
+
+  /** The routing mesh backend in use (or why there is none). */
+  get meshStatus(): { Backend: string | null; Error: string | null } | null {
+    return this.mesh ? { Backend: this.mesh.backend, Error: this.mesh.error } : null;
+  }
+
+  async start(): Promise<void> {
+    if (this.o.meshBackend !== "none") this.mesh = new MeshLink(this.view, this.o.meshBackend, this.o.log.child({ component: "mesh" }) as never);
+    try {
+      await this.worker.adopt();
+    } catch (err) {
+      this.o.log.error({ err }, "adopting this node's containers failed (is Docker up?); continuing");
+    }
+    const sink: AssignmentSink = this.mesh ? this.mesh.gate(this.view, this.worker) : this.worker;
+    const push = () => {
+      if (!this.view.ready) return;
+      Promise.resolve(sink.sync(assignmentsFor(this.view.state, this.o.nodeId, this.names))).catch((err) =>
+        this.o.log.error({ err }, "worker sync failed"),
+      );
+    };
+    this.unsubscribe = this.view.subscribe(push);
+    this.session.start();
+  }
+
+  /** Leadership moved here or away: reopen the session where the leader now is. */
+  leaderChanged(): void {
+    this.session.poke();
+  }
+
+  /** Stops the session and the worker; containers keep running. */
+  async stop(): Promise<void> {
+    this.unsubscribe?.();
+    await this.session.stop();
+    await this.worker.close();
+    await this.closeMesh();
+  }
+
+  /** Stops and removes this node's containers (leave), then stops. */
+  async leave(): Promise<void> {
+    this.unsubscribe?.();
+    await this.session.stop();
+    await this.worker.sync([]);
+    await this.worker.whenIdle();
+    await this.worker.close();
+    await this.closeMesh();
+  }
+
+  private async closeMesh(): Promise<void> {
+    const m = this.mesh;
+    this.mesh = undefined;
+    await m?.close();
+  }
+
+  private onMessage(m: SessionMessage): void {
+    switch (m.t) {
+      case "welcome":
+        this.view.setAddress(m.addr);
+        return;
+      case "assignments":
+        this.view.apply(m);
+        return;
+      case "certificate":
+      case "cluster":
+        this.o.onLeaderMessage(m);
+        return;
+    }
+  }
+}
+
+function statusesOf(cmds: Command[]): { id: Id; status: TaskStatus }[] {
+  const out: { id: Id; status: TaskStatus }[] = [];
+  for (const c of cmds) if (c.kind === "task.status") out.push({ id: c.id, status: c.status });
+  return out;
+}
