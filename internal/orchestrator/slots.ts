@@ -11,11 +11,16 @@
  *   new task not yet running, or its new task failed for good), set one outdated task desired shutdown.
  *   Outdated tasks that hold nothing yet (unassigned) or have ended are replaced at once.
  * Slots no longer wanted: replicated → desired remove (scale down); global → desired shutdown.
+ * Held slots (a global service's slot on a node that is paused, down or not ready, but still matches)
+ * are left as they are: nothing is created, restarted, updated or stopped there.
  * Every slot keeps 5 tasks of history; older ended tasks are deleted.
+ *
+ * The plan does not depend on the order of the tasks given (the incremental and the full orchestrator
+ * gather them differently): slots and tasks are visited in a fixed order.
  */
 import { type Command, type DesiredState, isTerminal, type Service, stateRank, type Task } from "../api/index.ts";
 import { iso, newTask, type ReconcileContext } from "./context.ts";
-import { notBeforeMs, shouldRestart } from "./restart.ts";
+import { notBeforeMs, restartDecision } from "./restart.ts";
 import { specEqual } from "./spec-equal.ts";
 
 export const HISTORY_PER_SLOT = 5;
@@ -28,12 +33,35 @@ export interface SlotPlanInput {
   service: Service;
   /** Slots that should run a task, in order (replicas 1..N or eligible node IDs). */
   wanted: readonly SlotKey[];
+  /** Slots left as they are (neither wanted nor unwanted). */
+  held?: ReadonlySet<SlotKey>;
   /** The service's tasks grouped by slot (including slots not wanted). */
   bySlot: ReadonlyMap<SlotKey | undefined, readonly Task[]>;
   /** Desired state for the tasks of slots no longer wanted. */
   unwanted: Extract<DesiredState, "shutdown" | "remove">;
   /** How a new task is placed: `{ slot }` or `{ nodeId }`. */
   place: (key: SlotKey) => { slot?: number; nodeId?: string };
+}
+
+/** Optional helpers from a caller that plans often (the incremental ControlPlane). */
+export interface PlanHooks {
+  /** Same answer as `isOutdated` (a cached one). */
+  outdated?: (t: Task, svc: Service) => boolean;
+  /** Told the time (ms) at which the plan may change with no other change (a restart Window). */
+  wakeAt?: (ms: number) => void;
+}
+
+function byTaskId(a: Task, b: Task): number {
+  return a.ID < b.ID ? -1 : a.ID > b.ID ? 1 : 0;
+}
+
+/** Slot keys in a fixed order: none first, then replica numbers, then node IDs. */
+function bySlotKey(a: SlotKey | undefined, b: SlotKey | undefined): number {
+  if (a === b) return 0;
+  if (a === undefined) return -1;
+  if (b === undefined) return 1;
+  if (typeof a !== typeof b) return typeof a === "number" ? -1 : 1;
+  return a < b ? -1 : 1;
 }
 
 /** Newest first: the current task, then by creation time, attempt and ID. */
@@ -55,8 +83,9 @@ export function isOutdated(t: Task, svc: Service): boolean {
   return !specEqual(t.Spec, svc.Spec.TaskTemplate) || !specEqual(t.Endpoint?.Ports ?? [], svc.Endpoint.Ports);
 }
 
-export function planService(input: SlotPlanInput, ctx: ReconcileContext): Command[] {
+export function planService(input: SlotPlanInput, ctx: ReconcileContext, hooks: PlanHooks = {}): Command[] {
   const { service: svc } = input;
+  const outdated = hooks.outdated ?? isOutdated;
   const at = iso(ctx.now);
   const plan: Command[] = [];
   const desire = (t: Task, d: DesiredState) => plan.push({ kind: "task.desired", id: t.ID, desired: d, at });
@@ -67,11 +96,13 @@ export function planService(input: SlotPlanInput, ctx: ReconcileContext): Comman
     inFlight += 1;
   };
   const wanted = new Set<SlotKey | undefined>(input.wanted);
+  const held = input.held;
 
   // Slots no longer wanted.
-  for (const [key, tasks] of input.bySlot) {
-    if (wanted.has(key)) continue;
-    for (const t of tasks) {
+  const unwanted: (SlotKey | undefined)[] = [];
+  for (const key of input.bySlot.keys()) if (!wanted.has(key) && !(key !== undefined && held?.has(key))) unwanted.push(key);
+  for (const key of unwanted.sort(bySlotKey)) {
+    for (const t of [...input.bySlot.get(key)!].sort(byTaskId)) {
       if (stateRankDesired(t.DesiredState) < stateRankDesired(input.unwanted)) desire(t, input.unwanted);
     }
   }
@@ -88,18 +119,22 @@ export function planService(input: SlotPlanInput, ctx: ReconcileContext): Comman
       continue;
     }
     const ended = isTerminal(cur.Status.State);
-    if (isOutdated(cur, svc) && (ended || isUnassigned(cur))) {
+    const old = outdated(cur, svc);
+    if (old && (ended || isUnassigned(cur))) {
       // Holds nothing: replace with the new spec now.
       desire(cur, "shutdown");
       create(key, 0);
-    } else if (isOutdated(cur, svc)) {
+    } else if (old) {
       outdatedRunning.push(cur);
     } else if (ended) {
-      if (shouldRestart(svc.Spec.TaskTemplate.RestartPolicy, cur, tasks, ctx.now)) {
+      const policy = svc.Spec.TaskTemplate.RestartPolicy;
+      const decision = restartDecision(policy, cur, tasks, ctx.now);
+      if (decision.restart) {
         desire(cur, "shutdown");
-        create(key, cur.Attempt + 1, notBeforeMs(svc.Spec.TaskTemplate.RestartPolicy, cur, ctx.now));
-      } else if (cur.Status.State !== "complete") {
-        inFlight += 1; // failed for good: pauses a rolling update
+        create(key, cur.Attempt + 1, notBeforeMs(policy, cur, ctx.now));
+      } else {
+        if (decision.retryAtMs !== undefined) hooks.wakeAt?.(decision.retryAtMs);
+        if (cur.Status.State !== "complete") inFlight += 1; // failed for good: pauses a rolling update
       }
     } else if (stateRank(cur.Status.State) < stateRank("running")) {
       inFlight += 1;
@@ -117,12 +152,13 @@ export function planService(input: SlotPlanInput, ctx: ReconcileContext): Comman
   // History: keep HISTORY_PER_SLOT tasks per slot; delete older ended ones.
   const drop: string[] = [];
   for (const tasks of input.bySlot.values()) {
+    if (tasks.length <= HISTORY_PER_SLOT) continue;
     const sorted = [...tasks].sort(newestFirst);
     for (const t of sorted.slice(HISTORY_PER_SLOT)) {
       if (isTerminal(t.Status.State) && t.DesiredState !== "running") drop.push(t.ID);
     }
   }
-  if (drop.length > 0) plan.push({ kind: "task.delete", ids: drop });
+  if (drop.length > 0) plan.push({ kind: "task.delete", ids: drop.sort() });
   return plan;
 }
 

@@ -91,8 +91,10 @@ describe("schedule", () => {
   });
 
   test("two tasks publishing the same host-mode port never share a node", () => {
-    const spec = serviceSpec("web", 3, { EndpointSpec: { Ports: [{ Protocol: "tcp", TargetPort: 80, PublishedPort: 8080, PublishMode: "host" }] } });
-    const s = world([node("n1"), node("n2")], [["s1", spec]], pending(3));
+    const hostPort = { Protocol: "tcp", TargetPort: 80, PublishedPort: 8080, PublishMode: "host" } as const;
+    const spec = serviceSpec("web", 3, { EndpointSpec: { Ports: [hostPort] } });
+    // The ports a task publishes are the ones it was created with (Task.Endpoint), as the orchestrator records them.
+    const s = world([node("n1"), node("n2")], [["s1", spec]], pending(3).map((t) => ({ ...t, Endpoint: { Ports: [hostPort] } })));
     const plan = schedule(s, { now: NOW });
     expect(count(plan)).toEqual({ n1: 1, n2: 1 });
     expect(plan.find((c) => c.kind === "task.unschedulable")).toMatchObject({ message: "no suitable node (host-mode port already in use on 2 nodes)" });
