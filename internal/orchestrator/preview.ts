@@ -7,6 +7,7 @@
  */
 import type { ClusterState, Command, Id, Task } from "../api/index.ts";
 import { applyCommands } from "../store/index.ts";
+import type { SlotKey } from "./slots.ts";
 
 function own<T>(rec: Readonly<Record<Id, T>>, id: Id): T | undefined {
   return Object.hasOwn(rec, id) ? rec[id] : undefined;
@@ -32,10 +33,14 @@ export function taskIdsOf(c: Command): Id[] {
 export class Preview {
   /** Tasks the applied commands changed: the new version, or undefined if deleted. */
   readonly overlay = new Map<Id, Task | undefined>();
-  /** Tasks the applied commands created, by service. */
-  private readonly created = new Map<Id, Id[]>();
+  /** Tasks the applied commands created, by service and slot. */
+  private readonly created = new Map<Id, Map<SlotKey | undefined, Id[]>>();
 
-  constructor(readonly base: ClusterState) {}
+  /** `slotOf` gives a task's slot key (the caller's: replica number or node ID by service mode). */
+  constructor(
+    readonly base: ClusterState,
+    private readonly slotOf: (t: Task) => SlotKey | undefined,
+  ) {}
 
   task(id: Id): Task | undefined {
     return this.overlay.has(id) ? this.overlay.get(id) : own(this.base.tasks, id);
@@ -46,9 +51,14 @@ export class Preview {
     return (this.task(id) ?? own(this.base.tasks, id))?.ServiceID;
   }
 
-  /** IDs of tasks of the service that this preview created (not in the base). */
-  createdFor(serviceId: Id): readonly Id[] {
-    return this.created.get(serviceId) ?? [];
+  /** IDs of tasks of the service's slot that this preview created (not in the base). */
+  createdIn(serviceId: Id, key: SlotKey | undefined): readonly Id[] {
+    return this.created.get(serviceId)?.get(key) ?? [];
+  }
+
+  /** Slots of the service where this preview created tasks. */
+  createdSlots(serviceId: Id): Iterable<SlotKey | undefined> {
+    return this.created.get(serviceId)?.keys() ?? [];
   }
 
   /** Applies task commands on top; returns the IDs of the tasks they name. */
@@ -64,9 +74,12 @@ export class Preview {
     for (const id of ids) {
       const t = own(after, id);
       if (t !== undefined && !this.overlay.has(id) && own(this.base.tasks, id) === undefined) {
-        const list = this.created.get(t.ServiceID);
+        let bySlot = this.created.get(t.ServiceID);
+        if (bySlot === undefined) this.created.set(t.ServiceID, (bySlot = new Map()));
+        const key = this.slotOf(t);
+        const list = bySlot.get(key);
         if (list) list.push(id);
-        else this.created.set(t.ServiceID, [id]);
+        else bySlot.set(key, [id]);
       }
       this.overlay.set(id, t);
     }

@@ -16,6 +16,7 @@ import { type PlanHooks, planService, type SlotKey } from "./slots.ts";
  */
 export interface GlobalSlots {
   wanted: Id[];
+  wantedSet: Set<Id>;
   held: Set<Id>;
 }
 
@@ -26,7 +27,7 @@ export function globalSlots(nodes: NodeTable, svc: Service): GlobalSlots {
     if (isAvailable(n)) wanted.push(n.ID);
     else if (n.Spec.Availability !== "drain") held.add(n.ID);
   }
-  return { wanted, held };
+  return { wanted, wantedSet: new Set(wanted), held };
 }
 
 /** Replica numbers 1..N of a replicated service. */

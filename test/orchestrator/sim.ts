@@ -52,9 +52,15 @@ export function checkPlane(plane: ControlPlane, state: ClusterState, ctx: Reconc
   ids.seq = start;
   const inc = plane.plan(state, ctx);
   if (!Bun.deepEquals(inc.reconciled, reconciled) || !Bun.deepEquals(inc.scheduled, scheduled) || ids.seq !== end) {
+    const line = (c: Command) => {
+      if (c.kind === "task.create") return `  task.create ${JSON.stringify({ id: c.task.ID, slot: c.task.Slot, node: c.task.NodeID, attempt: c.task.Attempt })}`;
+      const { kind, ...rest } = c;
+      return `  ${kind} ${JSON.stringify(rest)}`;
+    };
+    const show = (p: { reconciled: Command[]; scheduled: Command[] }) => [...p.reconciled.map(line), "  --", ...p.scheduled.map(line)].join("\n");
     throw new Error(
       `the ControlPlane's plan differs from reconcile + schedule at index ${state.index}\n` +
-        `reference: ${JSON.stringify({ reconciled, scheduled }, null, 1)}\nincremental: ${JSON.stringify(inc, null, 1)}`,
+        `reference:\n${show({ reconciled, scheduled })}\nincremental:\n${show(inc)}`,
     );
   }
   return { reconciled, scheduled };
