@@ -11,6 +11,7 @@
  */
 import type { Command, Id, Node, Service, Task } from "../api/index.ts";
 import { addUsage, cloneUsage, emptyUsage, explainWith, fitsUsage, isAvailable, type NodeUsage, noSuitableNode, occupiesNode, type Rejection, taskHostPorts } from "./filters.ts";
+import { type HeapEntry, NodeHeap } from "./node-heap.ts";
 import { constraintKey, type NodeTable } from "./nodes.ts";
 
 /** Oldest first: creation time, then service, slot and ID (a total order). */
@@ -41,6 +42,8 @@ export class PlacementPass {
   /** Usage of nodes this pass changed (copies; the base is never written). */
   private readonly local = new Map<Id, NodeUsage>();
   private readonly failures = new Map<string, { placed: number; message: string }>();
+  /** Candidate nodes in spread order, per service and placement signature (node-heap.ts). */
+  private readonly heaps = new Map<string, NodeHeap>();
 
   /**
    * `baseUsage(id)` is what node `id` holds when the pass starts (not written to); `now` stamps the
@@ -107,26 +110,36 @@ export class PlacementPass {
   /** The node with the fewest tasks of the service, then fewest tasks, then lowest ID, that fits. */
   private best(task: Task): Node | undefined {
     const constraints = task.Spec.Placement?.Constraints;
-    let candidates: readonly Node[];
     if (task.NodeID !== undefined) {
       const n = this.nodes.node(task.NodeID);
-      candidates = n !== undefined && isAvailable(n) && this.nodes.matches(n, constraints) ? [n] : [];
-    } else {
-      candidates = this.nodes.eligible(constraints);
+      return n !== undefined && isAvailable(n) && this.nodes.matches(n, constraints) && fitsUsage(n, task, this.usage(n.ID)) ? n : undefined;
     }
-    let best: Node | undefined;
-    let bestOfService = Infinity;
-    let bestTasks = Infinity;
-    for (const n of candidates) {
-      const u = this.usage(n.ID);
+    const key = `${task.ServiceID}\u0000${signature(task)}`;
+    let heap = this.heaps.get(key);
+    if (heap === undefined) {
+      const entries: HeapEntry[] = this.nodes.eligible(constraints).map((node, index) => {
+        const u = this.usage(node.ID);
+        return { node, index, ofService: u.byService.get(task.ServiceID) ?? 0, tasks: u.tasks };
+      });
+      this.heaps.set(key, (heap = new NodeHeap(entries)));
+    }
+    for (let top = heap.peek(); top !== undefined; top = heap.peek()) {
+      const u = this.usage(top.node.ID);
       const ofService = u.byService.get(task.ServiceID) ?? 0;
-      if (ofService > bestOfService || (ofService === bestOfService && u.tasks >= bestTasks)) continue;
-      if (!fitsUsage(n, task, u)) continue;
-      best = n;
-      bestOfService = ofService;
-      bestTasks = u.tasks;
+      if (ofService !== top.ofService || u.tasks !== top.tasks) {
+        top.ofService = ofService;
+        top.tasks = u.tasks;
+        heap.topIncreased();
+        continue;
+      }
+      // Usage only grows within a pass: a node this group's tasks do not fit now, they never will.
+      if (!fitsUsage(top.node, task, u)) {
+        heap.pop();
+        continue;
+      }
+      return top.node;
     }
-    return best;
+    return undefined;
   }
 
   /** Docker's "no suitable node (…)" from every candidate node's first failing filter. */

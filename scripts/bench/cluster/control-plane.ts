@@ -15,7 +15,7 @@ const arg = (n: string, d: string) => {
   return i >= 0 ? process.argv[i + 1]! : d;
 };
 const NODES = Number(arg("nodes", "1000"));
-const CHANGES = Number(arg("changes", "300"));
+const CHANGES = Number(arg("changes", "1000"));
 const SHAPES = arg("shape", "10x1000,100x100").split(",").map((s) => s.split("x").map(Number) as [number, number]);
 const PLACE_TARGET_MS = 1000;
 const CHANGE_TARGET_MS = 5;
@@ -128,18 +128,25 @@ function run(services: number, replicas: number): boolean {
 
   // One task's status changes: it fails; the leader plans (replacement created and placed), commits,
   // plans again (nothing), the agent starts the replacement, the leader plans again (nothing).
+  // Timed twice: wall clock, and this process's CPU time (not counting time the OS gave to others:
+  // on a shared machine a 0.3 ms section is sometimes preempted for a whole time slice).
   const change: number[] = [];
+  const changeCpu: number[] = [];
   const settle: number[] = [];
   const apply: number[] = [];
+  const victims = Object.keys(state.tasks).sort(() => r() - 0.5);
+  let next = 0;
   for (let i = 0; i < CHANGES; i++) {
     now += 50;
-    const running = Object.values(state.tasks);
-    let victim = running[Math.floor(r() * running.length)]!;
-    while (victim.Status.State !== "running" || victim.DesiredState !== "running") victim = running[Math.floor(r() * running.length)]!;
+    let victim = state.tasks[victims[next++ % victims.length]!];
+    while (victim === undefined || victim.Status.State !== "running" || victim.DesiredState !== "running") victim = state.tasks[victims[next++ % victims.length]!];
     apply.push(commit([{ kind: "task.status", id: victim.ID, status: { Timestamp: iso(now), State: "failed", Message: "exit 1" }, at: iso(now) }]));
+    const cpu0 = process.cpuUsage();
     t = performance.now();
     const p = plane.plan(state, ctx());
     change.push(performance.now() - t);
+    const cpu = process.cpuUsage(cpu0);
+    changeCpu.push((cpu.user + cpu.system) / 1000);
     const kinds = p.commands.map((c) => c.kind).filter((k) => k !== "task.delete");
     if (kinds.join() !== "task.desired,task.create,task.assign") throw new Error(`unexpected plan for one failure: ${kinds.join()}`);
     apply.push(commit(p.commands));
@@ -148,6 +155,7 @@ function run(services: number, replicas: number): boolean {
     settle.push(performance.now() - t);
     if (again.commands.length !== 0) throw new Error("the plan after committing a plan is not empty");
     const repl = (p.commands.find((c) => c.kind === "task.create") as Extract<Command, { kind: "task.create" }>).task.ID;
+    victims.push(repl);
     commit([{ kind: "task.status", id: repl, status: { Timestamp: iso(now), State: "running", Message: "started" }, at: iso(now) }]);
     t = performance.now();
     plane.plan(state, ctx());
@@ -164,7 +172,8 @@ function run(services: number, replicas: number): boolean {
   const p50 = pct(change, 50);
   const p99 = pct(change, 99);
   console.log(`  one task fails → replacement created and placed (${CHANGES} changes, ${Object.keys(state.tasks).length} tasks now)`);
-  console.log(`    ControlPlane.plan  p50 ${ms(p50).padStart(8)}  p99 ${ms(p99).padStart(8)}   target ≤ ${CHANGE_TARGET_MS} ms   ${verdict(p99, CHANGE_TARGET_MS)}`);
+  console.log(`    ControlPlane.plan  p50 ${ms(p50).padStart(8)}  p99 ${ms(p99).padStart(8)}  max ${ms(Math.max(...change))}   target ≤ ${CHANGE_TARGET_MS} ms   ${verdict(p99, CHANGE_TARGET_MS)}`);
+  console.log(`      (CPU time: p50 ${ms(pct(changeCpu, 50))}  p99 ${ms(pct(changeCpu, 99))})`);
   console.log(`    the next plans (own commit; replacement running)  p50 ${ms(pct(settle, 50))}  p99 ${ms(pct(settle, 99))}`);
   console.log(`    reference reconcile + schedule at this size   p50 ${ms(pct(refChange, 50))}   (ControlPlane/reference ${(p50 / pct(refChange, 50)).toFixed(3)})`);
   console.log(`    applyCommands per entry at this size (the store, not the plan)  p50 ${ms(pct(apply, 50))}  p99 ${ms(pct(apply, 99))}`);
