@@ -1,14 +1,16 @@
 /**
  * The leader's control plane, incrementally: the orchestrator (`reconcile`) and the scheduler
  * (`schedule`) planned only for what changed since the last plan, so that one task's status change in a
- * cluster of 10,000 tasks costs about one service's worth of work, not a walk over every task.
+ * cluster of 10,000 tasks costs about one slot's worth of work, not a walk over every task.
  *
  * Contract (the leader loop):
  * - Make one ControlPlane when this manager becomes leader (or share one; it resynchronises itself).
  * - `observe(state, cmds)` for every applied entry, in order: the state right after the entry and the
- *   entry's commands — exactly what `Store.subscribe` passes. O(commands). If an entry is missed (the
- *   state's `index` did not advance by `cmds.length`), a snapshot is installed, or a command kind is
- *   unknown, the next `plan` resynchronises from the whole state (O(tasks), once).
+ *   entry's commands — exactly what `Store.subscribe` passes. O(commands). It relies on the store's
+ *   rule that every command advances `state.index` by one: if an entry is missed (the index did not
+ *   advance by `cmds.length`), a snapshot is installed (a jump with no commands), or a command kind it
+ *   does not know changed nodes, services or tasks, the next `plan` resynchronises from the whole state
+ *   (O(tasks), once; counted in `stats.resyncs`, which should stay at 1 per leadership term).
  * - `plan(state, ctx)` with the latest state: returns the orchestrator's commands followed by the
  *   scheduler's, to propose as ONE entry. Same commands in the same order as the reference
  *   `r = reconcile(state, ctx)` followed by `schedule(applyCommands(state, r), ctx)`, given the same
@@ -74,6 +76,7 @@ export class ControlPlane {
     const tasks = new Set<Id>();
     const services = new Set<Id>();
     const nodes = new Set<Id>();
+    let unknown = false;
     for (const c of cmds) {
       if (c === null || typeof c !== "object") continue;
       switch (c.kind) {
@@ -106,9 +109,14 @@ export class ControlPlane {
           tasks.add(c.id);
           break;
         default:
-          this.stale = true; // a kind this version does not know: cannot tell what it changed
-          return;
+          unknown = true;
       }
+    }
+    // A kind this version does not know: harmless if it left nodes, services and tasks alone (the
+    // store copies a collection only when it writes to it); otherwise start over.
+    if (unknown && (state.nodes !== prev.nodes || state.services !== prev.services || state.tasks !== prev.tasks)) {
+      this.stale = true;
+      return;
     }
     for (const id of services) {
       const before = own(prev.services, id);

@@ -243,6 +243,21 @@ describe("ControlPlane contract", () => {
     expect(plane.stats.resyncs).toBe(3);
   });
 
+  test("a command kind it does not know is ignored if nodes, services and tasks are untouched", () => {
+    const { w, plane } = started();
+    w.commit(plane.plan(w.state, w.ctx()).commands);
+    const future = { kind: "cluster.rotate-token", role: "worker" } as unknown as Command;
+    const s1 = { ...applyCommands(w.state, [future]) };
+    plane.observe(s1, [future]);
+    expect(plane.plan(s1, w.ctx()).commands).toEqual([]);
+    expect(plane.stats.resyncs).toBe(1);
+    // Mixed with a change of tasks, it cannot tell what changed: it resynchronises.
+    const s2 = applyCommands(s1, [future, cmd.status(Object.keys(s1.tasks)[0]!, "failed", w.at())]);
+    plane.observe(s2, [future, cmd.status(Object.keys(s1.tasks)[0]!, "failed", w.at())]);
+    expect(plane.plan(s2, w.ctx()).reconciled.map((c) => c.kind)).toEqual(["task.desired", "task.create"]);
+    expect(plane.stats.resyncs).toBe(2);
+  });
+
   test("nextCheckAtMs: when a restart window lets a slot restart", () => {
     const { w, plane } = started();
     const spec = serviceSpec("job", 1, { TaskTemplate: taskSpec({ RestartPolicy: { Condition: "any", Delay: 0, MaxAttempts: 1, Window: 10e9 } }) });
