@@ -44,6 +44,8 @@ export class PlacementPass {
   private readonly failures = new Map<string, { placed: number; message: string }>();
   /** Candidate nodes in spread order, per service and placement signature (node-heap.ts). */
   private readonly heaps = new Map<string, NodeHeap>();
+  /** Groups whose first task was placed by a scan. */
+  private readonly seen = new Set<string>();
 
   /**
    * `baseUsage(id)` is what node `id` holds when the pass starts (not written to); `now` stamps the
@@ -116,6 +118,11 @@ export class PlacementPass {
     }
     const key = `${task.ServiceID}\u0000${signature(task)}`;
     let heap = this.heaps.get(key);
+    if (heap === undefined && !this.seen.has(key)) {
+      // A group's first task: one scan is cheaper than a heap (most passes place one task).
+      this.seen.add(key);
+      return this.scan(task, this.nodes.eligible(constraints));
+    }
     if (heap === undefined) {
       const entries: HeapEntry[] = this.nodes.eligible(constraints).map((node, index) => {
         const u = this.usage(node.ID);
@@ -140,6 +147,23 @@ export class PlacementPass {
       return top.node;
     }
     return undefined;
+  }
+
+  /** `best` by a plain scan over the candidates, in ID order. */
+  private scan(task: Task, candidates: readonly Node[]): Node | undefined {
+    let best: Node | undefined;
+    let bestOfService = Infinity;
+    let bestTasks = Infinity;
+    for (const n of candidates) {
+      const u = this.usage(n.ID);
+      const ofService = u.byService.get(task.ServiceID) ?? 0;
+      if (ofService > bestOfService || (ofService === bestOfService && u.tasks >= bestTasks)) continue;
+      if (!fitsUsage(n, task, u)) continue;
+      best = n;
+      bestOfService = ofService;
+      bestTasks = u.tasks;
+    }
+    return best;
   }
 
   /** Docker's "no suitable node (…)" from every candidate node's first failing filter. */

@@ -124,7 +124,7 @@ function run(services: number, replicas: number): boolean {
   const idle = plane.plan(state, ctx());
   const afterBulkMs = performance.now() - t;
   if (idle.commands.length !== 0) throw new Error(`expected nothing to do once every task runs, got ${idle.commands.length} commands`);
-  console.log(`    plan after all ${total} tasks reported running        ${ms(afterBulkMs).padStart(9)}   (re-checks every changed service once)`);
+  console.log(`    plan after all ${total} tasks reported running        ${ms(afterBulkMs).padStart(9)}   (re-plans every changed slot once)`);
 
   // One task's status changes: it fails; the leader plans (replacement created and placed), commits,
   // plans again (nothing), the agent starts the replacement, the leader plans again (nothing).
