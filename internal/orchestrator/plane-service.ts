@@ -8,7 +8,7 @@ import { type Command, isGlobal, type Service } from "../api/index.ts";
 import type { ReconcileContext } from "./context.ts";
 import { ALL, type PlaneIndex, type Slots } from "./plane-index.ts";
 import type { Preview } from "./preview.ts";
-import { type GlobalSlots, replicaSlots } from "./service-plan.ts";
+import { type GlobalSlots, replicaCount, replicaSlots } from "./service-plan.ts";
 import { assemble, bySlotKey, type PlanHooks, planSlot, type ServiceSlots, type SlotKey, type SlotKind, type SlotResult } from "./slots.ts";
 
 export function replanService(
@@ -29,7 +29,7 @@ export function replanService(
     kindOf = (k) => (typeof k === "string" && gs.wantedSet.has(k) ? "wanted" : typeof k === "string" && gs.held.has(k) ? "held" : "unwanted");
     wantedKeys = () => gs.wanted;
   } else {
-    const n = replicaSlots(svc).length;
+    const n = replicaCount(svc);
     kindOf = (k) => (typeof k === "number" && Number.isInteger(k) && k >= 1 && k <= n ? "wanted" : "unwanted");
     wantedKeys = () => replicaSlots(svc);
   }

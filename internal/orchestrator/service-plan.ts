@@ -30,10 +30,14 @@ export function globalSlots(nodes: NodeTable, svc: Service): GlobalSlots {
   return { wanted, wantedSet: new Set(wanted), held };
 }
 
+/** How many replicas a replicated service wants (0 for a global one). */
+export function replicaCount(svc: Service): number {
+  return Math.max(0, Math.floor(replicasOf(svc.Spec) ?? 0));
+}
+
 /** Replica numbers 1..N of a replicated service. */
 export function replicaSlots(svc: Service): number[] {
-  const n = Math.max(0, Math.floor(replicasOf(svc.Spec) ?? 0));
-  return Array.from({ length: n }, (_, i) => i + 1);
+  return Array.from({ length: replicaCount(svc) }, (_, i) => i + 1);
 }
 
 function group(tasks: readonly Task[], key: (t: Task) => SlotKey | undefined): Map<SlotKey | undefined, Task[]> {
