@@ -1,11 +1,25 @@
-/** What the orchestrator needs from outside: the time and fresh IDs. Nothing else is impure. */
+/** What the orchestrator needs from outside: the time, fresh IDs and its tunables. Nothing else is impure. */
 import type { Id, Service, Task } from "../api/index.ts";
+
+/**
+ * How long a node stays `down` (since `Node.Status.Timestamp`) before its replicated tasks are
+ * orphaned and replaced elsewhere: long enough to ride out a leader change or a short network blip
+ * (the leader already waited `nodeDownMs` before recording the node down), short enough to meet the
+ * "tasks running elsewhere ≤ 6 s after a node dies" target (docs/cluster.md, Liveness).
+ */
+export const DEFAULT_ORPHAN_GRACE_MS = 2000;
 
 export interface ReconcileContext {
   /** Milliseconds since the epoch, stamped on created tasks and commands. */
   now: number;
   /** A fresh, unique task ID per call (the agent uses random IDs; tests a counter). */
   newId: () => Id;
+  /** See DEFAULT_ORPHAN_GRACE_MS (the default). */
+  orphanGraceMs?: number;
+}
+
+export function orphanGraceMs(ctx: ReconcileContext): number {
+  return ctx.orphanGraceMs ?? DEFAULT_ORPHAN_GRACE_MS;
 }
 
 export function iso(ms: number): string {

@@ -3,7 +3,9 @@
  * --detach=false` (a line per slot, then "converged") show. Pure; read-only.
  */
 import { type ClusterState, isGlobal, isTerminal, type Service, type Task } from "../api/index.ts";
+import { NodeTable } from "../scheduler/index.ts";
 import { wantedSlots } from "./reconcile.ts";
+import { globalSlots } from "./service-plan.ts";
 import { isOutdated, newestFirst } from "./slots.ts";
 
 export interface SlotProgress {
@@ -20,7 +22,10 @@ export interface ServiceProgress {
   running: number;
   /** Wanted slots whose current task is running the service's current spec. */
   updated: number;
-  /** Tasks of the service that are not current and have not ended yet (being stopped). */
+  /**
+   * Tasks of the service that are not current and have not ended yet (being stopped). A global task
+   * left running on a paused or down node is neither wanted nor stopping.
+   */
   stopping: number;
   /** Every wanted slot runs an up-to-date task and nothing else of the service is still live. */
   converged: boolean;
@@ -43,6 +48,8 @@ export function serviceProgress(state: ClusterState, svc: Service): ServiceProgr
     running += 1;
     if (!isOutdated(s.task, svc)) updated += 1;
   }
-  const stopping = tasks.filter((t) => !currentIds.has(t.ID) && !isTerminal(t.Status.State)).length;
+  const held = global ? globalSlots(new NodeTable(state.nodes), svc).held : undefined;
+  const isHeld = (t: Task) => held !== undefined && t.DesiredState === "running" && t.NodeID !== undefined && held.has(t.NodeID);
+  const stopping = tasks.filter((t) => !currentIds.has(t.ID) && !isTerminal(t.Status.State) && !isHeld(t)).length;
   return { desired: slots.length, running, updated, stopping, converged: updated === slots.length && stopping === 0, slots };
 }

@@ -13,16 +13,40 @@ import { msOf } from "./context.ts";
  *   than MaxAttempts. Only the slot's kept history (5 tasks) is counted.
  */
 export function shouldRestart(policy: RestartPolicy | undefined, cur: Task, slotTasks: readonly Task[], now: number): boolean {
+  return restartDecision(policy, cur, slotTasks, now).restart;
+}
+
+/**
+ * `shouldRestart`, and when the answer is no only because of the Window, the time (ms) at which the
+ * oldest counted replacement leaves the Window and the answer may become yes: the only way the
+ * restart policy depends on the clock.
+ */
+export function restartDecision(
+  policy: RestartPolicy | undefined,
+  cur: Task,
+  slotTasks: readonly Task[],
+  now: number,
+): { restart: boolean; retryAtMs?: number } {
   const cond = policy?.Condition ?? "any";
-  if (cond === "none") return false;
-  if (cond === "on-failure" && cur.Status.State === "complete") return false;
+  if (cond === "none") return { restart: false };
+  if (cond === "on-failure" && cur.Status.State === "complete") return { restart: false };
   const max = policy?.MaxAttempts ?? 0;
-  if (max <= 0) return true;
+  if (max <= 0) return { restart: true };
   const windowMs = (policy?.Window ?? 0) / 1e6;
-  if (windowMs <= 0) return cur.Attempt < max;
+  if (windowMs <= 0) return { restart: cur.Attempt < max };
   const since = now - windowMs;
-  const recent = slotTasks.filter((t) => t.Attempt > 0 && msOf(t.CreatedAt, now) >= since).length;
-  return recent < max;
+  let recent = 0;
+  let oldest = Infinity;
+  for (const t of slotTasks) {
+    if (t.Attempt <= 0) continue;
+    const created = msOf(t.CreatedAt, now);
+    if (created < since) continue;
+    recent += 1;
+    oldest = Math.min(oldest, created);
+  }
+  if (recent < max) return { restart: true };
+  // Counted while created >= now - window: it leaves the window once now > created + window.
+  return { restart: false, retryAtMs: Math.floor(oldest + windowMs) + 1 };
 }
 
 /** Earliest start of the replacement: when the task ended plus the restart delay (Docker default 5 s). */

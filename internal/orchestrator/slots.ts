@@ -11,11 +11,21 @@
  *   new task not yet running, or its new task failed for good), set one outdated task desired shutdown.
  *   Outdated tasks that hold nothing yet (unassigned) or have ended are replaced at once.
  * Slots no longer wanted: replicated → desired remove (scale down); global → desired shutdown.
+ * Held slots (a global service's slot on a node that is paused, down or not ready, but still matches)
+ * are left as they are: nothing is created, restarted, updated or stopped there.
  * Every slot keeps 5 tasks of history; older ended tasks are deleted.
+ *
+ * Shape: `planSlot` decides one slot alone; `assemble` adds the one decision that spans slots (which
+ * outdated tasks the rolling update stops, given how many slots are in flight) and orders the commands:
+ * unwanted slots (by key), wanted slots (by key), rolling-update stops (by key), then one task.delete
+ * (by ID). The full orchestrator plans every slot (`planService`); the incremental one re-plans only
+ * the slots whose tasks changed and keeps the others' in-flight counts and outdated tasks — the same
+ * plan, since a slot's result depends on nothing but its tasks, the service, whether it is wanted, and
+ * the time (restart windows, reported through `wakeAt`).
  */
-import { type Command, type DesiredState, isTerminal, type Service, stateRank, type Task } from "../api/index.ts";
+import { type Command, type DesiredState, type Id, isTerminal, type Service, stateRank, type Task } from "../api/index.ts";
 import { iso, newTask, type ReconcileContext } from "./context.ts";
-import { notBeforeMs, shouldRestart } from "./restart.ts";
+import { notBeforeMs, restartDecision } from "./restart.ts";
 import { specEqual } from "./spec-equal.ts";
 
 export const HISTORY_PER_SLOT = 5;
@@ -23,17 +33,56 @@ export const HISTORY_PER_SLOT = 5;
 export const UPDATE_PARALLELISM = 1;
 
 export type SlotKey = number | string;
+export type SlotKind = "wanted" | "held" | "unwanted";
 
-export interface SlotPlanInput {
+/** What every slot of a service shares. */
+export interface ServiceSlots {
   service: Service;
-  /** Slots that should run a task, in order (replicas 1..N or eligible node IDs). */
-  wanted: readonly SlotKey[];
-  /** The service's tasks grouped by slot (including slots not wanted). */
-  bySlot: ReadonlyMap<SlotKey | undefined, readonly Task[]>;
   /** Desired state for the tasks of slots no longer wanted. */
   unwanted: Extract<DesiredState, "shutdown" | "remove">;
   /** How a new task is placed: `{ slot }` or `{ nodeId }`. */
   place: (key: SlotKey) => { slot?: number; nodeId?: string };
+}
+
+export interface SlotPlanInput extends ServiceSlots {
+  /** Slots that should run a task, in order (replicas 1..N or eligible node IDs). */
+  wanted: readonly SlotKey[];
+  /** Slots left as they are (neither wanted nor unwanted). */
+  held?: ReadonlySet<SlotKey>;
+  /** The service's tasks grouped by slot (including slots not wanted). */
+  bySlot: ReadonlyMap<SlotKey | undefined, readonly Task[]>;
+}
+
+/** Optional helpers from a caller that plans often (the incremental ControlPlane). */
+export interface PlanHooks {
+  /** Same answer as `isOutdated` (a cached one). */
+  outdated?: (t: Task, svc: Service) => boolean;
+  /** Told the time (ms) at which the plan may change with no other change (a restart Window). */
+  wakeAt?: (ms: number) => void;
+}
+
+/** One slot's part of the plan. */
+export interface SlotResult {
+  commands: Command[];
+  /** 1 if the slot is mid-change (stopping, starting, or failed for good): counts against the update. */
+  inFlight: number;
+  /** The slot's running task if it is outdated and waits for its turn in the rolling update. */
+  outdated?: Task;
+  /** Old ended tasks beyond the slot's history. */
+  drop: Id[];
+}
+
+function byTaskId(a: Task, b: Task): number {
+  return a.ID < b.ID ? -1 : a.ID > b.ID ? 1 : 0;
+}
+
+/** Slot keys in a fixed order: none first, then replica numbers, then node IDs (the wanted order). */
+export function bySlotKey(a: SlotKey | undefined, b: SlotKey | undefined): number {
+  if (a === b) return 0;
+  if (a === undefined) return -1;
+  if (b === undefined) return 1;
+  if (typeof a !== typeof b) return typeof a === "number" ? -1 : 1;
+  return a < b ? -1 : 1;
 }
 
 /** Newest first: the current task, then by creation time, attempt and ID. */
@@ -55,78 +104,120 @@ export function isOutdated(t: Task, svc: Service): boolean {
   return !specEqual(t.Spec, svc.Spec.TaskTemplate) || !specEqual(t.Endpoint?.Ports ?? [], svc.Endpoint.Ports);
 }
 
-export function planService(input: SlotPlanInput, ctx: ReconcileContext): Command[] {
-  const { service: svc } = input;
+const DESIRED_RANK: Record<DesiredState, number> = { running: 0, shutdown: 1, remove: 2 };
+
+/** One slot's plan from its tasks (any order). */
+export function planSlot(
+  s: ServiceSlots,
+  key: SlotKey | undefined,
+  kind: SlotKind,
+  tasks: readonly Task[],
+  ctx: ReconcileContext,
+  hooks: PlanHooks = {},
+): SlotResult {
+  const svc = s.service;
   const at = iso(ctx.now);
-  const plan: Command[] = [];
-  const desire = (t: Task, d: DesiredState) => plan.push({ kind: "task.desired", id: t.ID, desired: d, at });
-  let inFlight = 0;
+  const out: SlotResult = { commands: [], inFlight: 0, drop: [] };
+  const desire = (t: Task, d: DesiredState) => out.commands.push({ kind: "task.desired", id: t.ID, desired: d, at });
   // A new task is in flight until it runs: it counts against the update's parallelism.
-  const create = (key: SlotKey, attempt: number, nb?: number) => {
-    plan.push({ kind: "task.create", task: newTask(svc, ctx, input.place(key), attempt, nb) });
-    inFlight += 1;
+  const create = (attempt: number, nb?: number) => {
+    out.commands.push({ kind: "task.create", task: newTask(svc, ctx, s.place(key!), attempt, nb) });
+    out.inFlight = 1;
   };
-  const wanted = new Set<SlotKey | undefined>(input.wanted);
+  const sorted = tasks.length > 1 ? [...tasks].sort(newestFirst) : tasks;
 
-  // Slots no longer wanted.
-  for (const [key, tasks] of input.bySlot) {
-    if (wanted.has(key)) continue;
-    for (const t of tasks) {
-      if (stateRankDesired(t.DesiredState) < stateRankDesired(input.unwanted)) desire(t, input.unwanted);
-    }
-  }
-
-  const outdatedRunning: Task[] = [];
-  for (const key of input.wanted) {
-    const tasks = [...(input.bySlot.get(key) ?? [])].sort(newestFirst);
-    const running = tasks.filter((t) => t.DesiredState === "running");
-    for (const extra of running.slice(1)) desire(extra, "shutdown");
-    const cur = running[0];
+  if (kind === "unwanted") {
+    for (const t of [...tasks].sort(byTaskId)) if (DESIRED_RANK[t.DesiredState] < DESIRED_RANK[s.unwanted]) desire(t, s.unwanted);
+  } else if (kind === "wanted") {
+    let running = 0;
+    for (const t of sorted) if (t.DesiredState === "running" && ++running > 1) desire(t, "shutdown");
+    const cur = running > 0 ? sorted[0] : undefined;
     if (cur === undefined) {
-      if (tasks.every((t) => isTerminal(t.Status.State))) create(key, 0);
-      else inFlight += 1; // the old task is stopping (stop-first update)
-      continue;
-    }
-    const ended = isTerminal(cur.Status.State);
-    if (isOutdated(cur, svc) && (ended || isUnassigned(cur))) {
-      // Holds nothing: replace with the new spec now.
-      desire(cur, "shutdown");
-      create(key, 0);
-    } else if (isOutdated(cur, svc)) {
-      outdatedRunning.push(cur);
-    } else if (ended) {
-      if (shouldRestart(svc.Spec.TaskTemplate.RestartPolicy, cur, tasks, ctx.now)) {
+      if (tasks.every((t) => isTerminal(t.Status.State))) create(0);
+      else out.inFlight = 1; // the old task is stopping (stop-first update)
+    } else {
+      const ended = isTerminal(cur.Status.State);
+      const old = (hooks.outdated ?? isOutdated)(cur, svc);
+      if (old && (ended || isUnassigned(cur))) {
+        // Holds nothing: replace with the new spec now.
         desire(cur, "shutdown");
-        create(key, cur.Attempt + 1, notBeforeMs(svc.Spec.TaskTemplate.RestartPolicy, cur, ctx.now));
-      } else if (cur.Status.State !== "complete") {
-        inFlight += 1; // failed for good: pauses a rolling update
+        create(0);
+      } else if (old) {
+        out.outdated = cur;
+      } else if (ended) {
+        const policy = svc.Spec.TaskTemplate.RestartPolicy;
+        const decision = restartDecision(policy, cur, tasks, ctx.now);
+        if (decision.restart) {
+          desire(cur, "shutdown");
+          create(cur.Attempt + 1, notBeforeMs(policy, cur, ctx.now));
+        } else {
+          if (decision.retryAtMs !== undefined) hooks.wakeAt?.(decision.retryAtMs);
+          if (cur.Status.State !== "complete") out.inFlight = 1; // failed for good: pauses a rolling update
+        }
+      } else if (stateRank(cur.Status.State) < stateRank("running")) {
+        out.inFlight = 1;
       }
-    } else if (stateRank(cur.Status.State) < stateRank("running")) {
-      inFlight += 1;
     }
-  }
-
-  // Rolling update, stop-first: stop the next outdated task(s) when the budget allows.
-  let budget = UPDATE_PARALLELISM - inFlight;
-  for (const t of outdatedRunning) {
-    if (budget <= 0) break;
-    desire(t, "shutdown");
-    budget -= 1;
   }
 
   // History: keep HISTORY_PER_SLOT tasks per slot; delete older ended ones.
-  const drop: string[] = [];
-  for (const tasks of input.bySlot.values()) {
-    const sorted = [...tasks].sort(newestFirst);
-    for (const t of sorted.slice(HISTORY_PER_SLOT)) {
-      if (isTerminal(t.Status.State) && t.DesiredState !== "running") drop.push(t.ID);
+  for (let i = HISTORY_PER_SLOT; i < sorted.length; i++) {
+    const t = sorted[i]!;
+    if (isTerminal(t.Status.State) && t.DesiredState !== "running") out.drop.push(t.ID);
+  }
+  return out;
+}
+
+/**
+ * The service's plan from its slots' results: `unwanted` and `wanted` hold the slots that may have
+ * commands (every slot, or the re-planned ones), each sorted by key; `inFlight` is the total over ALL
+ * wanted slots; `outdated()` gives the outdated running tasks of ALL wanted slots, in key order.
+ */
+export function assemble(
+  unwanted: readonly SlotResult[],
+  wanted: readonly SlotResult[],
+  inFlight: number,
+  outdated: () => readonly Task[],
+  ctx: ReconcileContext,
+): Command[] {
+  const plan: Command[] = [];
+  const drop: Id[] = [];
+  for (const r of unwanted) for (const c of r.commands) plan.push(c);
+  for (const r of wanted) for (const c of r.commands) plan.push(c);
+  // Rolling update, stop-first: stop the next outdated task(s) when the budget allows.
+  let budget = UPDATE_PARALLELISM - inFlight;
+  if (budget > 0) {
+    const at = iso(ctx.now);
+    for (const t of outdated()) {
+      if (budget <= 0) break;
+      plan.push({ kind: "task.desired", id: t.ID, desired: "shutdown", at });
+      budget -= 1;
     }
   }
-  if (drop.length > 0) plan.push({ kind: "task.delete", ids: drop });
+  for (const r of unwanted) for (const id of r.drop) drop.push(id);
+  for (const r of wanted) for (const id of r.drop) drop.push(id);
+  if (drop.length > 0) plan.push({ kind: "task.delete", ids: drop.sort() });
   return plan;
 }
 
-const DESIRED_RANK: Record<DesiredState, number> = { running: 0, shutdown: 1, remove: 2 };
-function stateRankDesired(d: DesiredState): number {
-  return DESIRED_RANK[d];
+/** The whole service, every slot (the full orchestrator). Held slots only trim their history. */
+export function planService(input: SlotPlanInput, ctx: ReconcileContext, hooks: PlanHooks = {}): Command[] {
+  const wantedSet = new Set<SlotKey | undefined>(input.wanted);
+  const unwanted: SlotResult[] = [];
+  const keys: (SlotKey | undefined)[] = [];
+  for (const key of input.bySlot.keys()) if (!wantedSet.has(key)) keys.push(key);
+  for (const key of keys.sort(bySlotKey)) {
+    const kind: SlotKind = key !== undefined && input.held?.has(key) ? "held" : "unwanted";
+    unwanted.push(planSlot(input, key, kind, input.bySlot.get(key)!, ctx, hooks));
+  }
+  const wanted: SlotResult[] = [];
+  let inFlight = 0;
+  const outdated: Task[] = [];
+  for (const key of [...input.wanted].sort(bySlotKey)) {
+    const r = planSlot(input, key, "wanted", input.bySlot.get(key) ?? [], ctx, hooks);
+    wanted.push(r);
+    inFlight += r.inFlight;
+    if (r.outdated) outdated.push(r.outdated);
+  }
+  return assemble(unwanted, wanted, inFlight, () => outdated, ctx);
 }

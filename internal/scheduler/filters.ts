@@ -2,8 +2,8 @@
  * Scheduling filters, in Docker's order: ready → resources → constraints → host ports. A node passes
  * a task if no filter rejects it; `explain` says which filter rejected it and why.
  */
-import { type ClusterState, type Id, isTerminal, type Node, type Service, stateRank, type Task } from "../api/index.ts";
-import { firstUnmet, parseConstraints } from "./constraint.ts";
+import { type ClusterState, type Id, isTerminal, type Node, stateRank, type Task } from "../api/index.ts";
+import { type Constraint, firstUnmet, parseConstraints } from "./constraint.ts";
 
 export type FilterName = "ready" | "resources" | "constraints" | "host-ports";
 export const FILTER_ORDER: readonly FilterName[] = ["ready", "resources", "constraints", "host-ports"];
@@ -14,52 +14,97 @@ export interface Rejection {
   reason: string;
 }
 
-/** What the tasks already placed on a node use. */
+/** What the tasks placed on a node hold. */
 export interface NodeUsage {
   nanoCPUs: number;
   memoryBytes: number;
   tasks: number;
   byService: Map<Id, number>;
-  /** `tcp/8080` for every host-mode published port in use. */
-  hostPorts: Set<string>;
+  /** `tcp/8080` → how many tasks on the node publish it in host mode (more than one only by accident). */
+  hostPorts: Map<string, number>;
 }
 
 export function emptyUsage(): NodeUsage {
-  return { nanoCPUs: 0, memoryBytes: 0, tasks: 0, byService: new Map(), hostPorts: new Set() };
+  return { nanoCPUs: 0, memoryBytes: 0, tasks: 0, byService: new Map(), hostPorts: new Map() };
 }
 
-/** Host-mode published ports of a service, as `proto/port`. */
-export function hostPortsOf(service: Service | undefined): string[] {
-  return (service?.Spec.EndpointSpec?.Ports ?? [])
-    .filter((p) => p.PublishMode === "host" && p.PublishedPort > 0)
-    .map((p) => `${p.Protocol}/${p.PublishedPort}`);
+export function cloneUsage(u: NodeUsage): NodeUsage {
+  return { ...u, byService: new Map(u.byService), hostPorts: new Map(u.hostPorts) };
 }
+
+/**
+ * Host-mode published ports a task publishes, as `proto/port`: from the ports it was created with
+ * (Task.Endpoint), which are what its node binds, whatever the service says now.
+ */
+export function taskHostPorts(t: Task): string[] {
+  const ports = t.Endpoint?.Ports;
+  if (ports === undefined || ports.length === 0) return NO_PORTS;
+  const out: string[] = [];
+  for (const p of ports) if (p.PublishMode === "host" && p.PublishedPort > 0) out.push(`${p.Protocol}/${p.PublishedPort}`);
+  return out;
+}
+const NO_PORTS: string[] = [];
 
 /** A task occupies its node from assignment until it is terminal. */
 export function occupiesNode(t: Task): boolean {
   return t.NodeID !== undefined && stateRank(t.Status.State) >= stateRank("assigned") && !isTerminal(t.Status.State);
 }
 
-/** Adds a task's footprint to its node's usage (used while a scheduling pass places tasks). */
-export function addUsage(u: NodeUsage, t: Task, service: Service | undefined): void {
+/** Adds (sign 1) or removes (sign -1) a task's footprint to or from its node's usage. */
+export function addUsage(u: NodeUsage, t: Task, sign: 1 | -1 = 1): void {
   const r = t.Spec.Resources?.Reservations;
-  u.nanoCPUs += r?.NanoCPUs ?? 0;
-  u.memoryBytes += r?.MemoryBytes ?? 0;
-  u.tasks += 1;
-  u.byService.set(t.ServiceID, (u.byService.get(t.ServiceID) ?? 0) + 1);
-  for (const p of hostPortsOf(service)) u.hostPorts.add(p);
+  u.nanoCPUs += sign * (r?.NanoCPUs ?? 0);
+  u.memoryBytes += sign * (r?.MemoryBytes ?? 0);
+  u.tasks += sign;
+  const n = (u.byService.get(t.ServiceID) ?? 0) + sign;
+  if (n === 0) u.byService.delete(t.ServiceID);
+  else u.byService.set(t.ServiceID, n);
+  for (const p of taskHostPorts(t)) {
+    const c = (u.hostPorts.get(p) ?? 0) + sign;
+    if (c === 0) u.hostPorts.delete(p);
+    else u.hostPorts.set(p, c);
+  }
 }
 
-/** Usage per node from every task that occupies one. */
+/** Usage per node from every task that occupies one. O(tasks). */
 export function usageByNode(state: ClusterState): Map<Id, NodeUsage> {
   const out = new Map<Id, NodeUsage>();
   for (const t of Object.values(state.tasks)) {
     if (!occupiesNode(t)) continue;
     let u = out.get(t.NodeID!);
     if (u === undefined) out.set(t.NodeID!, (u = emptyUsage()));
-    addUsage(u, t, state.services[t.ServiceID]);
+    addUsage(u, t);
   }
   return out;
+}
+
+/** Ready and active: the only nodes that take new tasks. */
+export function isAvailable(n: Node): boolean {
+  return n.Status.State === "ready" && n.Spec.Availability === "active";
+}
+
+/**
+ * Whether the node has room for the task's reservations and host ports, given what it holds. The
+ * other filters (ready, constraints) do not depend on usage and are checked elsewhere.
+ */
+export function fitsUsage(node: Node, task: Task, usage: NodeUsage): boolean {
+  const r = task.Spec.Resources?.Reservations;
+  const res = node.Description.Resources;
+  const needCpu = r?.NanoCPUs ?? 0;
+  const needMem = r?.MemoryBytes ?? 0;
+  if (needCpu > 0 && needCpu > res.NanoCPUs - usage.nanoCPUs) return false;
+  if (needMem > 0 && needMem > res.MemoryBytes - usage.memoryBytes) return false;
+  if (usage.hostPorts.size > 0) for (const p of taskHostPorts(task)) if (usage.hostPorts.has(p)) return false;
+  return true;
+}
+
+/**
+ * Whether a task's fit can change with what nodes hold: it reserves CPU or memory, or publishes
+ * host-mode ports. A task that does neither fits every ready, active node that matches its constraints.
+ */
+export function usageSensitive(task: Task): boolean {
+  const r = task.Spec.Resources?.Reservations;
+  return (r?.NanoCPUs ?? 0) > 0 || (r?.MemoryBytes ?? 0) > 0 || taskHostPorts(task).length > 0;
 }
 
 function cpus(n: number): string {
@@ -71,9 +116,10 @@ function mib(n: number): string {
 
 /**
  * Why `node` cannot take `task`, or null if it can. `usage` is what the node's other tasks hold
- * (default: nothing); `service` supplies host-mode ports (default: none).
+ * (default: nothing). `constraints` are the task's parsed constraints when the caller has them (or
+ * the parse error); by default they are parsed here.
  */
-export function explainWith(node: Node, task: Task, service: Service | undefined, usage: NodeUsage = emptyUsage()): Rejection | null {
+export function explainWith(node: Node, task: Task, usage: NodeUsage = emptyUsage(), constraints?: readonly Constraint[] | Error): Rejection | null {
   const host = node.Description.Hostname || node.ID;
   if (node.Status.State !== "ready") return { filter: "ready", reason: `node ${host} is ${node.Status.State}` };
   if (node.Spec.Availability !== "active") {
@@ -91,23 +137,27 @@ export function explainWith(node: Node, task: Task, service: Service | undefined
     const free = Math.max(0, res.MemoryBytes - usage.memoryBytes);
     return { filter: "resources", reason: `insufficient memory on ${host}: needs ${mib(needMem)}, ${mib(free)} free` };
   }
-  let unmet;
-  try {
-    unmet = firstUnmet(node, parseConstraints(task.Spec.Placement?.Constraints));
-  } catch (e) {
-    return { filter: "constraints", reason: (e as Error).message };
+  let parsed = constraints;
+  if (parsed === undefined) {
+    try {
+      parsed = parseConstraints(task.Spec.Placement?.Constraints);
+    } catch (e) {
+      parsed = e as Error;
+    }
   }
+  if (parsed instanceof Error) return { filter: "constraints", reason: parsed.message };
+  const unmet = firstUnmet(node, parsed);
   if (unmet) return { filter: "constraints", reason: `constraint ${unmet.text} is not satisfied by ${host}` };
-  for (const p of hostPortsOf(service)) {
+  for (const p of taskHostPorts(task)) {
     if (usage.hostPorts.has(p)) return { filter: "host-ports", reason: `host-mode port ${p} is already in use on ${host}` };
   }
   return null;
 }
 
-/** `explainWith` using the state's current usage of the node and the task's service. */
+/** `explainWith` using the state's current usage of the node (O(tasks): for the CLI, not for loops). */
 export function explain(node: Node, task: Task, state?: ClusterState): Rejection | null {
   const usage = state ? usageByNode(state).get(node.ID) : undefined;
-  return explainWith(node, task, state?.services[task.ServiceID], usage);
+  return explainWith(node, task, usage);
 }
 
 const SUMMARY: Record<FilterName, (n: number) => string> = {

@@ -8,73 +8,34 @@
  * Where: nodes that pass every filter (filters.ts), then spread: fewest tasks of the same service,
  * then fewest tasks overall, then lowest node ID (determinism). Tasks placed earlier in the same pass
  * count, so a burst of tasks spreads out and cannot oversubscribe resources or host ports.
+ *
+ * This is the full pass over the whole state: the reference. The leader uses the incremental
+ * `SchedulerIndex` (through the orchestrator's `ControlPlane`), which yields the same plans.
  */
-import type { ClusterState, Command, Id, Node, Task } from "../api/index.ts";
-import { addUsage, emptyUsage, explainWith, type NodeUsage, noSuitableNode, type Rejection, usageByNode } from "./filters.ts";
+import type { ClusterState, Command, Task } from "../api/index.ts";
+import { usageByNode } from "./filters.ts";
+import { NodeTable } from "./nodes.ts";
+import { byAge, isSchedulable, PlacementPass } from "./place.ts";
 
 export interface ScheduleContext {
   /** Milliseconds since the epoch: the time stamped on the commands. */
   now: number;
 }
 
-function byAge(a: Task, b: Task): number {
-  if (a.CreatedAt !== b.CreatedAt) return a.CreatedAt < b.CreatedAt ? -1 : 1;
-  if (a.ServiceID !== b.ServiceID) return a.ServiceID < b.ServiceID ? -1 : 1;
-  if ((a.Slot ?? 0) !== (b.Slot ?? 0)) return (a.Slot ?? 0) - (b.Slot ?? 0);
-  return a.ID < b.ID ? -1 : a.ID > b.ID ? 1 : 0;
-}
-
 /** Tasks the scheduler should place, oldest first. */
 export function schedulable(state: ClusterState): Task[] {
   return Object.values(state.tasks)
-    .filter(
-      (t) =>
-        t.DesiredState === "running" &&
-        (t.Status.State === "new" || t.Status.State === "pending") &&
-        state.services[t.ServiceID] !== undefined,
-    )
+    .filter((t) => isSchedulable(t, state.services))
     .sort(byAge);
 }
 
 export function schedule(state: ClusterState, ctx: ScheduleContext): Command[] {
-  const at = new Date(ctx.now).toISOString();
-  const nodes: Node[] = Object.values(state.nodes).sort((a, b) => (a.ID < b.ID ? -1 : a.ID > b.ID ? 1 : 0));
   const usage = usageByNode(state);
-  const usageOf = (id: Id): NodeUsage => {
-    let u = usage.get(id);
-    if (u === undefined) usage.set(id, (u = emptyUsage()));
-    return u;
-  };
+  const pass = new PlacementPass(new NodeTable(state.nodes), (id) => usage.get(id), ctx.now);
   const plan: Command[] = [];
   for (const task of schedulable(state)) {
-    const service = state.services[task.ServiceID];
-    const candidates = task.NodeID !== undefined ? nodes.filter((n) => n.ID === task.NodeID) : nodes;
-    const fits: Node[] = [];
-    const rejected: Rejection[] = [];
-    for (const n of candidates) {
-      const why = explainWith(n, task, service, usageOf(n.ID));
-      if (why) rejected.push(why);
-      else fits.push(n);
-    }
-    if (fits.length === 0) {
-      const message = noSuitableNode(rejected);
-      if (task.Status.Err !== message || task.Status.State !== "pending") {
-        plan.push({ kind: "task.unschedulable", id: task.ID, message, at });
-      }
-      continue;
-    }
-    let best = fits[0]!;
-    for (const n of fits.slice(1)) if (better(usageOf(n.ID), usageOf(best.ID), task.ServiceID)) best = n;
-    addUsage(usageOf(best.ID), task, service);
-    plan.push({ kind: "task.assign", id: task.ID, nodeId: best.ID, at });
+    const c = pass.place(task);
+    if (c !== null) plan.push(c);
   }
   return plan;
-}
-
-/** Spread: fewer tasks of the same service, then fewer tasks overall. Ties keep the earlier (lower ID) node. */
-function better(a: NodeUsage, b: NodeUsage, serviceId: Id): boolean {
-  const sa = a.byService.get(serviceId) ?? 0;
-  const sb = b.byService.get(serviceId) ?? 0;
-  if (sa !== sb) return sa < sb;
-  return a.tasks < b.tasks;
 }

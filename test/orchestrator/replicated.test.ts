@@ -246,9 +246,10 @@ describe("replicated services", () => {
     sim.apply([{ kind: "node.remove", id: "n2" }]);
     sim.settle();
     expect(sim.state.tasks[lost.ID]).toMatchObject({ DesiredState: "shutdown", Status: { State: "orphaned" } });
+    // Moved, not restarted: the replacement is a fresh task (Attempt 0, no restart delay).
     expect(sim.running("s1").map((t) => [t.Slot, t.NodeID, t.Attempt])).toEqual([
       [1, "n1", 0],
-      [2, "n1", 1],
+      [2, "n1", 0],
     ]);
   });
 });

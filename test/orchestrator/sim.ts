@@ -1,9 +1,13 @@
 /**
  * A whole one-process cluster for tests: the store's state machine, the orchestrator, the scheduler
  * and a simulated agent (a pure function), on a fake clock with counter IDs.
+ *
+ * Every `reconcile()` also asks an incremental ControlPlane (fed every applied change) for its plan and
+ * fails if it differs from the reference `reconcile` + `schedule`: every scenario test is also a test
+ * of the incremental path. Its plans are never applied, so it also lives with uncommitted previews.
  */
 import { type ClusterState, type Command, isTerminal, type Task } from "../../internal/api/index.ts";
-import { reconcile } from "../../internal/orchestrator/index.ts";
+import { ControlPlane, type ReconcileContext, reconcile } from "../../internal/orchestrator/index.ts";
 import { schedule } from "../../internal/scheduler/index.ts";
 import { applyCommands, emptyState } from "../../internal/store/index.ts";
 
@@ -39,25 +43,59 @@ export function simAgent(state: ClusterState, opts: AgentOptions): Command[] {
   return out;
 }
 
+/** Fails (with both plans) unless the ControlPlane's plan equals the reference one. */
+export function checkPlane(plane: ControlPlane, state: ClusterState, ctx: ReconcileContext, ids: { seq: number }): { reconciled: Command[]; scheduled: Command[] } {
+  const start = ids.seq;
+  const reconciled = reconcile(state, ctx);
+  const scheduled = schedule(applyCommands(state, reconciled), ctx);
+  const end = ids.seq;
+  ids.seq = start;
+  const inc = plane.plan(state, ctx);
+  if (!Bun.deepEquals(inc.reconciled, reconciled) || !Bun.deepEquals(inc.scheduled, scheduled) || ids.seq !== end) {
+    const line = (c: Command) => {
+      if (c.kind === "task.create") return `  task.create ${JSON.stringify({ id: c.task.ID, slot: c.task.Slot, node: c.task.NodeID, attempt: c.task.Attempt })}`;
+      const { kind, ...rest } = c;
+      return `  ${kind} ${JSON.stringify(rest)}`;
+    };
+    const show = (p: { reconciled: Command[]; scheduled: Command[] }) => [...p.reconciled.map(line), "  --", ...p.scheduled.map(line)].join("\n");
+    throw new Error(
+      `the ControlPlane's plan differs from reconcile + schedule at index ${state.index}\n` +
+        `reference:\n${show({ reconciled, scheduled })}\nincremental:\n${show(inc)}`,
+    );
+  }
+  return { reconciled, scheduled };
+}
+
 export class Sim {
   state: ClusterState = emptyState();
   now = T0;
-  private seq = 0;
-  readonly newId = (): string => `task${String(++this.seq).padStart(4, "0")}`;
+  /** Passed as ReconcileContext.orphanGraceMs (undefined: the default). */
+  orphanGraceMs: number | undefined;
+  private readonly ids = { seq: 0 };
+  readonly newId = (): string => `task${String(++this.ids.seq).padStart(4, "0")}`;
   outcome: AgentOptions["outcome"];
   /** Every plan applied, for assertions. */
   readonly log: Command[][] = [];
+  /** Fed every applied change; checked against the reference on every reconcile. */
+  readonly plane = new ControlPlane();
 
   apply(cmds: Command[]): void {
     if (cmds.length === 0) return;
     this.log.push(cmds);
     this.state = applyCommands(this.state, cmds);
+    this.plane.observe(this.state, cmds);
+  }
+
+  get ctx(): ReconcileContext {
+    const ctx: ReconcileContext = { now: this.now, newId: this.newId };
+    if (this.orphanGraceMs !== undefined) ctx.orphanGraceMs = this.orphanGraceMs;
+    return ctx;
   }
 
   reconcile(): Command[] {
-    const p = reconcile(this.state, { now: this.now, newId: this.newId });
-    this.apply(p);
-    return p;
+    const { reconciled } = checkPlane(this.plane, this.state, this.ctx, this.ids);
+    this.apply(reconciled);
+    return reconciled;
   }
 
   schedule(): Command[] {
@@ -66,8 +104,10 @@ export class Sim {
     return p;
   }
 
+  /** The agents of nodes that are not down (a down node reports nothing). */
   agent(): Command[] {
-    const p = simAgent(this.state, { now: this.now, outcome: this.outcome });
+    const up = Object.fromEntries(Object.entries(this.state.tasks).filter(([, t]) => this.state.nodes[t.NodeID ?? ""]?.Status.State !== "down"));
+    const p = simAgent({ ...this.state, tasks: up }, { now: this.now, outcome: this.outcome });
     this.apply(p);
     return p;
   }

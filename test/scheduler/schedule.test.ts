@@ -91,8 +91,10 @@ describe("schedule", () => {
   });
 
   test("two tasks publishing the same host-mode port never share a node", () => {
-    const spec = serviceSpec("web", 3, { EndpointSpec: { Ports: [{ Protocol: "tcp", TargetPort: 80, PublishedPort: 8080, PublishMode: "host" }] } });
-    const s = world([node("n1"), node("n2")], [["s1", spec]], pending(3));
+    const hostPort = { Protocol: "tcp", TargetPort: 80, PublishedPort: 8080, PublishMode: "host" } as const;
+    const spec = serviceSpec("web", 3, { EndpointSpec: { Ports: [hostPort] } });
+    // The ports a task publishes are the ones it was created with (Task.Endpoint), as the orchestrator records them.
+    const s = world([node("n1"), node("n2")], [["s1", spec]], pending(3).map((t) => ({ ...t, Endpoint: { Ports: [hostPort] } })));
     const plan = schedule(s, { now: NOW });
     expect(count(plan)).toEqual({ n1: 1, n2: 1 });
     expect(plan.find((c) => c.kind === "task.unschedulable")).toMatchObject({ message: "no suitable node (host-mode port already in use on 2 nodes)" });
@@ -120,5 +122,98 @@ describe("schedule", () => {
     const t = task("t", "s1", { Spec: taskSpec({ Placement: { Constraints: ["node.labels.zone==edge"] } }) });
     expect(explain(node("n1"), t)).toEqual({ filter: "constraints", reason: "constraint node.labels.zone==edge is not satisfied by host-n1" });
     expect(explain(node("n1", { Spec: { Role: "manager", Availability: "active", Labels: { zone: "edge" } } }), t)).toBeNull();
+  });
+});
+
+describe("scheduling across nodes", () => {
+  const labelled = (id: string, labels: Record<string, string>, over: Partial<Node> = {}) =>
+    node(id, { Spec: { Role: "worker", Availability: "active", Labels: labels }, ...over });
+  const arm = (id: string) => node(id, { Description: { ...node(id).Description, Platform: { OS: "linux", Architecture: "aarch64" } } });
+  const placedOn = (constraints: string[], nodes: Node[], n = 4) =>
+    Object.keys(count(schedule(world(nodes, [["s1", serviceSpec("web", n)]], pending(n, "s1", taskSpec({ Placement: { Constraints: constraints } }))), { now: NOW }))).sort();
+
+  test("constraints on node.id, node.hostname, node.role, node.labels.X, node.platform.os and .arch, with == and !=", () => {
+    const nodes = [node("n1"), labelled("n2", { zone: "edge" }), labelled("n3", { zone: "core" }), arm("n4")];
+    expect(placedOn(["node.id==n3"], nodes)).toEqual(["n3"]);
+    expect(placedOn(["node.id!=n3"], nodes)).toEqual(["n1", "n2", "n4"]);
+    expect(placedOn(["node.hostname==host-n2"], nodes)).toEqual(["n2"]);
+    expect(placedOn(["node.hostname!=host-n2"], nodes)).toEqual(["n1", "n3", "n4"]);
+    expect(placedOn(["node.role==manager"], nodes)).toEqual(["n1", "n4"]);
+    expect(placedOn(["node.role!=manager"], nodes)).toEqual(["n2", "n3"]);
+    expect(placedOn(["node.labels.zone==edge"], nodes)).toEqual(["n2"]);
+    expect(placedOn(["node.labels.zone!=edge"], nodes)).toEqual(["n1", "n3", "n4"]); // a missing label is not "edge"
+    expect(placedOn(["node.platform.arch==aarch64"], nodes)).toEqual(["n4"]);
+    expect(placedOn(["node.platform.arch!=aarch64", "node.platform.os==linux"], nodes)).toEqual(["n1", "n2", "n3"]);
+    expect(placedOn(["node.platform.os==windows"], nodes)).toEqual([]);
+  });
+
+  test("reservations against each node's CPUs and memory: tasks go where they fit; the rest wait with Docker's reason", () => {
+    const big = (id: string) => node(id, { Description: { ...node(id).Description, Resources: { NanoCPUs: 8e9, MemoryBytes: 16 * 1024 ** 3 } } });
+    const spec = taskSpec({ Resources: { Reservations: { NanoCPUs: 15e8, MemoryBytes: 1024 ** 3 } } }); // 1.5 CPU, 1 GiB
+    const s = world([node("n1"), node("n2"), big("n3")], [["s1", serviceSpec("web", 9)]], pending(9, "s1", spec));
+    const plan = schedule(s, { now: NOW });
+    // n1 and n2 (2 CPUs each) hold one; n3 (8 CPUs) holds five.
+    expect(count(plan)).toEqual({ n1: 1, n2: 1, n3: 5 });
+    const waiting = plan.filter((c) => c.kind === "task.unschedulable");
+    expect(waiting.map((c) => (c as Extract<Command, { kind: "task.unschedulable" }>).message)).toEqual([
+      "no suitable node (insufficient resources on 3 nodes)",
+      "no suitable node (insufficient resources on 3 nodes)",
+    ]);
+    // Idempotent, and pending tasks do not hold anything: a pass after the plan says nothing new.
+    expect(schedule(applyCommands(s, plan), { now: NOW })).toEqual([]);
+  });
+
+  test("the reason counts each node under its first failing filter: ready, resources, constraints, host ports", () => {
+    const spec = taskSpec({ Placement: { Constraints: ["node.labels.zone==edge"] }, Resources: { Reservations: { MemoryBytes: 1024 ** 3 } } });
+    const nodes = [
+      node("n1", { Status: { State: "down", Addr: "" } }),
+      labelled("n2", { zone: "edge" }, { Spec: { Role: "worker", Availability: "pause", Labels: { zone: "edge" } } }),
+      node("n3", { Description: { ...node("n3").Description, Resources: { NanoCPUs: 1e9, MemoryBytes: 512 * 1024 ** 2 } } }),
+      node("n4"),
+    ];
+    const s = world(nodes, [["s1", serviceSpec("web", 1)]], pending(1, "s1", spec));
+    expect(schedule(s, { now: NOW })).toEqual([
+      {
+        kind: "task.unschedulable",
+        id: "s1-t1",
+        message: "no suitable node (2 nodes not available for new tasks; insufficient resources on 1 node; scheduling constraints not satisfied on 1 node)",
+        at: AT,
+      },
+    ]);
+  });
+
+  test("host-mode published ports conflict per node, across services too; a stopped task frees its port", () => {
+    const hostPort = { Protocol: "tcp", TargetPort: 80, PublishedPort: 8080, PublishMode: "host" } as const;
+    const withPort = (ts: ReturnType<typeof task>[]) => ts.map((t) => ({ ...t, Endpoint: { Ports: [hostPort] } }));
+    const holder = withPort([task("h1", "s0", { NodeID: "n2", Status: { Timestamp: AT, State: "running", Message: "" } })]);
+    const spec = serviceSpec("web", 3, { EndpointSpec: { Ports: [hostPort] } });
+    const s = world([node("n1"), node("n2"), node("n3")], [["s0", { ...spec, Name: "other" }], ["s1", spec]], [...holder, ...withPort(pending(3))]);
+    const plan = schedule(s, { now: NOW });
+    expect(count(plan)).toEqual({ n1: 1, n3: 1 });
+    expect(plan.find((c) => c.kind === "task.unschedulable")).toMatchObject({ id: "s1-t3", message: "no suitable node (host-mode port already in use on 3 nodes)" });
+    const freed = applyCommands(applyCommands(s, plan), [cmd.status("h1", "shutdown")]);
+    expect(placements(schedule(freed, { now: NOW }))).toEqual({ "s1-t3": "n2" });
+  });
+
+  test("only ready, active nodes take tasks", () => {
+    const nodes = [
+      node("n1", { Status: { State: "down", Addr: "" } }),
+      node("n2", { Status: { State: "unknown", Addr: "" } }),
+      node("n3", { Spec: { Role: "worker", Availability: "pause", Labels: {} } }),
+      node("n4", { Spec: { Role: "worker", Availability: "drain", Labels: {} } }),
+      node("n5"),
+    ];
+    expect(count(schedule(world(nodes, [["s1", serviceSpec("web", 5)]], pending(5)), { now: NOW }))).toEqual({ n5: 5 });
+  });
+
+  test("spread over many nodes: each service evenly, then the least loaded nodes", () => {
+    const nodes = Array.from({ length: 10 }, (_, i) => node(`n${String(i).padStart(2, "0")}`));
+    const s = world(nodes, [["s1", serviceSpec("a", 25)], ["s2", serviceSpec("b", 5)]], [...pending(25, "s1"), ...pending(5, "s2")]);
+    const plan = schedule(s, { now: NOW });
+    const after = applyCommands(s, plan);
+    const per = (svc: string) => Object.values(after.tasks).filter((t) => t.ServiceID === svc).reduce<Record<string, number>>((m, t) => ({ ...m, [t.NodeID!]: (m[t.NodeID!] ?? 0) + 1 }), {});
+    expect(Object.values(per("s1")).sort()).toEqual([2, 2, 2, 2, 2, 3, 3, 3, 3, 3]);
+    // b's five tasks go to the five nodes holding only two of a.
+    expect(Object.keys(per("s2")).every((n) => per("s1")[n] === 2)).toBe(true);
   });
 });
