@@ -1,0 +1,149 @@
+/**
+ * One round of the cluster benchmark for one system on a 5-host bed (h1 initialises; h2, h3 join as
+ * managers, h4, h5 as workers). Each measurement starts its clock right before the action and stops
+ * when a poll (every POLL_MS, no fixed sleeps) first sees the condition:
+ *   (a) 4 nodes join            → `node ls` on h1 shows 5 nodes Ready
+ *   (b) create 20 replicas      → 20 containers of the service run (counted on the engines)
+ *   (c) power off worker h5     → `node ls` on h1 shows it Down / 20 containers run on h1..h4
+ *   (d) SIGKILL the leader's control plane → another manager accepts a write
+ * Idle RSS of every control-plane process is read between (b) and (c), once it has settled.
+ */
+import type { Testbed, TestbedHost } from "../../../test/testbed/index.ts";
+import { waitUntil } from "../../../test/harness/index.ts";
+import { rssBytes, runningOn, runningWithLabel } from "./engine.ts";
+import { CommandFailed, type ClusterSystem } from "./system.ts";
+import type { NodeRow } from "./table.ts";
+
+export const POLL_MS = 50;
+export const REPLICAS = 20;
+const SERVICE = "web";
+
+export type StepKey = "join" | "create" | "down" | "moved" | "failover";
+
+export interface RoundResult {
+  /** Milliseconds per step; a step that failed or did not run is absent. */
+  ms: Partial<Record<StepKey, number>>;
+  /**
+   * Why a step did not finish (the first failure ends the round). `refused`: a command of init,
+   * join-token or join exited non-zero, i.e. the system cannot form a cluster at all.
+   */
+  failure?: { step: StepKey | "init"; message: string; refused: boolean };
+  /** Control-plane RSS per host once settled after (b), bytes. */
+  rss: { host: string; bytes: number }[];
+  notes: string[];
+}
+
+export interface RoundOptions {
+  /** Join the 4 nodes one after another (like a user at each host) or all at once. */
+  join: "sequential" | "parallel";
+  /** Deadline of each wait. */
+  stepTimeoutMs: number;
+  log: (line: string) => void;
+}
+
+const elapsed = (t0: number): number => performance.now() - t0;
+
+async function timeUntil(what: string, t0: number, cond: () => Promise<boolean>, timeoutMs: number): Promise<number> {
+  await waitUntil(what, async () => (await cond()) || undefined, timeoutMs, POLL_MS);
+  return elapsed(t0);
+}
+
+export async function runRound(bed: Testbed, sys: ClusterSystem, round: number, opts: RoundOptions): Promise<RoundResult> {
+  const res: RoundResult = { ms: {}, rss: [], notes: [] };
+  const [h1, h2, h3, h4, h5] = bed.hosts as [TestbedHost, TestbedHost, TestbedHost, TestbedHost, TestbedHost];
+  const nodes = async (on: TestbedHost): Promise<NodeRow[]> => sys.nodeLs(on);
+  let step: StepKey | "init" = "init";
+  try {
+    await sys.init(h1);
+    const tokens = await sys.joinTokens(h1);
+
+    step = "join";
+    const joiners: [TestbedHost, string][] = [[h2, tokens.manager], [h3, tokens.manager], [h4, tokens.worker], [h5, tokens.worker]];
+    let t0 = performance.now();
+    if (opts.join === "parallel") await Promise.all(joiners.map(([h, t]) => sys.join(h, t, h1)));
+    else for (const [h, t] of joiners) await sys.join(h, t, h1);
+    res.notes.push(`join commands returned after ${elapsed(t0).toFixed(0)} ms`);
+    res.ms.join = await timeUntil("5 nodes Ready", t0, async () => {
+      const rows = await nodes(h1);
+      return rows.length === 5 && rows.every((r) => r.status === "Ready");
+    }, opts.stepTimeoutMs);
+    opts.log(`  (a) ${res.ms.join.toFixed(0)} ms`);
+
+    step = "create";
+    t0 = performance.now();
+    await sys.createService(h1, SERVICE, REPLICAS);
+    res.ms.create = await timeUntil(`${REPLICAS} replicas running`, t0,
+      async () => (await runningOn(bed.hosts, sys.serviceLabel, SERVICE)) === REPLICAS, opts.stepTimeoutMs);
+    opts.log(`  (b) ${res.ms.create.toFixed(0)} ms`);
+
+    res.rss = await settledRss(bed, sys);
+
+    step = "down";
+    const victim = h5;
+    const onVictim = await runningWithLabel(victim, sys.serviceLabel, SERVICE);
+    res.notes.push(`${victim.name} ran ${onVictim} of the ${REPLICAS} tasks when powered off`);
+    const survivors = bed.hosts.filter((h) => h !== victim);
+    t0 = performance.now();
+    await bed.poweroff(victim);
+    const down = timeUntil(`${victim.name} shown Down`, t0,
+      async () => (await nodes(h1)).find((r) => r.hostname === victim.name)?.status === "Down", opts.stepTimeoutMs);
+    const moved = timeUntil(`${REPLICAS} replicas running on ${survivors.map((h) => h.name).join(",")}`, t0,
+      async () => (await runningOn(survivors, sys.serviceLabel, SERVICE)) === REPLICAS, opts.stepTimeoutMs);
+    const [d, m] = await Promise.allSettled([down, moved]);
+    if (d.status === "fulfilled") res.ms.down = d.value;
+    step = "moved";
+    if (m.status === "fulfilled") res.ms.moved = m.value;
+    if (d.status === "rejected") throw Object.assign(d.reason as Error, { step: "down" });
+    if (m.status === "rejected") throw m.reason;
+    opts.log(`  (c) Down ${res.ms.down!.toFixed(0)} ms, tasks elsewhere ${res.ms.moved!.toFixed(0)} ms`);
+
+    step = "failover";
+    const rows = await nodes(h1);
+    const leaderName = rows.find((r) => r.managerStatus === "Leader")?.hostname;
+    const leader = bed.hosts.find((h) => h.name === leaderName);
+    if (!leader) throw new Error(`no Leader in node ls: ${JSON.stringify(rows)}`);
+    const managers = rows.filter((r) => r.managerStatus !== "").map((r) => r.hostname);
+    const target = bed.hosts.find((h) => h !== leader && h !== victim && managers.includes(h.name));
+    if (!target) throw new Error(`no other manager besides ${leader.name}: ${managers.join(",")}`);
+    let attempts = 0;
+    t0 = performance.now();
+    await sys.killAgent(bed, leader);
+    res.ms.failover = await timeUntil(`a write accepted by ${target.name}`, t0, async () => {
+      attempts++;
+      await sys.write(target, `probe${round}x${attempts}`, 30_000);
+      return true;
+    }, opts.stepTimeoutMs);
+    res.notes.push(`leader ${leader.name} killed; ${target.name} accepted write attempt ${attempts}`);
+    opts.log(`  (d) ${res.ms.failover.toFixed(0)} ms`);
+  } catch (e) {
+    const err = e as Error & { step?: StepKey };
+    const refused = err instanceof CommandFailed && (step === "init" || step === "join");
+    res.failure = { step: err.step ?? step, refused, message: refused ? `${(err as CommandFailed).argv.slice(0, 2).join(" ")} refused: ${(err as CommandFailed).output.trim().split("\n")[0]}` : err.message };
+    opts.log(`  failed at ${res.failure.step}: ${err.message}`);
+  }
+  return res;
+}
+
+/**
+ * RSS of every host's control-plane process once the cluster is idle: sampled every 500 ms until two
+ * samples in a row move less than 1 MB on every host (at most 15 s), then the last sample.
+ */
+async function settledRss(bed: Testbed, sys: ClusterSystem): Promise<{ host: string; bytes: number }[]> {
+  const sample = () => bed.hosts.map((h) => {
+    const pid = sys.agentPid(h);
+    return { host: h.name, bytes: pid === null ? 0 : rssBytes(pid) ?? 0 };
+  });
+  let last: { host: string; bytes: number }[] | null = null;
+  try {
+    await waitUntil("control-plane RSS to settle", () => {
+      const now = sample();
+      const prev = last;
+      last = now;
+      const settled = prev !== null && now.every((s, i) => Math.abs(s.bytes - prev[i]!.bytes) < 1 << 20);
+      return settled || undefined;
+    }, 15_000, 500);
+  } catch {
+    // still moving after 15 s: report the last sample
+  }
+  return last ?? sample();
+}
