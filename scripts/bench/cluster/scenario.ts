@@ -43,9 +43,25 @@ export interface RoundOptions {
 
 const elapsed = (t0: number): number => performance.now() - t0;
 
-async function timeUntil(what: string, t0: number, cond: () => Promise<boolean>, timeoutMs: number): Promise<number> {
-  await waitUntil(what, async () => (await cond()) || undefined, timeoutMs, POLL_MS);
-  return elapsed(t0);
+/**
+ * Polls `cond` every POLL_MS until true; returns the milliseconds since t0 at the end of the poll that
+ * saw it (so each poll's own cost counts against the system measured), plus a note on the polls.
+ */
+async function timeUntil(what: string, t0: number, cond: () => Promise<boolean>, timeoutMs: number, notes: string[]): Promise<number> {
+  let polls = 0;
+  let pollMs = 0;
+  await waitUntil(what, async () => {
+    const p0 = performance.now();
+    try {
+      return (await cond()) || undefined;
+    } finally {
+      polls++;
+      pollMs += performance.now() - p0;
+    }
+  }, timeoutMs, POLL_MS);
+  const ms = elapsed(t0);
+  notes.push(`${what}: ${ms.toFixed(0)} ms, ${polls} polls of ${(pollMs / polls).toFixed(0)} ms on average`);
+  return ms;
 }
 
 export async function runRound(bed: Testbed, sys: ClusterSystem, round: number, opts: RoundOptions): Promise<RoundResult> {
@@ -54,7 +70,9 @@ export async function runRound(bed: Testbed, sys: ClusterSystem, round: number, 
   const nodes = async (on: TestbedHost): Promise<NodeRow[]> => sys.nodeLs(on);
   let step: StepKey | "init" = "init";
   try {
+    const ti = performance.now();
     await sys.init(h1);
+    res.notes.push(`init on h1 took ${elapsed(ti).toFixed(0)} ms (not part of (a))`);
     const tokens = await sys.joinTokens(h1);
 
     step = "join";
@@ -66,14 +84,14 @@ export async function runRound(bed: Testbed, sys: ClusterSystem, round: number, 
     res.ms.join = await timeUntil("5 nodes Ready", t0, async () => {
       const rows = await nodes(h1);
       return rows.length === 5 && rows.every((r) => r.status === "Ready");
-    }, opts.stepTimeoutMs);
+    }, opts.stepTimeoutMs, res.notes);
     opts.log(`  (a) ${res.ms.join.toFixed(0)} ms`);
 
     step = "create";
     t0 = performance.now();
     await sys.createService(h1, SERVICE, REPLICAS);
     res.ms.create = await timeUntil(`${REPLICAS} replicas running`, t0,
-      async () => (await runningOn(bed.hosts, sys.serviceLabel, SERVICE)) === REPLICAS, opts.stepTimeoutMs);
+      async () => (await runningOn(bed.hosts, sys.serviceLabel, SERVICE)) === REPLICAS, opts.stepTimeoutMs, res.notes);
     opts.log(`  (b) ${res.ms.create.toFixed(0)} ms`);
 
     res.rss = await settledRss(bed, sys);
@@ -85,10 +103,11 @@ export async function runRound(bed: Testbed, sys: ClusterSystem, round: number, 
     const survivors = bed.hosts.filter((h) => h !== victim);
     t0 = performance.now();
     await bed.poweroff(victim);
+    res.notes.push(`bed.poweroff(${victim.name}) itself took ${elapsed(t0).toFixed(0)} ms (inside (c))`);
     const down = timeUntil(`${victim.name} shown Down`, t0,
-      async () => (await nodes(h1)).find((r) => r.hostname === victim.name)?.status === "Down", opts.stepTimeoutMs);
+      async () => (await nodes(h1)).find((r) => r.hostname === victim.name)?.status === "Down", opts.stepTimeoutMs, res.notes);
     const moved = timeUntil(`${REPLICAS} replicas running on ${survivors.map((h) => h.name).join(",")}`, t0,
-      async () => (await runningOn(survivors, sys.serviceLabel, SERVICE)) === REPLICAS, opts.stepTimeoutMs);
+      async () => (await runningOn(survivors, sys.serviceLabel, SERVICE)) === REPLICAS, opts.stepTimeoutMs, res.notes);
     const [d, m] = await Promise.allSettled([down, moved]);
     if (d.status === "fulfilled") res.ms.down = d.value;
     step = "moved";
@@ -112,8 +131,8 @@ export async function runRound(bed: Testbed, sys: ClusterSystem, round: number, 
       attempts++;
       await sys.write(target, `probe${round}x${attempts}`, 30_000);
       return true;
-    }, opts.stepTimeoutMs);
-    res.notes.push(`leader ${leader.name} killed; ${target.name} accepted write attempt ${attempts}`);
+    }, opts.stepTimeoutMs, res.notes);
+    res.notes.push(`leader ${leader.name} killed; writes sent to ${target.name}`);
     opts.log(`  (d) ${res.ms.failover.toFixed(0)} ms`);
   } catch (e) {
     const err = e as Error & { step?: StepKey };
