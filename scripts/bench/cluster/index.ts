@@ -138,9 +138,13 @@ async function main(): Promise<number> {
   }
 
   console.log(formatReport(oursCol, swarmCol, args.rounds));
-  if (oursCol.unavailable === undefined) console.log(formatRss("idle RSS of every agent (swarm, after (b), settled)", oursCol.rounds));
+  if (oursCol.unavailable === undefined) {
+    console.log(formatRss("agent RSS, idle 5-node cluster (after (a))", oursCol.rounds, "idle", 60));
+    console.log(formatRss("agent RSS, 20 tasks running (after (b))", oursCol.rounds, "loaded", 60));
+  }
   if (swarmCol.unavailable === undefined && swarmCol.rounds.length > 0) {
-    console.log(formatRss("for reference, dockerd RSS (engine + Swarm, after (b))", swarmCol.rounds));
+    console.log(formatRss("for reference, dockerd RSS (engine + Swarm) after (a)", swarmCol.rounds, "idle"));
+    console.log(formatRss("for reference, dockerd RSS (engine + Swarm) after (b)", swarmCol.rounds, "loaded"));
   }
 
   const cp = join(import.meta.dir, "control-plane.ts");

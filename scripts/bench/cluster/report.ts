@@ -60,10 +60,13 @@ export function formatReport(ours: Column, swarm: Column, roundsAsked: number): 
   return out.join("\n");
 }
 
-/** One line per host of the last round's settled control-plane RSS. */
-export function formatRss(title: string, rounds: readonly RoundResult[]): string {
-  const last = [...rounds].reverse().find((r) => r.rss.length > 0);
+/** One line: each host's settled control-plane RSS in the last round that measured it, and the largest. */
+export function formatRss(title: string, rounds: readonly RoundResult[], which: "idle" | "loaded", targetMb?: number): string {
+  const last = [...rounds].reverse().find((r) => r.rss[which].length > 0)?.rss[which];
   if (!last) return `${title}: not measured`;
-  const mb = (b: number) => (b === 0 ? "no process" : `${(b / (1 << 20)).toFixed(1)} MB`);
-  return `${title}: ${last.rss.map((r) => `${r.host} ${mb(r.bytes)}`).join(", ")}`;
+  const mb = (b: number) => b / (1 << 20);
+  const each = last.map((r) => `${r.host} ${r.bytes === 0 ? "no process" : `${mb(r.bytes).toFixed(1)} MB`}`).join(", ");
+  const max = Math.max(...last.map((r) => mb(r.bytes)));
+  const verdict = targetMb === undefined ? "" : `; max ${max.toFixed(1)} MB (target <= ${targetMb} MB${max <= targetMb ? ", ok" : ", MISSED"})`;
+  return `${title}: ${each}${verdict}`;
 }

@@ -2,11 +2,11 @@
  * One round of the cluster benchmark for one system on a 5-host bed (h1 initialises; h2, h3 join as
  * managers, h4, h5 as workers). Each measurement starts its clock right before the action and stops
  * when a poll (every POLL_MS, no fixed sleeps) first sees the condition:
- *   (a) 4 nodes join            → `node ls` on h1 shows 5 nodes Ready
+ *   (a) 4 nodes join            → `node ls` on h1 shows 5 nodes Ready, h1-h3 Leader or Reachable
  *   (b) create 20 replicas      → 20 containers of the service run (counted on the engines)
  *   (c) power off worker h5     → `node ls` on h1 shows it Down / 20 containers run on h1..h4
  *   (d) SIGKILL the leader's control plane → another manager accepts a write
- * Idle RSS of every control-plane process is read between (b) and (c), once it has settled.
+ * RSS of every control-plane process is read once settled after (a) (idle) and after (b).
  */
 import type { Testbed, TestbedHost } from "../../../test/testbed/index.ts";
 import { waitUntil } from "../../../test/harness/index.ts";
@@ -28,9 +28,15 @@ export interface RoundResult {
    * join-token or join exited non-zero, i.e. the system cannot form a cluster at all.
    */
   failure?: { step: StepKey | "init"; message: string; refused: boolean };
-  /** Control-plane RSS per host once settled after (b), bytes. */
-  rss: { host: string; bytes: number }[];
+  /** Control-plane RSS per host once settled, bytes: after (a) (no service yet) and after (b) (20 tasks). */
+  rss: { idle: HostRss[]; loaded: HostRss[] };
   notes: string[];
+}
+
+export interface HostRss {
+  host: string;
+  /** 0 when no control-plane process was found on the host. */
+  bytes: number;
 }
 
 export interface RoundOptions {
@@ -65,7 +71,7 @@ async function timeUntil(what: string, t0: number, cond: () => Promise<boolean>,
 }
 
 export async function runRound(bed: Testbed, sys: ClusterSystem, round: number, opts: RoundOptions): Promise<RoundResult> {
-  const res: RoundResult = { ms: {}, rss: [], notes: [] };
+  const res: RoundResult = { ms: {}, rss: { idle: [], loaded: [] }, notes: [] };
   const [h1, h2, h3, h4, h5] = bed.hosts as [TestbedHost, TestbedHost, TestbedHost, TestbedHost, TestbedHost];
   const nodes = async (on: TestbedHost): Promise<NodeRow[]> => sys.nodeLs(on);
   let step: StepKey | "init" = "init";
@@ -81,11 +87,14 @@ export async function runRound(bed: Testbed, sys: ClusterSystem, round: number, 
     if (opts.join === "parallel") await Promise.all(joiners.map(([h, t]) => sys.join(h, t, h1)));
     else for (const [h, t] of joiners) await sys.join(h, t, h1);
     res.notes.push(`join commands returned after ${elapsed(t0).toFixed(0)} ms`);
-    res.ms.join = await timeUntil("5 nodes Ready", t0, async () => {
+    const wantManagers = [h1.name, h2.name, h3.name];
+    res.ms.join = await timeUntil("5 nodes Ready (h1-h3 Leader or Reachable)", t0, async () => {
       const rows = await nodes(h1);
-      return rows.length === 5 && rows.every((r) => r.status === "Ready");
+      const managersUp = rows.filter((r) => wantManagers.includes(r.hostname) && ["Leader", "Reachable"].includes(r.managerStatus));
+      return rows.length === 5 && rows.every((r) => r.status === "Ready") && managersUp.length === 3;
     }, opts.stepTimeoutMs, res.notes);
     opts.log(`  (a) ${res.ms.join.toFixed(0)} ms`);
+    res.rss.idle = await settledRss(bed, sys);
 
     step = "create";
     t0 = performance.now();
@@ -94,7 +103,7 @@ export async function runRound(bed: Testbed, sys: ClusterSystem, round: number, 
       async () => (await runningOn(bed.hosts, sys.serviceLabel, SERVICE)) === REPLICAS, opts.stepTimeoutMs, res.notes);
     opts.log(`  (b) ${res.ms.create.toFixed(0)} ms`);
 
-    res.rss = await settledRss(bed, sys);
+    res.rss.loaded = await settledRss(bed, sys);
 
     step = "down";
     const victim = h5;
@@ -125,14 +134,21 @@ export async function runRound(bed: Testbed, sys: ClusterSystem, round: number, 
     const target = bed.hosts.find((h) => h !== leader && h !== victim && managers.includes(h.name));
     if (!target) throw new Error(`no other manager besides ${leader.name}: ${managers.join(",")}`);
     let attempts = 0;
+    let firstRefusal: string | undefined;
     t0 = performance.now();
     await sys.killAgent(bed, leader);
     res.ms.failover = await timeUntil(`a write accepted by ${target.name}`, t0, async () => {
       attempts++;
-      await sys.write(target, `probe${round}x${attempts}`, 30_000);
+      try {
+        await sys.write(target, `probe${round}x${attempts}`, 30_000);
+      } catch (e) {
+        firstRefusal ??= (e as Error).message;
+        throw e;
+      }
       return true;
     }, opts.stepTimeoutMs, res.notes);
-    res.notes.push(`leader ${leader.name} killed; writes sent to ${target.name}`);
+    res.notes.push(`leader ${leader.name} killed; writes sent to ${target.name}` +
+      (firstRefusal ? `; ${attempts - 1} refused, the first with: ${firstRefusal}` : ""));
     opts.log(`  (d) ${res.ms.failover.toFixed(0)} ms`);
   } catch (e) {
     const err = e as Error & { step?: StepKey };
@@ -147,12 +163,12 @@ export async function runRound(bed: Testbed, sys: ClusterSystem, round: number, 
  * RSS of every host's control-plane process once the cluster is idle: sampled every 500 ms until two
  * samples in a row move less than 1 MB on every host (at most 15 s), then the last sample.
  */
-async function settledRss(bed: Testbed, sys: ClusterSystem): Promise<{ host: string; bytes: number }[]> {
+async function settledRss(bed: Testbed, sys: ClusterSystem): Promise<HostRss[]> {
   const sample = () => bed.hosts.map((h) => {
     const pid = sys.agentPid(h);
     return { host: h.name, bytes: pid === null ? 0 : rssBytes(pid) ?? 0 };
   });
-  let last: { host: string; bytes: number }[] | null = null;
+  let last: HostRss[] | null = null;
   try {
     await waitUntil("control-plane RSS to settle", () => {
       const now = sample();
