@@ -2,12 +2,12 @@
  * Cluster benchmark: ours vs Docker Swarm side by side on the same 5 test-bed hosts (the same
  * dockerds), in one run. See scenario.ts for what (a)-(d) measure; report.ts for the targets.
  *
- *   scripts/bench/cluster/run [--rounds N] [--only swarm|ours] [--join sequential|parallel] [--build] [--keep]
+ *   scripts/bench/cluster/run [--rounds N] [--only swarm|ours] [--join sequential|parallel] [--no-build] [--keep]
  *
  * --rounds N   rounds per system (default 1); each system alternates going first; medians reported
  * --only X     run one side: `swarm` = Docker Swarm only (ours is not built or run), `ours` = ours only
  * --join       how the 4 nodes join in (a): one after another (default) or all at once
- * --build      rebuild dist/swarm first (otherwise an existing dist/swarm is used as is)
+ * --no-build   use dist/swarm as it is (by default it is rebuilt first, ~1 s; $SWARM_BIN, if set, is used as is)
  * --keep       leave the bed up at the end (inspect it with `SWARM_TESTBED_NAME=bench-cluster scripts/testbed status`)
  *
  * Between systems every host is booted again and the system that ran leaves and is cleaned off the
@@ -35,14 +35,15 @@ interface Args {
   rounds: number;
   only: "swarm" | "ours" | null;
   join: "sequential" | "parallel";
+  /** Rebuild dist/swarm before running ours (unless $SWARM_BIN names a binary). */
   build: boolean;
   keep: boolean;
 }
 
-const USAGE = "usage: scripts/bench/cluster/run [--rounds N] [--only swarm|ours] [--join sequential|parallel] [--build] [--keep]";
+const USAGE = "usage: scripts/bench/cluster/run [--rounds N] [--only swarm|ours] [--join sequential|parallel] [--no-build] [--keep]";
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { rounds: 1, only: null, join: "sequential", build: false, keep: false };
+  const a: Args = { rounds: 1, only: null, join: "sequential", build: true, keep: false };
   for (let i = 0; i < argv.length; i++) {
     const f = argv[i]!;
     const val = (): string => {
@@ -53,7 +54,7 @@ function parseArgs(argv: string[]): Args {
     if (f === "--rounds") a.rounds = Number(val());
     else if (f === "--only") a.only = val() as Args["only"];
     else if (f === "--join") a.join = val() as Args["join"];
-    else if (f === "--build") a.build = true;
+    else if (f === "--no-build") a.build = false;
     else if (f === "--keep") a.keep = true;
     else if (f === "-h" || f === "--help") { console.log(USAGE); process.exit(0); }
     else fail(`unknown argument ${f}`);
@@ -71,9 +72,12 @@ function fail(msg: string): never {
 
 const log = (line: string): void => console.error(line);
 
+/** Runs scripts/build.ts (its output goes to stderr, with the progress). */
 async function buildBinary(): Promise<void> {
-  const p = Bun.spawn([process.execPath, join(root, "scripts/build.ts")], { cwd: root, stdio: ["ignore", "inherit", "inherit"] });
-  if ((await p.exited) !== 0) throw new Error("building dist/swarm failed (scripts/build.ts)");
+  const p = Bun.spawn([process.execPath, join(root, "scripts/build.ts")], { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
+  const [out, err, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
+  log((out + err).trim());
+  if (code !== 0) throw new Error(`scripts/build.ts exited ${code}: ${err.trim().split("\n").slice(-1)[0] ?? ""}`);
 }
 
 /** Boots every host again (after power-off / engine kill) and cleans `sys` off the engines. */
@@ -103,10 +107,15 @@ async function main(): Promise<number> {
   if (args.only !== "ours") systems.push({ sys: dockerSwarm(), col: swarmCol });
   if (args.only === "swarm") oursCol.unavailable = "not run: --only swarm";
   else {
-    if (args.build) await buildBinary();
-    const bin = await swarmBinary();
-    log(`ours: ${bin} (built ${statSync(bin).mtime.toISOString()})`);
-    systems.push({ sys: ours(bin), col: oursCol });
+    try {
+      if (args.build && !process.env.SWARM_BIN) await buildBinary();
+      const bin = await swarmBinary();
+      log(`ours: ${bin} (built ${statSync(bin).mtime.toISOString()})`);
+      systems.push({ sys: ours(bin), col: oursCol });
+    } catch (e) {
+      oursCol.unavailable = `no binary: ${(e as Error).message}`;
+      log(`ours: not available (${oursCol.unavailable})`);
+    }
   }
 
   log(`bringing up bed "${BED}" with ${HOSTS} hosts`);

@@ -29,7 +29,7 @@ export function findAgentPid(h: TestbedHost): number | null {
     const argv = cmdline(pid);
     if (!argv || !alive(pid)) return false;
     const i = argv.indexOf("--data-dir");
-    return argv.includes("agent") && i >= 0 && argv[i + 1] === dataDir;
+    return argv.includes("agent") && ((i >= 0 && argv[i + 1] === dataDir) || argv.includes(`--data-dir=${dataDir}`));
   };
   try {
     const pid = Number(readFileSync(`${dataDir}/agent.pid`, "utf8").trim());
