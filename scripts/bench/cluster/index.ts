@@ -128,7 +128,7 @@ async function main(): Promise<number> {
         if (col.unavailable !== undefined) continue;
         log(`round ${i + 1}/${args.rounds}: ${sys.name}`);
         const r = await runRound(bed, sys, i, { join: args.join, stepTimeoutMs: 180_000, log });
-        if (r.failure?.refused) {
+        if (r.failure?.refused && col.rounds.length === 0) {
           col.unavailable = r.failure.message;
           log(`${col.who}: not available (${r.failure.message})`);
         } else col.rounds.push(r);

@@ -11,8 +11,7 @@
 import type { Testbed, TestbedHost } from "../../../test/testbed/index.ts";
 import { waitUntil } from "../../../test/harness/index.ts";
 import { rssBytes, runningOn, runningWithLabel } from "./engine.ts";
-import { CommandFailed, type ClusterSystem } from "./system.ts";
-import type { NodeRow } from "./table.ts";
+import { CommandFailed, type ClusterSystem, type JoinTokens } from "./system.ts";
 
 export const POLL_MS = 50;
 export const REPLICAS = 20;
@@ -70,93 +69,130 @@ async function timeUntil(what: string, t0: number, cond: () => Promise<boolean>,
   return ms;
 }
 
+/** A failure that belongs to a given step (the two waits of (c) fail separately). */
+class StepFailed extends Error {
+  constructor(readonly step: StepKey, cause: Error) {
+    super(cause.message);
+  }
+}
+
+interface Round {
+  bed: Testbed;
+  sys: ClusterSystem;
+  opts: RoundOptions;
+  res: RoundResult;
+  hosts: [TestbedHost, TestbedHost, TestbedHost, TestbedHost, TestbedHost];
+}
+
 export async function runRound(bed: Testbed, sys: ClusterSystem, round: number, opts: RoundOptions): Promise<RoundResult> {
   const res: RoundResult = { ms: {}, rss: { idle: [], loaded: [] }, notes: [] };
-  const [h1, h2, h3, h4, h5] = bed.hosts as [TestbedHost, TestbedHost, TestbedHost, TestbedHost, TestbedHost];
-  const nodes = async (on: TestbedHost): Promise<NodeRow[]> => sys.nodeLs(on);
+  const r: Round = { bed, sys, opts, res, hosts: bed.hosts as Round["hosts"] };
   let step: StepKey | "init" = "init";
   try {
-    const ti = performance.now();
-    await sys.init(h1);
-    res.notes.push(`init on h1 took ${elapsed(ti).toFixed(0)} ms (not part of (a))`);
-    const tokens = await sys.joinTokens(h1);
-
+    const tokens = await initCluster(r);
     step = "join";
-    const joiners: [TestbedHost, string][] = [[h2, tokens.manager], [h3, tokens.manager], [h4, tokens.worker], [h5, tokens.worker]];
-    let t0 = performance.now();
-    if (opts.join === "parallel") await Promise.all(joiners.map(([h, t]) => sys.join(h, t, h1)));
-    else for (const [h, t] of joiners) await sys.join(h, t, h1);
-    res.notes.push(`join commands returned after ${elapsed(t0).toFixed(0)} ms`);
-    const wantManagers = [h1.name, h2.name, h3.name];
-    res.ms.join = await timeUntil("5 nodes Ready (h1-h3 Leader or Reachable)", t0, async () => {
-      const rows = await nodes(h1);
-      const managersUp = rows.filter((r) => wantManagers.includes(r.hostname) && ["Leader", "Reachable"].includes(r.managerStatus));
-      return rows.length === 5 && rows.every((r) => r.status === "Ready") && managersUp.length === 3;
-    }, opts.stepTimeoutMs, res.notes);
-    opts.log(`  (a) ${res.ms.join.toFixed(0)} ms`);
+    await joinFour(r, tokens);
     res.rss.idle = await settledRss(bed, sys);
-
     step = "create";
-    t0 = performance.now();
-    await sys.createService(h1, SERVICE, REPLICAS);
-    res.ms.create = await timeUntil(`${REPLICAS} replicas running`, t0,
-      async () => (await runningOn(bed.hosts, sys.serviceLabel, SERVICE)) === REPLICAS, opts.stepTimeoutMs, res.notes);
-    opts.log(`  (b) ${res.ms.create.toFixed(0)} ms`);
-
+    await createReplicas(r);
     res.rss.loaded = await settledRss(bed, sys);
-
     step = "down";
-    const victim = h5;
-    const onVictim = await runningWithLabel(victim, sys.serviceLabel, SERVICE);
-    res.notes.push(`${victim.name} ran ${onVictim} of the ${REPLICAS} tasks when powered off`);
-    const survivors = bed.hosts.filter((h) => h !== victim);
-    t0 = performance.now();
-    await bed.poweroff(victim);
-    res.notes.push(`bed.poweroff(${victim.name}) itself took ${elapsed(t0).toFixed(0)} ms (inside (c))`);
-    const down = timeUntil(`${victim.name} shown Down`, t0,
-      async () => (await nodes(h1)).find((r) => r.hostname === victim.name)?.status === "Down", opts.stepTimeoutMs, res.notes);
-    const moved = timeUntil(`${REPLICAS} replicas running on ${survivors.map((h) => h.name).join(",")}`, t0,
-      async () => (await runningOn(survivors, sys.serviceLabel, SERVICE)) === REPLICAS, opts.stepTimeoutMs, res.notes);
-    const [d, m] = await Promise.allSettled([down, moved]);
-    if (d.status === "fulfilled") res.ms.down = d.value;
-    step = "moved";
-    if (m.status === "fulfilled") res.ms.moved = m.value;
-    if (d.status === "rejected") throw Object.assign(d.reason as Error, { step: "down" });
-    if (m.status === "rejected") throw m.reason;
-    opts.log(`  (c) Down ${res.ms.down!.toFixed(0)} ms, tasks elsewhere ${res.ms.moved!.toFixed(0)} ms`);
-
+    await powerOffWorker(r);
     step = "failover";
-    const rows = await nodes(h1);
-    const leaderName = rows.find((r) => r.managerStatus === "Leader")?.hostname;
-    const leader = bed.hosts.find((h) => h.name === leaderName);
-    if (!leader) throw new Error(`no Leader in node ls: ${JSON.stringify(rows)}`);
-    const managers = rows.filter((r) => r.managerStatus !== "").map((r) => r.hostname);
-    const target = bed.hosts.find((h) => h !== leader && h !== victim && managers.includes(h.name));
-    if (!target) throw new Error(`no other manager besides ${leader.name}: ${managers.join(",")}`);
-    let attempts = 0;
-    let firstRefusal: string | undefined;
-    t0 = performance.now();
-    await sys.killAgent(bed, leader);
-    res.ms.failover = await timeUntil(`a write accepted by ${target.name}`, t0, async () => {
-      attempts++;
-      try {
-        await sys.write(target, `probe${round}x${attempts}`, 30_000);
-      } catch (e) {
-        firstRefusal ??= (e as Error).message;
-        throw e;
-      }
-      return true;
-    }, opts.stepTimeoutMs, res.notes);
-    res.notes.push(`leader ${leader.name} killed; writes sent to ${target.name}` +
-      (firstRefusal ? `; ${attempts - 1} refused, the first with: ${firstRefusal}` : ""));
-    opts.log(`  (d) ${res.ms.failover.toFixed(0)} ms`);
+    await killLeader(r, round);
   } catch (e) {
-    const err = e as Error & { step?: StepKey };
+    const err = e as Error;
+    const failedStep = err instanceof StepFailed ? err.step : step;
     const refused = err instanceof CommandFailed && (step === "init" || step === "join");
-    res.failure = { step: err.step ?? step, refused, message: refused ? `${(err as CommandFailed).argv.slice(0, 2).join(" ")} refused: ${(err as CommandFailed).output.trim().split("\n")[0]}` : err.message };
-    opts.log(`  failed at ${res.failure.step}: ${err.message}`);
+    const message = refused ? `${err.argv.slice(0, 2).join(" ")} refused: ${err.output.trim().split("\n")[0]}` : err.message;
+    res.failure = { step: failedStep, refused, message };
+    opts.log(`  failed at ${failedStep}: ${err.message}`);
   }
   return res;
+}
+
+/** init on h1 (not timed into (a)) and the join tokens. */
+async function initCluster({ sys, res, hosts: [h1] }: Round): Promise<JoinTokens> {
+  const t0 = performance.now();
+  await sys.init(h1);
+  res.notes.push(`init on h1 took ${elapsed(t0).toFixed(0)} ms (not part of (a))`);
+  return sys.joinTokens(h1);
+}
+
+/** (a) h2, h3 join as managers, h4, h5 as workers, until node ls shows all 5 Ready and 3 managers up. */
+async function joinFour({ sys, res, opts, hosts: [h1, h2, h3, h4, h5] }: Round, tokens: JoinTokens): Promise<void> {
+  const joiners: [TestbedHost, string][] = [[h2, tokens.manager], [h3, tokens.manager], [h4, tokens.worker], [h5, tokens.worker]];
+  const t0 = performance.now();
+  if (opts.join === "parallel") await Promise.all(joiners.map(([h, t]) => sys.join(h, t, h1)));
+  else for (const [h, t] of joiners) await sys.join(h, t, h1);
+  res.notes.push(`join commands (${opts.join}) returned after ${elapsed(t0).toFixed(0)} ms`);
+  const managers = [h1.name, h2.name, h3.name];
+  res.ms.join = await timeUntil("5 nodes Ready (h1-h3 Leader or Reachable)", t0, async () => {
+    const rows = await sys.nodeLs(h1);
+    const managersUp = rows.filter((r) => managers.includes(r.hostname) && ["Leader", "Reachable"].includes(r.managerStatus));
+    return rows.length === 5 && rows.every((r) => r.status === "Ready") && managersUp.length === 3;
+  }, opts.stepTimeoutMs, res.notes);
+  opts.log(`  (a) ${res.ms.join.toFixed(0)} ms`);
+}
+
+/** (b) service create --replicas 20 on h1 until 20 of its containers run on the engines. */
+async function createReplicas({ bed, sys, res, opts, hosts: [h1] }: Round): Promise<void> {
+  const t0 = performance.now();
+  await sys.createService(h1, SERVICE, REPLICAS);
+  res.ms.create = await timeUntil(`${REPLICAS} replicas running`, t0,
+    async () => (await runningOn(bed.hosts, sys.serviceLabel, SERVICE)) === REPLICAS, opts.stepTimeoutMs, res.notes);
+  opts.log(`  (b) ${res.ms.create.toFixed(0)} ms`);
+}
+
+/** (c) power off worker h5; two clocks from the same start: shown Down on h1, and 20 running on h1-h4. */
+async function powerOffWorker({ bed, sys, res, opts, hosts: [h1, , , , victim] }: Round): Promise<void> {
+  const onVictim = await runningWithLabel(victim, sys.serviceLabel, SERVICE);
+  res.notes.push(`${victim.name} ran ${onVictim} of the ${REPLICAS} tasks when powered off`);
+  const survivors = bed.hosts.filter((h) => h !== victim);
+  const t0 = performance.now();
+  await bed.poweroff(victim);
+  res.notes.push(`bed.poweroff(${victim.name}) itself took ${elapsed(t0).toFixed(0)} ms (inside (c))`);
+  const [down, moved] = await Promise.allSettled([
+    timeUntil(`${victim.name} shown Down`, t0,
+      async () => (await sys.nodeLs(h1)).find((r) => r.hostname === victim.name)?.status === "Down", opts.stepTimeoutMs, res.notes),
+    timeUntil(`${REPLICAS} replicas running on ${survivors.map((h) => h.name).join(",")}`, t0,
+      async () => (await runningOn(survivors, sys.serviceLabel, SERVICE)) === REPLICAS, opts.stepTimeoutMs, res.notes),
+  ]);
+  if (down.status === "fulfilled") res.ms.down = down.value;
+  if (moved.status === "fulfilled") res.ms.moved = moved.value;
+  if (down.status === "rejected") throw new StepFailed("down", down.reason as Error);
+  if (moved.status === "rejected") throw new StepFailed("moved", moved.reason as Error);
+  opts.log(`  (c) Down ${res.ms.down!.toFixed(0)} ms, tasks elsewhere ${res.ms.moved!.toFixed(0)} ms`);
+}
+
+/**
+ * (d) SIGKILL the leader's control plane, then send writes (a 0-replica service create) to another
+ * live manager until one is accepted. A write the CLI holds until a leader exists counts as one poll.
+ */
+async function killLeader({ bed, sys, res, opts, hosts: [h1, , , , victim] }: Round, round: number): Promise<void> {
+  const rows = await sys.nodeLs(h1);
+  const leader = bed.hosts.find((h) => h.name === rows.find((r) => r.managerStatus === "Leader")?.hostname);
+  if (!leader) throw new Error(`no Leader in node ls: ${JSON.stringify(rows)}`);
+  const managers = rows.filter((r) => r.managerStatus !== "").map((r) => r.hostname);
+  const target = bed.hosts.find((h) => h !== leader && h !== victim && managers.includes(h.name));
+  if (!target) throw new Error(`no manager besides ${leader.name} to write to (managers: ${managers.join(",")})`);
+  let attempts = 0;
+  let firstRefusal: string | undefined;
+  const t0 = performance.now();
+  await sys.killAgent(bed, leader);
+  res.ms.failover = await timeUntil(`a write accepted by ${target.name}`, t0, async () => {
+    attempts++;
+    try {
+      await sys.write(target, `probe${round}x${attempts}`, 30_000);
+    } catch (e) {
+      firstRefusal ??= (e as Error).message;
+      throw e;
+    }
+    return true;
+  }, opts.stepTimeoutMs, res.notes);
+  res.notes.push(`leader ${leader.name} killed; writes sent to ${target.name}` +
+    (firstRefusal ? `; ${attempts - 1} refused, the first with: ${firstRefusal}` : ""));
+  opts.log(`  (d) ${res.ms.failover.toFixed(0)} ms`);
 }
 
 /**
