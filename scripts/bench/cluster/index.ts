@@ -104,7 +104,8 @@ async function main(): Promise<number> {
   const swarmCol: Column = { name: "Docker Swarm", who: "Docker Swarm", rounds: [] };
   const oursCol: Column = { name: "swarm", who: "ours", rounds: [] };
   const systems: { sys: ClusterSystem; col: Column }[] = [];
-  if (args.only !== "ours") systems.push({ sys: dockerSwarm(), col: swarmCol });
+  if (args.only === "ours") swarmCol.unavailable = "not run: --only ours";
+  else systems.push({ sys: dockerSwarm(), col: swarmCol });
   if (args.only === "swarm") oursCol.unavailable = "not run: --only swarm";
   else {
     try {
@@ -142,7 +143,7 @@ async function main(): Promise<number> {
       }
     }
   } finally {
-    if (args.keep) log(`bed "${BED}" kept: SWARM_TESTBED_NAME=${BED} node_modules/.bin/bun scripts/testbed status; ... down`);
+    if (args.keep) log(`bed "${BED}" kept; remove it with: SWARM_TESTBED_NAME=${BED} node_modules/.bin/bun scripts/testbed down`);
     else await bed.down();
   }
 
