@@ -20,6 +20,8 @@ describe("validateConfig", () => {
     ["prefix too long", { subnet: "10.0.0.0/25" }],
     ["octet > 255", { subnet: "10.0.300.0/24" }],
     ["relative state root", { stateRoot: "run/x" }],
+    ["dockerd env with a bad name", { dockerdEnv: { "A=B": "1" } }],
+    ["dockerd env with a non-string value", { dockerdEnv: { A: 1 as unknown as string } }],
   ];
   for (const [what, over] of bad) {
     test(`rejects ${what} with CONFIG_INVALID`, () => {
@@ -82,6 +84,12 @@ describe("plan", () => {
       expect(args).toContain(want);
     }
     expect(JSON.parse(daemonJson(h))).toEqual({ "deprecated-key-path": "/s/y/h1/data/key.json" });
+  });
+
+  test("every host's dockerd gets the bed's extra environment", () => {
+    const hosts = plan(cfg({ hosts: 2, dockerdEnv: { DOCKER_SERVICE_PREFER_OFFLINE_IMAGE: "1" } })).hosts;
+    for (const h of hosts) expect(h.dockerdEnv).toEqual({ DOCKER_SERVICE_PREFER_OFFLINE_IMAGE: "1" });
+    expect(plan(cfg()).hosts[0]!.dockerdEnv).toEqual({});
   });
 
   test("commands enter the host's netns and uts namespace from its cgroup (nsenter, not ip netns exec)", () => {

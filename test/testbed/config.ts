@@ -23,6 +23,11 @@ export interface TestbedConfig {
   loadImage: boolean;
   /** Appended to every dockerd's command line (e.g. ["--live-restore"]). */
   dockerdExtraArgs: string[];
+  /**
+   * Added to every dockerd's environment, at up and at every start (e.g.
+   * { DOCKER_SERVICE_PREFER_OFFLINE_IMAGE: "1" }: Swarm tasks skip the registry when the image is local).
+   */
+  dockerdEnv: Record<string, string>;
 }
 
 export const MAX_HOSTS = 32;
@@ -36,6 +41,7 @@ export function defaultConfig(): TestbedConfig {
     stateRoot: "/run/swarm-testbed",
     loadImage: true,
     dockerdExtraArgs: [],
+    dockerdEnv: {},
   };
 }
 
@@ -70,6 +76,11 @@ export function validateConfig(c: TestbedConfig): TestbedConfig {
   if (!Array.isArray(c.dockerdExtraArgs) || c.dockerdExtraArgs.some((a) => typeof a !== "string")) {
     throw new TestbedError("CONFIG_INVALID", "dockerdExtraArgs must be an array of strings");
   }
+  const env = c.dockerdEnv;
+  if (typeof env !== "object" || env === null || Array.isArray(env) ||
+      Object.entries(env).some(([k, v]) => !/^[A-Za-z_][A-Za-z0-9_]*$/.test(k) || typeof v !== "string")) {
+    throw new TestbedError("CONFIG_INVALID", "dockerdEnv must map variable names ([A-Za-z_][A-Za-z0-9_]*) to strings");
+  }
   if (!c.stateRoot.startsWith("/")) {
     throw new TestbedError("CONFIG_INVALID", `stateRoot must be an absolute path, got "${c.stateRoot}"`);
   }
@@ -98,6 +109,7 @@ export interface HostPlan {
   /** Pool for user-defined networks, also distinct per host. */
   addressPool: string;
   dockerdExtraArgs: string[];
+  dockerdEnv: Record<string, string>;
 }
 
 export interface BedPlan {
@@ -141,6 +153,7 @@ export function plan(c: TestbedConfig): BedPlan {
       bip: `172.20.${i + 1}.1/24`,
       addressPool: `base=172.21.${(i + 1) * 4}.0/22,size=26`,
       dockerdExtraArgs: [...c.dockerdExtraArgs],
+      dockerdEnv: { ...c.dockerdEnv },
     });
   }
   return {

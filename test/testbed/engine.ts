@@ -65,6 +65,7 @@ export function startEngine(h: HostPlan): StartedEngine {
     const child = spawn(cmd!, args, {
       detached: true,
       stdio: ["ignore", log, log],
+      env: { ...process.env, ...h.dockerdEnv },
     });
     child.unref();
     let dead = false;

@@ -33,6 +33,10 @@ const shimSockets = async (bed: Testbed, i: number): Promise<string[]> => {
   return ids.map((id) => `/run/containerd/s/${createHash("sha256").update(`${h.dir}/exec/containerd/containerd.sock/moby/${id}`).digest("hex")}`);
 };
 
+/** The environment of host i's dockerd (from its pid file). */
+const dockerdEnviron = (bed: Testbed, i: number): string[] =>
+  readFileSync(`/proc/${readFileSync(bed.hosts[i]!.plan.pidFile, "utf8").trim()}/environ`, "utf8").split("\0");
+
 /**
  * curl from a host to url: 0 = answered, 28 = timed out (silence), 7 = refused/unreachable.
  * Expecting silence, 1 s is enough; expecting an answer, allow for a loaded machine.
@@ -48,7 +52,7 @@ describe.skipIf(why !== null)("test bed (3 hosts, real dockerd)", () => {
 
   beforeAll(async () => {
     linksBefore = await rootLinks();
-    bed = await Testbed.up({ name: NAME, hosts: 3, stateRoot: STATE_ROOT });
+    bed = await Testbed.up({ name: NAME, hosts: 3, stateRoot: STATE_ROOT, dockerdEnv: { SWARM_TESTBED_SELFTEST: "yes" } });
   }, 120_000);
 
   afterAll(async () => {
@@ -108,7 +112,7 @@ describe.skipIf(why !== null)("test bed (3 hosts, real dockerd)", () => {
     expect((await curl(bed, 2, `http://${bed.hosts[0]!.ip}:8080/`)).code).toBe(0);
   }, 60_000);
 
-  test("kill crashes the engine but not its containers; start brings the engine back", async () => {
+  test("kill crashes the engine but not its containers; start brings the engine back (with dockerdEnv)", async () => {
     await bed.kill(1);
     expect((await bed.hosts[1]!.docker(["ps"])).code).not.toBe(0);
     expect((await bed.status())[1]!.engine).toBe(false);
@@ -116,6 +120,9 @@ describe.skipIf(why !== null)("test bed (3 hosts, real dockerd)", () => {
     expect((await curl(bed, 0, `http://${bed.hosts[1]!.ip}:8080/`)).code).toBe(0);
     await bed.start(1);
     expect((await bed.status())[1]!.engine).toBe(true);
+    // dockerdEnv reaches the engine at up (h1) and at every start (h2)
+    expect(dockerdEnviron(bed, 0)).toContain("SWARM_TESTBED_SELFTEST=yes");
+    expect(dockerdEnviron(bed, 1)).toContain("SWARM_TESTBED_SELFTEST=yes");
     expect(await bed.hosts[1]!.dockerOk(["ps", "-a", "--format", "{{.Names}}"])).toBe("web");
   }, 60_000);
 
