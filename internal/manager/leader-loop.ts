@@ -1,14 +1,13 @@
 /**
- * The leader's control loop: whenever the store changes (and once a second, for time-based policy),
- * run the orchestrator and the scheduler on the current state and propose their plan. Runs are
- * serialized and coalesced: many changes while a run is in flight cause exactly one more run.
- * Only the leader runs this (on a one-node cluster, the only manager is the leader).
+ * The leader's control loop: whenever the store changes, and when time alone changes the plan (a
+ * restart delay or a down node's grace running out), plan with the orchestrator and the scheduler
+ * (`ControlPlane`, incremental: work proportional to the change) and propose the plan as one entry.
+ * Runs are serialized and coalesced: many changes while a run is in flight cause exactly one more run.
+ * Only the leader runs this, one instance per leadership term.
  */
 import type { Logger } from "pino";
-import type { Command } from "../api/index.ts";
-import { reconcile } from "../orchestrator/index.ts";
-import { schedule } from "../scheduler/index.ts";
-import { applyCommands, type Store } from "../store/index.ts";
+import { ControlPlane } from "../orchestrator/index.ts";
+import type { Store } from "../store/index.ts";
 import { newId } from "./ids.ts";
 
 export interface LeaderLoop {
@@ -18,6 +17,7 @@ export interface LeaderLoop {
 }
 
 export interface LeaderLoopOptions {
+  /** Reconcile at least this often even without a change (a safety net; time-based steps are timed). */
   tickMs?: number;
   /** A down node's replicated tasks are replaced after this long (ReconcileContext.orphanGraceMs). */
   orphanGraceMs?: number;
@@ -26,25 +26,19 @@ export interface LeaderLoopOptions {
 
 export function startLeaderLoop(store: Store, log: Logger, opts: LeaderLoopOptions = {}): LeaderLoop {
   const now = opts.now ?? Date.now;
+  const plane = new ControlPlane();
   let running: Promise<void> | null = null;
   let again = false;
   let stopped = false;
+  let wake: ReturnType<typeof setTimeout> | undefined;
 
   async function runOnce(): Promise<void> {
-    // Reconcile to a fixed point: the scheduler acts on tasks the orchestrator just created.
-    for (let round = 0; round < 10 && !stopped; round++) {
-      const ctx = { now: now(), newId, orphanGraceMs: opts.orphanGraceMs ?? 2000 };
-      const plan: Command[] = reconcile(store.state, ctx);
-      const placed = schedule(applyPreview(store, plan), { now: ctx.now });
-      const all = [...plan, ...placed];
-      if (all.length === 0) return;
-      await store.propose(all);
+    const p = plane.plan(store.state, { now: now(), newId, orphanGraceMs: opts.orphanGraceMs });
+    if (p.nextCheckAtMs !== undefined) {
+      clearTimeout(wake);
+      wake = setTimeout(kick, Math.max(0, p.nextCheckAtMs - now()) + 5);
     }
-  }
-
-  // The scheduler must see the orchestrator's new tasks: fold the plan over the state first (pure).
-  function applyPreview(s: Store, plan: Command[]) {
-    return applyCommands(s.state, plan);
+    if (p.commands.length > 0) await store.propose(p.commands);
   }
 
   function kick(): void {
@@ -67,7 +61,10 @@ export function startLeaderLoop(store: Store, log: Logger, opts: LeaderLoopOptio
     })();
   }
 
-  const unsubscribe = store.subscribe(() => kick());
+  const unsubscribe = store.subscribe((state, cmds) => {
+    plane.observe(state, cmds);
+    kick();
+  });
   const timer = setInterval(kick, opts.tickMs ?? 1000);
   kick();
   return {
@@ -78,6 +75,7 @@ export function startLeaderLoop(store: Store, log: Logger, opts: LeaderLoopOptio
       stopped = true;
       unsubscribe();
       clearInterval(timer);
+      clearTimeout(wake);
     },
   };
 }

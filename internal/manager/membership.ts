@@ -38,6 +38,7 @@ export interface MembershipInputs {
 /** Certificate steps first (they need no Raft change), then at most one configuration change. */
 export function planMembership(i: MembershipInputs): MembershipStep[] {
   const steps: MembershipStep[] = [];
+  if (!i.state.cluster || !i.state.nodes[i.self]) return steps; // `init` has not recorded the cluster yet
   const voters = new Set(i.conf.voters);
   const learners = new Set(i.conf.learners);
   let confStep: MembershipStep | undefined;

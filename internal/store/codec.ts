@@ -44,7 +44,7 @@ export interface SnapshotBody {
   appliedIndex: number;
   appliedTerm: number;
   state: ClusterState;
-  requests: [string, Outcome[]][];
+  requests: [string, { outcomes: Outcome[]; index: number }][];
 }
 
 export function encodeSnapshot(body: SnapshotBody): Uint8Array {

@@ -26,11 +26,17 @@ export const REQUEST_MEMORY = 4096;
 
 export type Listener = (state: ClusterState, cmds: Command[]) => void;
 
+export interface AppliedRequest {
+  outcomes: Outcome[];
+  index: number;
+}
+
 export class ClusterStateMachine {
   state: ClusterState = emptyState();
   appliedIndex = 0;
   appliedTerm = 0;
-  private requests = new Map<string, Outcome[]>();
+  /** Recent request IDs → their outcomes and the state index right after their entry. */
+  private requests = new Map<string, AppliedRequest>();
   private readonly listeners = new Set<Listener>();
   /** Errors thrown by listeners go here; they never stop the machine. */
   onListenerError: (err: unknown) => void = (err) => console.error("store: a subscriber threw", err);
@@ -48,12 +54,17 @@ export class ClusterStateMachine {
     if (p.rid !== "" && this.requests.has(p.rid)) return; // a retry of an entry already applied
     const r = applyWithOutcomes(this.state, p.cmds);
     this.state = r.state;
-    if (p.rid !== "") this.remember(p.rid, r.outcomes);
+    if (p.rid !== "") this.remember(p.rid, { outcomes: r.outcomes, index: r.state.index });
     this.notify(p.cmds);
   }
 
   /** The outcomes of a request this machine applied (undefined if unknown or forgotten). */
   outcomeOf(rid: string): Outcome[] | undefined {
+    return this.requests.get(rid)?.outcomes;
+  }
+
+  /** A request this machine applied: outcomes and the state index right after it. */
+  requestOf(rid: string): AppliedRequest | undefined {
     return this.requests.get(rid);
   }
 
@@ -81,8 +92,8 @@ export class ClusterStateMachine {
     return () => this.listeners.delete(fn);
   }
 
-  private remember(rid: string, outcomes: Outcome[]): void {
-    this.requests.set(rid, outcomes);
+  private remember(rid: string, r: AppliedRequest): void {
+    this.requests.set(rid, r);
     // Map keeps insertion order: evict the oldest (same on every manager: deterministic).
     while (this.requests.size > REQUEST_MEMORY) this.requests.delete(this.requests.keys().next().value!);
   }

@@ -57,11 +57,11 @@ export function createStore(machine: ClusterStateMachine, consensus: Consensus, 
       if (cmds.length === 0) return { index: machine.state.index, outcomes: [] };
       const rid = `${prefix}.${++seq}`;
       await consensus.propose(encodeProposal({ rid, cmds }));
-      const outcomes = machine.outcomeOf(rid);
-      if (!outcomes) {
+      const r = machine.requestOf(rid);
+      if (!r) {
         throw SwarmError.unavailable("the write committed but its outcome was forgotten (more than 4096 writes since); read the state back to see it");
       }
-      return { index: machine.state.index, outcomes };
+      return { index: r.index, outcomes: r.outcomes };
     },
     subscribe(fn) {
       return machine.subscribe(fn);

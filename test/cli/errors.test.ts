@@ -49,7 +49,7 @@ const cases: [string, string[], RegExp][] = [
   ["scale a bad specifier", ["service", "scale", "web"], /invalid scale specifier/],
   ["bad filter", ["service", "ls", "--filter", "colour=red"], /invalid filter 'colour'/],
   ["bad --tail", ["service", "logs", "--tail", "ten", "web"], /invalid --tail/],
-  ["leave without --force", ["leave"], /use --force/],
+  ["leave without --force", ["leave"], /Use `--force`/],
 ];
 
 describe.skipIf(skip)("bad input changes nothing", () => {

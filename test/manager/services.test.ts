@@ -1,8 +1,11 @@
-/** The manager's service operations validate against the state and plan commands; nothing else. */
+/**
+ * The manager's service operations validate and plan commands; conflicts between writers (a taken name,
+ * a published port) are decided when the commands apply, and come back as outcomes.
+ */
 import { describe, expect, test } from "bun:test";
 import type { ClusterState, Command, ServiceSpec } from "../../internal/api/index.ts";
-import { planCreateService, planRemoveServices, planUpdateService, PORT_RANGE } from "../../internal/manager/index.ts";
-import { applyCommands, emptyState } from "../../internal/store/index.ts";
+import { planCreateService, planRemoveServices, planUpdateService } from "../../internal/manager/index.ts";
+import { applyCommands, applyWithOutcomes, emptyState, PORT_RANGE } from "../../internal/store/index.ts";
 
 const AT = "2026-01-01T00:00:00.000Z";
 const spec = (name: string, ports: [number, number][] = []): ServiceSpec => ({
@@ -14,7 +17,7 @@ const spec = (name: string, ports: [number, number][] = []): ServiceSpec => ({
 });
 
 function cluster(): ClusterState {
-  return applyCommands(emptyState(), [{ kind: "cluster.init", cluster: { ID: "c", CreatedAt: AT, Spec: { Name: "default" }, JoinTokens: { Worker: "w", Manager: "m" } } }]);
+  return applyCommands(emptyState(), [{ kind: "cluster.init", cluster: { ID: "c", CreatedAt: AT, Spec: { Name: "default" }, PublicKey: "", Secrets: { KeySeed: "", DiscoveryKey: "", TokenGeneration: { worker: 1, manager: 1 } }, Revoked: [] } }]);
 }
 
 function create(st: ClusterState, s: ServiceSpec): { st: ClusterState; id: string; cmds: Command[] } {
@@ -34,10 +37,31 @@ describe("service operations", () => {
     expect(ports).toEqual([8080, PORT_RANGE.first, PORT_RANGE.first + 1].sort());
   });
 
-  test("a duplicate name or a port another service publishes is a conflict", () => {
+  test("a duplicate name or a port another service publishes is a conflict, decided in apply", () => {
     const { st } = create(cluster(), spec("a", [[8080, 80]]));
-    expect(() => planCreateService(st, spec("a"), AT)).toThrow(/already exists/);
-    expect(() => planCreateService(st, spec("b", [[8080, 80]]), AT)).toThrow(/already published by service "a"/);
+    const dup = applyWithOutcomes(st, planCreateService(st, spec("a"), AT).commands);
+    expect(dup.outcomes[0]).toMatchObject({ ok: false, code: "CONFLICT", message: expect.stringMatching(/already exists/) });
+    expect(dup.state.services).toEqual(st.services);
+    const port = applyWithOutcomes(st, planCreateService(st, spec("b", [[8080, 80]]), AT).commands);
+    expect(port.outcomes[0]).toMatchObject({ ok: false, code: "CONFLICT", message: expect.stringMatching(/already published by service "a"/) });
+  });
+
+  test("two creates planned on the same state (two managers at once): the second to apply is refused", () => {
+    const st = cluster();
+    const one = planCreateService(st, spec("web", [[8080, 80]]), AT);
+    const two = planCreateService(st, spec("web", [[8080, 80]]), AT);
+    const r = applyWithOutcomes(st, [...one.commands, ...two.commands]);
+    expect(r.outcomes.map((o) => o.ok)).toEqual([true, false]);
+    expect(Object.keys(r.state.services)).toEqual([one.id]);
+  });
+
+  test("an update based on a stale version is refused in apply", () => {
+    const { st, id } = create(cluster(), spec("a"));
+    const fresh = planUpdateService(st, "a", { ...spec("a"), Labels: { x: "1" } }, AT, 1);
+    const after = applyCommands(st, fresh.commands);
+    const stale = applyWithOutcomes(after, planUpdateService(after, "a", { ...spec("a"), Labels: { y: "2" } }, AT, 1).commands);
+    expect(stale.outcomes[0]).toMatchObject({ ok: false, code: "CONFLICT", message: expect.stringMatching(/out of sequence/) });
+    expect(stale.state.services[id]!.Spec.Labels).toEqual({ x: "1" });
   });
 
   test("update keeps an allocated published port and refuses a rename or a mode change", () => {

@@ -3,8 +3,8 @@
 import { describe, expect, test } from "bun:test";
 import pino from "pino";
 import type { ClusterState, PortConfig, Service, Task } from "../../internal/api/index.ts";
-import type { Assignment } from "../../internal/agent/index.ts";
-import { MeshLink, meshInputs, type StateFeed } from "../../internal/daemon/index.ts";
+import type { Assignment } from "../../internal/node/index.ts";
+import { MeshLink, meshInputs, type StateFeed } from "../../internal/node/index.ts";
 import { FakeBackend } from "../../internal/mesh/index.ts";
 import { AT, node, serviceSpec, task } from "../store/fixtures/objects.ts";
 

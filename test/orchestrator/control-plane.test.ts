@@ -10,7 +10,7 @@ import { describe, expect, test } from "bun:test";
 import type { ClusterState, Command, Node, NodeAvailability, PortConfig, ServiceSpec, Task } from "../../internal/api/index.ts";
 import { isTerminal, stateRank } from "../../internal/api/index.ts";
 import { ControlPlane, type ReconcileContext } from "../../internal/orchestrator/index.ts";
-import { applyCommands, decodeCommands, emptyState, encodeCommands } from "../../internal/store/index.ts";
+import { applyCommands, decodeProposal, emptyState, encodeProposal } from "../../internal/store/index.ts";
 import { cmd, node, serviceSpec, taskSpec } from "../store/fixtures/objects.ts";
 import { checkPlane, T0 } from "./sim.ts";
 
@@ -56,7 +56,7 @@ class World {
   /** One committed entry, through the codec; the plane observes it unless `hidden`. */
   commit(cmds: Command[], hidden = false): void {
     if (cmds.length === 0) return;
-    const decoded = decodeCommands(encodeCommands(cmds));
+    const decoded = decodeProposal(encodeProposal({ rid: "r", cmds })).cmds;
     this.state = applyCommands(this.state, decoded);
     if (hidden) this.gaps += 1;
     else this.plane.observe(this.state, decoded);

@@ -11,7 +11,7 @@ function run(cmds: Command[], from: ClusterState = emptyState()): ClusterState {
 
 function base(): ClusterState {
   return run([
-    { kind: "cluster.init", cluster: { ID: "c1", CreatedAt: AT, Spec: { Name: "default" }, JoinTokens: { Worker: "w", Manager: "m" } } },
+    { kind: "cluster.init", cluster: { ID: "c1", CreatedAt: AT, Spec: { Name: "default" }, PublicKey: "", Secrets: { KeySeed: "", DiscoveryKey: "", TokenGeneration: { worker: 1, manager: 1 } }, Revoked: [] } },
     cmd.upsertNode(node("n1")),
     cmd.createService("s1", serviceSpec("web", 2)),
     cmd.createTask(task("t1", "s1", { Slot: 1 })),
@@ -56,7 +56,7 @@ describe("state machine", () => {
   test("a second cluster.init is ignored", () => {
     const s = applyCommand(base(), {
       kind: "cluster.init",
-      cluster: { ID: "c2", CreatedAt: LATER, Spec: { Name: "x" }, JoinTokens: { Worker: "", Manager: "" } },
+      cluster: { ID: "c2", CreatedAt: LATER, Spec: { Name: "x" }, PublicKey: "", Secrets: { KeySeed: "", DiscoveryKey: "", TokenGeneration: { worker: 1, manager: 1 } }, Revoked: [] },
     });
     expect(s.cluster?.ID).toBe("c1");
   });

@@ -8,7 +8,7 @@
 import type { ClusterState, Command, Node, ServiceSpec } from "../../../internal/api/index.ts";
 import { ControlPlane, type ReconcileContext, reconcile } from "../../../internal/orchestrator/index.ts";
 import { schedule } from "../../../internal/scheduler/index.ts";
-import { applyCommands, decodeCommands, emptyState, encodeCommands } from "../../../internal/store/index.ts";
+import { applyCommands, decodeProposal, emptyState, encodeProposal } from "../../../internal/store/index.ts";
 
 const arg = (n: string, d: string) => {
   const i = process.argv.indexOf(`--${n}`);
@@ -90,7 +90,7 @@ function run(services: number, replicas: number): boolean {
   const ctx = (): ReconcileContext => ({ now, newId: taskId });
   // One committed entry: through the codec (as through Raft), applied, observed by the leader.
   const commit = (cmds: Command[]): number => {
-    const decoded = decodeCommands(encodeCommands(cmds));
+    const decoded = decodeProposal(encodeProposal({ rid: "r", cmds })).cmds;
     const t = performance.now();
     state = applyCommands(state, decoded);
     const applyMs = performance.now() - t;
