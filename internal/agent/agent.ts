@@ -23,10 +23,14 @@ import { localLink } from "./local-link.ts";
 
 export interface AgentOptions {
   dataDir: string;
-  /** Address other nodes reach this one at (and its DHT binds to). */
-  advertiseAddr: string;
-  /** UDP port of this node's DHT: managers' bootstrap port (default 2377). 0 picks any (tests). */
-  listenPort: number;
+  /**
+   * Address other nodes reach this one at (and its DHT binds to). Unset: what node.json recorded, else
+   * `defaultAddr`.
+   */
+  advertiseAddr?: string;
+  defaultAddr?: string;
+  /** UDP port of this node's DHT: managers' bootstrap port. Unset: node.json's, else 2377. 0 picks any (tests). */
+  listenPort?: number;
   meshBackend: MeshBackendChoice | "none";
   timings?: Partial<ManagerTimings>;
   /** Seed of Raft's election randomness (tests). */
@@ -90,6 +94,16 @@ export class Agent {
     return this.port;
   }
 
+  /** The address this node advertises: the flag, else what it joined with, else the default. */
+  get addr(): string {
+    return this.o.advertiseAddr ?? this.file?.advertiseAddr ?? this.o.defaultAddr ?? "127.0.0.1";
+  }
+
+  /** The DHT port asked for: the flag, else what it joined with, else 2377. */
+  get listenPort(): number {
+    return this.o.listenPort ?? this.file?.listenPort ?? 2377;
+  }
+
   get meshStatus() {
     return this.node?.meshStatus ?? null;
   }
@@ -128,6 +142,7 @@ export class Agent {
   async init(): Promise<InitResult> {
     return this.serial(async () => {
       if (this.file) throw SwarmError.conflict("This node is already part of a swarm. Use \"swarm leave\" to leave this swarm and join another one.");
+      const description = await this.deps.describe(); // Docker must answer before anything is created
       const at = new Date().toISOString();
       const cluster = newCluster(at);
       // A provisional certificate (serial 0) lets the transport start; the recorded one replaces it below.
@@ -142,14 +157,13 @@ export class Agent {
         cert: hex(provisional.cert),
         sig: hex(provisional.sig),
         managers: [],
-        advertiseAddr: this.o.advertiseAddr,
-        listenPort: this.o.listenPort,
+        advertiseAddr: this.addr,
+        listenPort: this.listenPort,
       };
       try {
         await this.activate(true);
         const m = this.manager!;
         await waitFor(() => m.isLeader && m.localDispatcher !== undefined, 10_000, "this node to become the leader of its new cluster");
-        const description = await this.deps.describe();
         const notAfterMs = now + 90 * 24 * 3600_000;
         const r = await proposeOrThrow(m.store, [
           { kind: "cluster.init", cluster },
@@ -162,8 +176,8 @@ export class Agent {
               UpdatedAt: at,
               Spec: { Role: "manager", Availability: "active", Labels: {} },
               Description: description,
-              Status: { State: "ready", Addr: this.o.advertiseAddr, Timestamp: at },
-              ManagerStatus: { Leader: false, Reachability: "unknown", Addr: `${this.o.advertiseAddr}:${this.port}`, Voter: true },
+              Status: { State: "ready", Addr: this.addr, Timestamp: at },
+              ManagerStatus: { Leader: false, Reachability: "unknown", Addr: `${this.addr}:${this.port}`, Voter: true },
             },
           },
           { kind: "node.certificate", id: this.nodeId, role: "manager", notAfterMs },
@@ -171,7 +185,7 @@ export class Agent {
         const serial = (r.outcomes[2] as { value: number }).value;
         this.applyCertificate(signCertificate(cluster, this.nodeId, "manager", serial, now, notAfterMs), "manager");
         this.syncAdmission(m.state);
-        return { clusterId: cluster.ID, nodeId: this.nodeId, advertiseAddr: this.o.advertiseAddr, listenPort: this.port, workerToken: "" };
+        return { clusterId: cluster.ID, nodeId: this.nodeId, advertiseAddr: this.addr, listenPort: this.port, workerToken: "" };
       } catch (err) {
         await this.deactivate();
         this.file = undefined;
@@ -188,17 +202,17 @@ export class Agent {
     return this.serial(async () => {
       if (this.file) throw SwarmError.conflict("This node is already part of a swarm. Use \"swarm leave\" to leave this swarm and join another one.");
       const token = parseToken(tokenText);
-      const transport = this.deps.transport({
+      const transport = await this.deps.transport({
         clusterId: token.clusterId,
         discoveryKey: token.discoveryKey,
         proveSecret: token.secret,
-        host: this.o.advertiseAddr,
-        port: this.o.listenPort,
+        host: this.addr,
+        port: this.listenPort,
         bootstrap: [remote],
       });
       let reply: JoinReply;
       try {
-        await transport.start();
+        await startTransport(transport, this);
         reply = await this.askToJoin(transport, remote);
       } catch (err) {
         await transport.close();
@@ -219,8 +233,8 @@ export class Agent {
         cert: hex(reply.cert),
         sig: hex(reply.sig),
         managers: reply.managers.length > 0 ? reply.managers : [remote],
-        advertiseAddr: this.o.advertiseAddr,
-        listenPort: this.o.listenPort,
+        advertiseAddr: this.addr,
+        listenPort: this.listenPort,
       };
       writeNodeFile(this.o.dataDir, this.file);
       // Keep the transport: admit by certificate from now on and reconnect, so peers see our role.
@@ -282,15 +296,15 @@ export class Agent {
 
   private transportSetup(bootstrapSelf: boolean): TransportSetup {
     const f = this.file!;
-    const self = `${this.o.advertiseAddr}:${this.o.listenPort}`;
+    const self = `${this.addr}:${this.listenPort}`;
     const bootstrap = [...new Set([...(bootstrapSelf ? [self] : []), ...f.managers])];
     return {
       clusterId: f.clusterId,
       discoveryKey: unhex(f.discoveryKey),
       clusterPublicKey: unhex(f.clusterPublicKey),
       certificate: { cert: unhex(f.cert), sig: unhex(f.sig) },
-      host: this.o.advertiseAddr,
-      port: this.o.listenPort,
+      host: this.addr,
+      port: this.listenPort,
       bootstrap: bootstrap.length > 0 ? bootstrap : [self],
     };
   }
@@ -298,17 +312,17 @@ export class Agent {
   /** Starts transport, manager (if any) and node agent from `this.file`. */
   private async activate(bootstrapNew: boolean): Promise<void> {
     const f = this.file!;
-    const listSelf = f.role === "manager" && (bootstrapNew || f.managers.length === 0 || f.managers.includes(`${this.o.advertiseAddr}:${this.o.listenPort}`));
-    const transport = this.deps.transport(this.transportSetup(listSelf || bootstrapNew));
+    const listSelf = f.role === "manager" && (bootstrapNew || f.managers.length === 0 || f.managers.includes(`${this.addr}:${this.listenPort}`));
+    const transport = await this.deps.transport(this.transportSetup(listSelf || bootstrapNew));
     this.transport = transport;
-    await transport.start();
+    await startTransport(transport, this);
     await this.startMembers(bootstrapNew);
   }
 
   private async startMembers(bootstrapNew: boolean): Promise<void> {
     const transport = this.transport!;
     const f = this.file!;
-    this.port = (transport as { dhtAddress?: () => { port: number } }).dhtAddress?.().port ?? this.o.listenPort;
+    this.port = (transport as { dhtAddress?: () => { port: number } }).dhtAddress?.().port ?? this.listenPort;
     if (f.role === "manager") await this.startManager(bootstrapNew);
     this.unwatch.push(
       transport.on("peer-up", () => undefined),
@@ -316,7 +330,7 @@ export class Agent {
     const node = new NodeAgent({
       nodeId: this.nodeId,
       clusterId: f.clusterId,
-      addr: this.o.advertiseAddr,
+      addr: this.addr,
       dhtPort: this.port,
       transport,
       runtime: this.deps.runtime,
@@ -325,7 +339,7 @@ export class Agent {
       describe: () => this.deps.describe(),
       local: () => {
         const d = this.manager?.localDispatcher;
-        return d ? localLink(d, this.nodeId, this.o.advertiseAddr, `${this.o.advertiseAddr}:${this.port}`) : undefined;
+        return d ? localLink(d, this.nodeId, this.addr, `${this.addr}:${this.port}`) : undefined;
       },
       onLeaderMessage: (m) => this.onLeaderMessage(m),
       log: this.log.child({ component: "node" }) as never,
@@ -510,6 +524,25 @@ export class Agent {
     const run = this.busy.then(fn, fn);
     this.busy = run.catch(() => undefined);
     return run;
+  }
+}
+
+/** Starts a transport; a port already in use says which and what to do. */
+async function startTransport(t: ClusterTransport, o: { addr: string; listenPort: number }): Promise<void> {
+  try {
+    await t.start();
+  } catch (err) {
+    await t.close().catch(() => undefined);
+    const msg = (err as Error).message ?? String(err);
+    if (/EADDRINUSE/.test(msg)) {
+      throw SwarmError.unavailable(
+        `cannot listen on ${o.addr}:${o.listenPort}/udp: the port is in use (another swarm agent on this host?); stop it, or choose another port with --listen-addr`,
+      );
+    }
+    if (/EADDRNOTAVAIL/.test(msg)) {
+      throw SwarmError.invalid(`cannot listen on ${o.addr}: this host has no such address; check --advertise-addr`);
+    }
+    throw err;
   }
 }
 

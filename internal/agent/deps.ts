@@ -22,7 +22,8 @@ export interface TransportSetup extends Omit<TransportOptions, "log"> {
 export interface AgentDeps {
   /** This node's ID: hex of its transport public key. */
   nodeId: string;
-  transport(setup: TransportSetup): ClusterTransport;
+  /** A port of 0 means any free one (the factory resolves it, in `bootstrap` too). */
+  transport(setup: TransportSetup): ClusterTransport | Promise<ClusterTransport>;
   /** Raft's storage on this node (opened when the node becomes or resumes as a manager). */
   openRaftStorage(): RaftStorage;
   /** Forgets Raft's storage (demoted, or leaving). Closed by the caller first. */

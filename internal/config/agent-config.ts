@@ -16,9 +16,10 @@ export interface AgentConfig {
   advertiseAddr?: string;
   /**
    * UDP port of this node's DHT (`--listen-addr [ADDR:]PORT`): where other nodes reach it, and, on
-   * managers, where joining nodes and restarted nodes bootstrap. Default 2377, Docker Swarm's port.
+   * managers, where joining nodes and restarted nodes bootstrap. Unset: what the node joined with, else
+   * 2377, Docker Swarm's port.
    */
-  listenPort: number;
+  listenPort?: number;
   /** Routing-mesh backend: auto (IPVS, else nftables, else userspace) or one of them explicitly. */
   meshBackend: MeshBackendChoice;
   /** How often the leader loop reconciles even without changes (time-based restart policy). */
@@ -51,7 +52,6 @@ export function defaultConfig(env: Record<string, string | undefined> = process.
     socketPath: socketFromHost(env.SWARM_HOST) ?? DEFAULT_SOCKET,
     dockerHost: defaultDockerHost(env),
     advertiseAddr: env.SWARM_ADVERTISE_ADDR || undefined,
-    listenPort: DEFAULT_LISTEN_PORT,
     meshBackend: (env.SWARM_MESH_BACKEND || "auto") as MeshBackendChoice,
     // 1 s: restart delays are whole seconds in practice, and a tick is cheap on a small cluster.
     reconcileTickMs: 1000,

@@ -68,7 +68,7 @@ export class Api implements LogsHost {
       DataDir: this.cfg.dataDir,
       DockerHost: this.cfg.dockerHost,
       Socket: this.cfg.socketPath,
-      NodeAddr: this.agent.o.advertiseAddr,
+      NodeAddr: this.agent.addr,
       ListenPort: this.agent.dhtPort,
       Peers: this.agent.transportPeers.length,
       Mesh: this.agent.meshStatus ? { Requested: this.cfg.meshBackend, ...this.agent.meshStatus } : null,
@@ -100,7 +100,7 @@ export class Api implements LogsHost {
     if (role !== "worker" && role !== "manager") throw SwarmError.invalid(`unknown role ${role}: use worker or manager`);
     if (rotate) await this.agent.write([{ kind: "cluster.rotate-token", role }]);
     const st = await this.agent.read();
-    return { token: joinTokenOf(st.cluster!, role), address: `${this.agent.o.advertiseAddr}:${this.agent.dhtPort}` };
+    return { token: joinTokenOf(st.cluster!, role), address: `${this.agent.addr}:${this.agent.dhtPort}` };
   }
 
   // ---- services -----------------------------------------------------------------------------------

@@ -78,7 +78,7 @@ export async function startDaemon(cfg: AgentConfig, log: Logger): Promise<Daemon
   const pidFile = claimDataDir(cfg.dataDir);
   const deps = realDeps(cfg, log);
   const agent = new Agent(
-    { dataDir: cfg.dataDir, advertiseAddr: cfg.advertiseAddr ?? firstAddress(), listenPort: cfg.listenPort, meshBackend: cfg.meshBackend },
+    { dataDir: cfg.dataDir, advertiseAddr: cfg.advertiseAddr, defaultAddr: firstAddress(), listenPort: cfg.listenPort, meshBackend: cfg.meshBackend },
     deps,
     log,
   );

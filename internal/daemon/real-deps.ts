@@ -17,6 +17,13 @@ import { SqliteStorage } from "../raft/index.ts";
 import { createHyperswarmTransport, keyPairFromSeed, loadOrCreateKeySeed, nodeIdOf } from "../transport/index.ts";
 import { dockerClient, engineFacts } from "./docker.ts";
 
+async function freeUdpPort(host: string): Promise<number> {
+  const s = await Bun.udpSocket({ hostname: host, port: 0 });
+  const port = s.port;
+  s.close();
+  return port;
+}
+
 /** A killed node is noticed by its peers' transports within this (keepalives every third of it). */
 const DEAD_PEER_MS = 3000;
 
@@ -30,8 +37,13 @@ export function realDeps(cfg: AgentConfig, log: Logger): AgentDeps & { docker: D
   return {
     nodeId,
     docker,
-    transport: (setup) =>
-      createHyperswarmTransport({
+    transport: async (setup) => {
+      if (setup.port === 0) {
+        // A bootstrap node needs its port up front: take a free one now (tests and `--listen-addr 0`).
+        const port = await freeUdpPort(setup.host);
+        setup = { ...setup, port, bootstrap: setup.bootstrap.map((b) => (b === `${setup.host}:0` ? `${setup.host}:${port}` : b)) };
+      }
+      return createHyperswarmTransport({
         ...setup,
         dataDir: cfg.dataDir,
         keySeed: seed,
@@ -42,7 +54,8 @@ export function realDeps(cfg: AgentConfig, log: Logger): AgentDeps & { docker: D
           warn: (o, m) => tlog.warn(o, m),
           error: (o, m) => tlog.error(o, m),
         },
-      }),
+      });
+    },
     openRaftStorage: () => new SqliteStorage(raftDb),
     dropRaftStorage: () => {
       for (const f of [raftDb, `${raftDb}-wal`, `${raftDb}-shm`]) rmSync(f, { force: true });

@@ -29,7 +29,6 @@ function invalid(message: string): Outcome {
 /** Creates a service at Version 1. Refused if the ID exists, the name is taken or a port is published elsewhere. */
 export function applyServiceCreate(d: Draft, c: Cmd<"service.create">): Outcome {
   if (!c.id || !c.spec || typeof c.spec.Name !== "string") return invalid("service.create needs an id and a spec");
-  if (d.cluster === undefined) return { ok: false, code: "NOT_INITIALIZED", message: "this node is not part of a cluster: run `swarm init` first" };
   if (d.service(c.id) !== undefined) return conflict(`service ID ${c.id} already exists`);
   if (nameTaken(d, c.spec.Name)) {
     return conflict(`service "${c.spec.Name}" already exists: choose another --name or remove it with \`swarm service rm ${c.spec.Name}\``);

@@ -14,12 +14,15 @@ function usedPorts(services: Readonly<Record<Id, Service>>, exceptServiceId?: Id
   const used = new Map<string, string>();
   for (const s of Object.values(services)) {
     if (s.ID === exceptServiceId) continue;
-    for (const p of s.Endpoint.Ports) used.set(`${p.PublishedPort}/${p.Protocol}`, s.Spec.Name);
+    for (const p of s.Endpoint.Ports) if (p.PublishMode !== "host") used.set(`${p.PublishedPort}/${p.Protocol}`, s.Spec.Name);
   }
   return used;
 }
 
 /**
+ * Only ingress ports are cluster-wide (every node answers on them); host-mode ports bind on the nodes
+ * that run the tasks, so they conflict per node and the scheduler handles them (as Docker's allocator).
+ *
  * Fills PublishedPort 0 from the range (keeping the port a previous version of the service had for the
  * same target) and refuses a port that another service already publishes. Returns a new spec.
  */
@@ -33,7 +36,7 @@ export function allocatePorts(
   const out = structuredClone(spec);
   const ports = out.EndpointSpec?.Ports ?? [];
   for (const p of ports) {
-    if (p.PublishedPort === 0) continue;
+    if (p.PublishedPort === 0 || p.PublishMode === "host") continue;
     const owner = used.get(`${p.PublishedPort}/${p.Protocol}`);
     if (owner) {
       return {

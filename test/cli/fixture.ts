@@ -79,7 +79,7 @@ export async function startOneNode(name: string): Promise<OneNode> {
     },
   };
   try {
-    await node.ok(["init"]);
+    await node.ok(["init", "--listen-addr", "0"]);
   } catch (err) {
     await dockerd.stop();
     throw err;
