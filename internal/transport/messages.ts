@@ -8,6 +8,7 @@
  */
 import { Packr } from "msgpackr";
 import { TransportError } from "./errors.ts";
+import { checkPlain } from "./plain.ts";
 
 export const Kind = {
   Hello: 0,
@@ -51,10 +52,26 @@ export type Message =
   | { k: typeof Kind.StreamCancel; sid: number }
   | { k: typeof Kind.StreamCredit; sid: number; n: number };
 
-// Records off: no shared structure state between encoder and decoder instances.
-const packr = new Packr({ useRecords: false, mapsAsObjects: true, moreTypes: false });
+// Records off: no shared structure state between encoder and decoder instances. Extensions are
+// refused on the bytes (plain.ts) in both directions.
+const packr = new Packr({ useRecords: false, mapsAsObjects: true, moreTypes: false, structuredClone: false });
 
+/** Encodes a message. Throws INVALID_ARGUMENT when a body is not plain data (plain.ts) or cannot be
+ * encoded at all (a cycle). */
 export function encodeMessage(m: Message): Uint8Array {
+  let bytes: Uint8Array;
+  try {
+    bytes = pack(m);
+    checkPlain(bytes);
+  } catch (e) {
+    const msg = (e as Error).message;
+    const why = e instanceof RangeError && /call stack/i.test(msg) ? "it is cyclic or nested too deep" : msg;
+    throw TransportError.invalid(`the message cannot be sent: ${why}; send plain data (objects, arrays, strings, numbers, booleans, null, Uint8Array)`);
+  }
+  return bytes;
+}
+
+function pack(m: Message): Uint8Array {
   switch (m.k) {
     case Kind.Hello:
       return packr.pack([m.k, m.proof]);
@@ -88,9 +105,10 @@ export function encodeMessage(m: Message): Uint8Array {
 export function decodeMessage(payload: Uint8Array): Message {
   let a: unknown;
   try {
+    checkPlain(payload);
     a = packr.unpack(payload);
   } catch (e) {
-    throw TransportError.malformed(`not msgpack: ${(e as Error).message}`);
+    throw TransportError.malformed(`not plain msgpack: ${(e as Error).message}`);
   }
   if (!Array.isArray(a) || a.length === 0) throw TransportError.malformed("frame is not a non-empty array");
   const k = a[0];
@@ -147,7 +165,9 @@ function str(v: unknown, field: string): string {
   return v;
 }
 function optStr(v: unknown): string | undefined {
-  return typeof v === "string" ? v : undefined;
+  if (v === null || v === undefined) return undefined;
+  if (typeof v !== "string" || v.length > 256) throw TransportError.malformed("remoteCode is not a short string");
+  return v;
 }
 function uint(v: unknown, field: string): number {
   if (typeof v !== "number" || !Number.isSafeInteger(v) || v < 0) {

@@ -7,7 +7,7 @@
  * order or a silent peer closes this connection with a logged reason and touches nothing else;
  * no exception from a frame or a handler escapes to the process.
  */
-import { checkProof, makeProof, nodeIdOf, type AdmissionPolicy, type JoinSecret, type PeerClass } from "./admission.ts";
+import { checkProof, makeProof, nodeIdOf, type AdmissionPolicy, type JoinSecret, type PeerClass, type SignedCertificate } from "./admission.ts";
 import { TransportError, short } from "./errors.ts";
 import { FrameDecoder, encodeFrame } from "./frame.ts";
 import { clip, type LogLimiter } from "./log-limit.ts";
@@ -91,11 +91,17 @@ export class Session {
     return this.state === "open";
   }
 
+  /** The certificate this peer presented (members only). */
+  get signedCertificate(): SignedCertificate | undefined {
+    return this.admitted?.signed;
+  }
+
   /** The join secret this peer proved (joiners only): a rotated-out secret closes the session. */
   get joinSecret(): JoinSecret | undefined {
     return this.admitted?.joinSecret;
   }
 
+  /** False when not open. Throws INVALID_ARGUMENT when the body is not plain data. */
   send(channel: string, body: unknown): boolean {
     if (this.state !== "open") return false;
     return this.write({ k: Kind.Send, channel, body });
@@ -108,7 +114,7 @@ export class Session {
     try {
       frame = encodeFrame(encodeMessage({ k: Kind.Request, id, channel, body }));
     } catch (e) {
-      return Promise.reject(TransportError.invalid(`request "${channel}": the message cannot be encoded (${(e as Error).message})`));
+      return Promise.reject(TransportError.invalid(`request "${channel}": ${(e as Error).message}`));
     }
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -127,8 +133,15 @@ export class Session {
       reader.finish(TransportError.peerGone(this.peer, `stream "${channel}"`));
       return reader;
     }
+    let frame: Uint8Array;
+    try {
+      frame = encodeFrame(encodeMessage({ k: Kind.StreamOpen, sid, channel, body, credit }));
+    } catch (e) {
+      reader.finish(TransportError.invalid(`stream "${channel}": ${(e as Error).message}`));
+      return reader;
+    }
     this.readers.set(sid, reader);
-    this.write({ k: Kind.StreamOpen, sid, channel, body, credit });
+    this.link.write(frame);
     return reader;
   }
 
@@ -156,9 +169,15 @@ export class Session {
     this.host.sessionClosed(this, reason);
   }
 
+  /** Encodes and writes; throws INVALID_ARGUMENT when the message is not plain data. */
   private write(m: Message): boolean {
     if (this.state === "closed") return false;
-    this.link.write(encodeFrame(encodeMessage(m)));
+    return this.writeFrame(encodeFrame(encodeMessage(m)));
+  }
+
+  private writeFrame(frame: Uint8Array): boolean {
+    if (this.state === "closed") return false;
+    this.link.write(frame);
     return true;
   }
 
@@ -285,12 +304,20 @@ export class Session {
       this.write({ k: Kind.Response, id, ok: false, code: no.code, message: no.message });
       return;
     }
+    let reply: Message;
     try {
       const value = await ch!.handler(body, this.peer, this.info!);
-      this.write({ k: Kind.Response, id, ok: true, body: value });
+      reply = { k: Kind.Response, id, ok: true, body: value };
     } catch (e) {
       const { code, message } = errorFields(e);
-      this.write({ k: Kind.Response, id, ok: false, code: "REMOTE_ERROR", message, remoteCode: code });
+      reply = { k: Kind.Response, id, ok: false, code: "REMOTE_ERROR", message, remoteCode: code };
+    }
+    try {
+      this.write(reply);
+    } catch (e) {
+      // The handler returned something that is not plain data: the caller gets an error, not silence.
+      this.logHandlerError(channel, e);
+      this.write({ k: Kind.Response, id, ok: false, code: "REMOTE_ERROR", message: (e as Error).message, remoteCode: "INVALID_ARGUMENT" });
     }
   }
 
@@ -302,7 +329,9 @@ export class Session {
       this.write({ k: Kind.StreamError, sid, code: no.code, message: no.message });
       return;
     }
-    const w = new StreamWriter(this.peer, sid, credit, (m) => this.write(m), () => this.writers.delete(sid));
+    const w = new StreamWriter(
+      this.peer, sid, credit, (m) => this.write(m), (m) => encodeFrame(encodeMessage(m)), (f) => this.writeFrame(f), () => this.writers.delete(sid),
+    );
     this.writers.set(sid, w);
     const settle = (e?: unknown) => {
       if (e === undefined) return w.end();
@@ -329,10 +358,15 @@ function remoteError(code: string, message: string, remoteCode?: string): Transp
   return TransportError.remote(clip(message, 2000), remoteCode === undefined ? undefined : clip(remoteCode, 64));
 }
 
+/** A handler's error as sent to the caller: code cut to 64 and message to 2000 characters (the
+ * receiver refuses longer ones). */
 function errorFields(e: unknown): { code?: string; message: string } {
   if (e && typeof e === "object") {
     const o = e as { code?: unknown; message?: unknown };
-    return { code: typeof o.code === "string" ? o.code : undefined, message: typeof o.message === "string" ? o.message : String(e) };
+    return {
+      code: typeof o.code === "string" ? o.code.slice(0, 64) : undefined,
+      message: clip(typeof o.message === "string" ? o.message : String(e), 2000),
+    };
   }
-  return { message: String(e) };
+  return { message: clip(String(e), 2000) };
 }
