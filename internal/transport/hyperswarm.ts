@@ -17,6 +17,7 @@ import { keyPairFromSeed } from "./admission.ts";
 import type { TransportOptions } from "./config.ts";
 import { TransportCore } from "./core.ts";
 import { PeerExchange } from "./peer-exchange.ts";
+import { Buckets } from "./rate.ts";
 import { TransportError } from "./errors.ts";
 import type { ClusterTransport, Link } from "./types.ts";
 import { UDX } from "../udx/index.ts";
@@ -37,7 +38,12 @@ interface Discovery {
   refresh(): Promise<unknown>;
   flushed(): Promise<boolean>;
 }
+interface ServerLike {
+  /** hyperdht's server firewall: true refuses the handshake (before any stream exists). */
+  firewall: (remotePublicKey: Uint8Array, payload: unknown, client: { host: string; port: number } | null) => boolean;
+}
 interface SwarmLike {
+  server: ServerLike;
   join(topic: Uint8Array, opts: { server: boolean; client: boolean }): Discovery;
   on(ev: "connection", fn: (conn: NoiseStream) => void): void;
   listen(): Promise<void>;
@@ -87,6 +93,11 @@ export interface HyperswarmTransportOptions extends TransportOptions {
   closeGraceMs?: number;
   /** Hyperswarm's connection cap (its default 64 is too low for a big flat cluster). */
   maxPeers?: number;
+  /** Incoming connection attempts accepted per remote host: a burst, then a rate. Refused ones cost
+   * one Noise message and no connection (issue 10 finding 3). A node reconnects a few times a
+   * minute at most, so 16 and 4/s never bind a cluster member. */
+  connectBurstPerHost?: number;
+  connectsPerHostPerSecond?: number;
 }
 
 export interface HyperswarmTransport extends ClusterTransport {
@@ -166,6 +177,18 @@ export function createHyperswarmTransport(o: HyperswarmTransportOptions): Hypers
   // Revoked keys are refused by Hyperswarm's firewall before any handshake (it bans them for the
   // life of the swarm; setRevoked lifting a revocation lifts the ban).
   core.onRevoke = (id) => px.forget(id);
+  // Incoming attempts: revoked keys and hosts over their rate are refused at the DHT handshake, by
+  // hyperdht's server firewall directly (Hyperswarm's own firewall hook would ban the key for the
+  // life of the swarm); outgoing dials to revoked keys by Hyperswarm's hook (unbanned on unrevoke).
+  const attempts = new Buckets({ burst: o.connectBurstPerHost ?? 16, perSecond: o.connectsPerHostPerSecond ?? 4 });
+  const serverFirewall = (remoteKey: Uint8Array, _payload: unknown, client: { host: string } | null) => {
+    const id = Buffer.from(remoteKey).toString("hex");
+    if (id === core.self || refuseRevoked(id)) return true;
+    const host = client?.host ?? "unknown";
+    if (attempts.take(host)) return false;
+    core.limited.warn({ host: host.slice(0, 64) }, "refusing connection: too many attempts from this host");
+    return true;
+  };
   const refuseRevoked = (id: string) => {
     if (!core.isRevoked(id)) return false;
     core.limited.warn({ peer: id.slice(0, 8), reason: `node ${id.slice(0, 8)} is revoked (firewall)` }, "refusing peer");
@@ -187,6 +210,7 @@ export function createHyperswarmTransport(o: HyperswarmTransportOptions): Hypers
     const sw = (swarm = new Hyperswarm({
       dht: d, keyPair, maxPeers: o.maxPeers ?? 256, firewall: (remoteKey: Uint8Array) => refuseRevoked(Buffer.from(remoteKey).toString("hex")),
     }));
+    sw.server.firewall = serverFirewall;
     sw.on("connection", (conn) => {
       conn.on("error", (e: Error) => core.log.debug({ err: e.message }, "connection error"));
       conn.setTimeout(deadMs);

@@ -101,6 +101,43 @@ function pack(m: Message): Uint8Array {
   }
 }
 
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+
+/**
+ * The envelope of a call (SEND, REQUEST, STREAM_OPEN) read straight from the bytes, without
+ * decoding the body: the session checks the channel's access and size limit first, so a refused
+ * message costs no decoding. `p` may be only the first bytes of the frame. Undefined for anything
+ * else, or an envelope encoded unusually (then the full decode decides).
+ */
+export function peekCall(p: Uint8Array): { k: typeof Kind.Send | typeof Kind.Request | typeof Kind.StreamOpen; id: number; channel: string } | undefined {
+  const arity: Record<number, number> = { [Kind.Send]: 3, [Kind.Request]: 4, [Kind.StreamOpen]: 5 };
+  const k = p[1];
+  if (k === undefined || p[0] !== 0x90 + (arity[k] ?? -1)) return undefined;
+  let pos = 2;
+  let id = 0;
+  if (k !== Kind.Send) {
+    const t = p[pos++]!;
+    if (t < 0x80) id = t;
+    else if (t === 0xcc) (id = p[pos]!), (pos += 1);
+    else if (t === 0xcd) (id = (p[pos]! << 8) | p[pos + 1]!), (pos += 2);
+    else if (t === 0xce) (id = ((p[pos]! << 24) >>> 0) + (p[pos + 1]! << 16) + (p[pos + 2]! << 8) + p[pos + 3]!), (pos += 4);
+    else return undefined;
+  }
+  const t = p[pos++];
+  let len: number;
+  if (t === undefined) return undefined;
+  if (t >= 0xa0 && t <= 0xbf) len = t & 0x1f;
+  else if (t === 0xd9) len = p[pos++]!;
+  else if (t === 0xda) (len = (p[pos]! << 8) | p[pos + 1]!), (pos += 2);
+  else return undefined;
+  if (len > 4096 || pos + len > p.length) return undefined;
+  try {
+    return { k: k as typeof Kind.Send, id, channel: utf8.decode(p.subarray(pos, pos + len)) };
+  } catch {
+    return undefined;
+  }
+}
+
 /** Decodes and validates one frame payload. Throws TransportError MALFORMED with the reason. */
 export function decodeMessage(payload: Uint8Array): Message {
   let a: unknown;

@@ -18,6 +18,7 @@
 import { verifyCertificate, type NodeId, type SignedCertificate } from "./admission.ts";
 import { RESERVED, type TransportCore } from "./core.ts";
 import { short } from "./errors.ts";
+import { Buckets } from "./rate.ts";
 import type { PeerInfo } from "./types.ts";
 
 export const PX_CHANNEL = `${RESERVED}px`;
@@ -35,11 +36,9 @@ export interface PeerExchangeOptions {
   now?: () => number;
 }
 
-interface Bucket { tokens: number; at: number }
-
 export class PeerExchange {
   private readonly dials = new Map<NodeId, number>(); // id -> expiry
-  private readonly buckets = new Map<NodeId, Bucket>();
+  private readonly buckets: Buckets;
   private readonly o: Required<PeerExchangeOptions>;
 
   constructor(
@@ -49,9 +48,11 @@ export class PeerExchange {
     o: PeerExchangeOptions = {},
   ) {
     this.o = { maxPerMessage: 64, burst: 16, perSecond: 2, maxDials: 32, dialTtlMs: 30_000, now: Date.now, ...o };
-    core.handleReserved(PX_CHANNEL, (msg, from) => this.onMessage(msg, from), { maxBytes: 64 * 1024 });
+    this.buckets = new Buckets({ burst: this.o.burst, perSecond: this.o.perSecond, now: this.o.now });
+    // 64 certificates of ~250 bytes: larger messages are refused before they are decoded.
+    core.handleReserved(PX_CHANNEL, (msg, from) => this.onMessage(msg, from), { maxBytes: 24 * 1024 });
     core.on("peer-up", (p) => this.onPeerUp(p));
-    core.on("peer-down", (id) => this.buckets.delete(id));
+    core.on("peer-down", (id) => this.buckets.forget(id));
   }
 
   /** Open dial requests (tests and diagnostics). */
@@ -84,7 +85,7 @@ export class PeerExchange {
   }
 
   private onMessage(msg: unknown, from: NodeId): void {
-    if (!this.take(from)) {
+    if (!this.buckets.take(from)) {
       this.core.limited.warn({ peer: short(from) }, "dropping peer exchange: sender over its rate");
       return;
     }
@@ -106,17 +107,6 @@ export class PeerExchange {
       this.dials.set(id, now + this.o.dialTtlMs);
       this.dial(id);
     }
-  }
-
-  private take(from: NodeId): boolean {
-    const t = this.o.now();
-    const b = this.buckets.get(from) ?? { tokens: this.o.burst, at: t };
-    b.tokens = Math.min(this.o.burst, b.tokens + ((t - b.at) / 1000) * this.o.perSecond);
-    b.at = t;
-    this.buckets.set(from, b);
-    if (b.tokens < 1) return false;
-    b.tokens--;
-    return true;
   }
 
   private expire(): void {

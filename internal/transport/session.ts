@@ -11,7 +11,7 @@ import { checkProof, makeProof, nodeIdOf, type AdmissionPolicy, type JoinSecret,
 import { TransportError, short } from "./errors.ts";
 import { FrameDecoder, encodeFrame } from "./frame.ts";
 import { clip, type LogLimiter } from "./log-limit.ts";
-import { Kind, decodeMessage, encodeMessage, type Message } from "./messages.ts";
+import { Kind, decodeMessage, encodeMessage, peekCall, type Message } from "./messages.ts";
 import { StreamReader, StreamWriter } from "./stream.ts";
 import type { Handler, Link, Logger, NodeId, PeerInfo, StreamHandler } from "./types.ts";
 
@@ -65,7 +65,8 @@ export class Session {
     private readonly host: SessionHost,
   ) {
     this.peer = nodeIdOf(link.remoteKey);
-    this.decoder = new FrameDecoder(host.preAdmissionFrameBytes);
+    // Once open, a large call its channel refuses is answered from its first bytes and dropped.
+    this.decoder = new FrameDecoder(host.preAdmissionFrameBytes, (len, head) => this.state === "open" && this.refusedUndecoded(head, len));
   }
 
   /** Starts the handshake. Call once. */
@@ -185,6 +186,7 @@ export class Session {
     if (this.state === "closed") return;
     try {
       for (const payload of this.decoder.push(chunk)) {
+        if (this.state === "open" && this.refusedUndecoded(payload)) continue;
         this.onMessage(decodeMessage(payload), payload.length);
         if ((this.state as State) === "closed") return; // a message may have closed us
       }
@@ -265,6 +267,19 @@ export class Session {
       this.decoder.maxFrameBytes = this.host.frameLimitFor(a.class);
       this.host.sessionOpened(this);
     }
+  }
+
+  /** Refuses a call this peer may not make (channel access, size) before its body is decoded (or,
+   * given only the first bytes of a large frame, before it is even buffered). */
+  private refusedUndecoded(payload: Uint8Array, bytes = payload.length): boolean {
+    const call = peekCall(payload);
+    if (!call) return false;
+    const ch: Channel<unknown> | undefined = call.k === Kind.StreamOpen ? this.host.streamChannel(call.channel) : this.host.channel(call.channel);
+    const no = this.refusal(ch, call.channel, bytes);
+    if (!no) return false;
+    if (call.k === Kind.Request) this.write({ k: Kind.Response, id: call.id, ok: false, code: no.code, message: no.message });
+    else if (call.k === Kind.StreamOpen) this.write({ k: Kind.StreamError, sid: call.id, code: no.code, message: no.message });
+    return true;
   }
 
   /** Why this peer may not use `ch` with a message of `bytes`, or undefined when it may. */

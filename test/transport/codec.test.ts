@@ -194,3 +194,23 @@ describe("bounds against hostile input (issue 10)", () => {
     for (const [bytes, why] of bad) expect(() => checkPlain(new Uint8Array(bytes))).toThrow(why);
   });
 });
+
+describe("frame inspection (per-channel limits before buffering)", () => {
+  test("a large frame the inspector refuses is dropped as it arrives; the next frame decodes", () => {
+    const seen: number[] = [];
+    const d = new FrameDecoder(16 * 1024 * 1024, (len, head) => (seen.push(len, head.length), true));
+    const big = encodeFrame(new Uint8Array(8 * 1024 * 1024).fill(1));
+    const small = encodeFrame(new Uint8Array([0x91, 0x01]));
+    let maxHeld = 0;
+    const out: Uint8Array[] = [];
+    const wire = Buffer.concat([big, small]);
+    for (let i = 0; i < wire.length; i += 64 * 1024) {
+      out.push(...d.push(wire.subarray(i, i + 64 * 1024)));
+      maxHeld = Math.max(maxHeld, d.pendingBytes);
+    }
+    expect(seen).toEqual([8 * 1024 * 1024, 512]);
+    expect(maxHeld).toBeLessThanOrEqual(64 * 1024 + 4);
+    expect(d.dropped).toBe(8 * 1024 * 1024);
+    expect(out).toEqual([new Uint8Array([0x91, 0x01])]);
+  });
+});

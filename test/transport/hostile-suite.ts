@@ -74,6 +74,22 @@ export function hostileSuite(name: string, makeHarness: () => Promise<Harness>, 
       });
     });
 
+    test("finding 2: after admission, a large call over its channel's limit is refused from its first bytes; the connection stays", async () => {
+      await withNode({}, async (a, { h, c, label }) => {
+        const seed = seedOf(`${label}-b`);
+        const b = await h.start({ seed, options: c.member(seed, "worker") });
+        await waitFor("connected", () => b.isConnected(a.self), so.connectMs);
+        let ran = 0;
+        a.handle("small", () => ++ran, { maxBytes: 1000 });
+        a.handle("managers", () => ++ran, { accept: ["manager"] });
+        expect(await codeOf(b.request(a.self, "small", new Uint8Array(2 * 1024 * 1024)))).toBe("TOO_LARGE/");
+        expect(await codeOf(b.request(a.self, "managers", new Uint8Array(2 * 1024 * 1024)))).toBe("FORBIDDEN/");
+        expect(await b.request(a.self, "small", new Uint8Array(10))).toBe(1);
+        expect(ran).toBe(1);
+        expect(b.isConnected(a.self)).toBe(true);
+      });
+    }, 30_000);
+
     test("finding 3: handshakes in progress are capped per host; extra strangers are closed at once, not banned", async () => {
       await withNode({ maxHandshakesPerHost: 3 }, async (a, { h, c, lines, label }) => {
         const raws: RawPeer[] = [];
