@@ -45,6 +45,10 @@ export async function hyperswarmHarness(): Promise<HyperswarmHarness> {
     async start(spec) {
       const udx = new SilenceableUDX();
       const t = createHyperswarmTransport({
+        // Every node and raw peer here is on 127.0.0.1: one host, as far as the per-host attempt
+        // limit goes, so it is raised (its own test sets it back).
+        connectBurstPerHost: 1000,
+        connectsPerHostPerSecond: 1000,
         ...spec.options,
         dataDir: "/nonexistent", // keySeed is given: no key file
         keySeed: spec.seed,

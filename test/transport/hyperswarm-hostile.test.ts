@@ -84,6 +84,29 @@ describe("hyperswarm transport against rogue peers", () => {
     }
   }, 60_000);
 
+  test("finding 3: connection attempts from one host beyond its burst are refused at the DHT handshake, not banned", async () => {
+    const h = await hyperswarmHarness();
+    const { log, lines } = recordingLogger();
+    const c = testCluster(`rate-${process.pid}`, { log });
+    try {
+      const sa = seedOf("rate-a");
+      const a = await h.start({ seed: sa, options: { ...c.member(sa, "manager"), connectBurstPerHost: 4, connectsPerHostPerSecond: 1 } as never });
+      const raws = [];
+      for (let i = 0; i < 8; i++) raws.push(await h.rawConnect(a, seedOf(`rate-raw-${i}`)));
+      await waitFor("refusals logged", () => lines.some((l) => l.msg === "refusing connection: too many attempts from this host"), 10_000);
+      // A refused attempt never became a connection: at most the burst reached the session layer.
+      await Promise.all(raws.map((r) => r.closed));
+      const sessions = lines.filter((l) => l.msg === "closing connection: silent peer" || l.msg === "refusing peer").length;
+      expect(sessions).toBeLessThanOrEqual(4);
+      // Not banned: after the bucket refills, a member from the same host gets in.
+      const sb = seedOf("rate-b");
+      const b = await h.start({ seed: sb, options: c.member(sb, "worker") });
+      await waitFor("member admitted after the refill", () => a.isConnected(b.self), 15_000);
+    } finally {
+      await h.close();
+    }
+  }, 60_000);
+
   test("finding 8: the topic derives from the discovery key; whoever knows only the cluster id finds nobody", async () => {
     const h = await hyperswarmHarness();
     const { log } = recordingLogger();
