@@ -11,6 +11,7 @@ import { checkProof, makeProof, nodeIdOf, type AdmissionPolicy, type JoinSecret,
 import { TransportError, short } from "./errors.ts";
 import { FrameDecoder, encodeFrame } from "./frame.ts";
 import { clip, type LogLimiter } from "./log-limit.ts";
+import { Buckets } from "./rate.ts";
 import { Kind, decodeMessage, encodeMessage, peekCall, type Message } from "./messages.ts";
 import { StreamReader, StreamWriter } from "./stream.ts";
 import type { Handler, Link, Logger, NodeId, PeerInfo, StreamHandler } from "./types.ts";
@@ -58,6 +59,8 @@ export class Session {
   private readonly pending = new Map<number, Pending>();
   private readonly readers = new Map<number, StreamReader>();
   private readonly writers = new Map<number, StreamWriter>();
+  /** Refused calls (FORBIDDEN, TOO_LARGE) allowed: a burst of 64, then 16/s. */
+  private readonly refusalBudget = new Buckets({ burst: 64, perSecond: 16 });
   info: PeerInfo | undefined;
 
   constructor(
@@ -186,6 +189,7 @@ export class Session {
     if (this.state === "closed") return;
     try {
       for (const payload of this.decoder.push(chunk)) {
+        if ((this.state as State) === "closed") return; // refused calls may have closed us
         if (this.state === "open" && this.refusedUndecoded(payload)) continue;
         this.onMessage(decodeMessage(payload), payload.length);
         if ((this.state as State) === "closed") return; // a message may have closed us
@@ -285,6 +289,17 @@ export class Session {
   /** Why this peer may not use `ch` with a message of `bytes`, or undefined when it may. */
   private refusal<H>(ch: Channel<H> | undefined, channel: string, bytes: number): TransportError | undefined {
     if (!ch) return TransportError.noHandler(channel);
+    const no = this.accessRefusal(ch, channel, bytes);
+    // A member that keeps making calls it may not make is misbehaving: past a budget it is closed
+    // (not banned), so its junk stops costing us bandwidth and decryption.
+    if (no && !this.refusalBudget.take("")) {
+      this.host.limited.warn({ peer: short(this.peer), class: this.info!.class }, "closing connection: too many refused calls");
+      this.close("too many refused calls");
+    }
+    return no;
+  }
+
+  private accessRefusal<H>(ch: Channel<H>, channel: string, bytes: number): TransportError | undefined {
     const cls = this.info!.class;
     if (!ch.accept.has(cls)) {
       this.host.limited.warn({ peer: short(this.peer), class: cls, channel: clip(channel, 64) }, "refusing a call on a channel this peer class may not use");

@@ -90,6 +90,21 @@ export function hostileSuite(name: string, makeHarness: () => Promise<Harness>, 
       });
     }, 30_000);
 
+    test("an admitted peer that keeps making refused calls is closed past a budget (64, then 16/s), not banned", async () => {
+      await withNode({}, async (a, { h, c, lines, label }) => {
+        const seed = seedOf(`${label}-b`);
+        const b = await h.start({ seed, options: c.member(seed, "worker") });
+        await waitFor("connected", () => a.isConnected(b.self), so.connectMs);
+        a.handle("managers", () => 1, { accept: ["manager"] });
+        const downs: string[] = [];
+        a.on("peer-down", (_id, reason) => downs.push(reason));
+        for (let i = 0; i < 100; i++) b.send(a.self, "managers", i);
+        await waitFor("closed for refused calls", () => downs.includes("too many refused calls"), so.connectMs);
+        expect(lines.some((l) => l.msg === "closing connection: too many refused calls")).toBe(true);
+        await waitFor("back (not banned)", () => a.isConnected(b.self), so.connectMs);
+      });
+    });
+
     test("finding 3: handshakes in progress are capped per host; extra strangers are closed at once, not banned", async () => {
       await withNode({ maxHandshakesPerHost: 3 }, async (a, { h, c, lines, label }) => {
         const raws: RawPeer[] = [];
