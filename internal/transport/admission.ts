@@ -71,6 +71,8 @@ export type AdmissionResult =
       class: PeerClass;
       via: "secret" | "certificate";
       cert?: NodeCertificate;
+      /** The certificate as presented (for peer exchange). */
+      signed?: SignedCertificate;
       /** The key the peer's certificate verified under. */
       ca?: Uint8Array;
       /** For a joiner: which of our secrets it proved. */
@@ -203,7 +205,7 @@ export function checkProof(
     if (signedOnly.nodeId !== remoteId) return refuse("certificate issued to another node");
     if (!withinWindow(signedOnly, nowMs)) return refuse("certificate expired or not yet valid (check both clocks)");
     if (joiner && signedOnly.role !== "manager") return refuse("a joining node admits managers only");
-    return { ok: true, class: signedOnly.role, via: "certificate", cert: signedOnly, ca: new Uint8Array(ca!) };
+    return { ok: true, class: signedOnly.role, via: "certificate", cert: signedOnly, signed: { cert: proof.cert, sig: proof.sig }, ca: new Uint8Array(ca!) };
   }
   if (proof.mac) {
     if (!policy.clusterPublicKey) return refuse("a joining node admits managers only");

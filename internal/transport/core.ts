@@ -4,10 +4,10 @@
  * caps. Adapters (Hyperswarm, in-memory) feed it links with `accept(link)` and stop their discovery
  * in `onClose`.
  */
-import { nodeIdOf, type PeerClass } from "./admission.ts";
+import { nodeIdOf, type PeerClass, type SignedCertificate } from "./admission.ts";
 import { checkOwnCertificate, resolveOptions, validatePolicy, type ResolvedOptions, type TransportOptions } from "./config.ts";
 import { TransportError, short } from "./errors.ts";
-import { LogLimiter } from "./log-limit.ts";
+import { LogLimiter, clip } from "./log-limit.ts";
 import { Session, type Channel, type SessionHost } from "./session.ts";
 import { StreamReader } from "./stream.ts";
 import type {
@@ -26,6 +26,9 @@ export class TransportCore implements ClusterTransport, SessionHost {
   private readonly o: ResolvedOptions;
   private readonly sessions = new Map<NodeId, Session>();
   private readonly handshaking = new Set<Session>();
+  /** Handshaking sessions per remote host (issue 10 finding 3). */
+  private readonly handshakesByHost = new Map<string, number>();
+  private readonly hostOf = new Map<Session, string>();
   private readonly channels = new Map<string, Channel<Handler>>();
   private readonly streamChannels = new Map<string, Channel<StreamHandler>>();
   private readonly upListeners = new Set<PeerUpListener>();
@@ -36,6 +39,8 @@ export class TransportCore implements ClusterTransport, SessionHost {
   onStart: () => Promise<void> = async () => {};
   /** Set by the adapter: stop dialing a revoked node. */
   onRevoke: (id: NodeId) => void = () => {};
+  /** Set by the adapter: a node left the revoked set (setRevoked). */
+  onUnrevoke: (id: NodeId) => void = () => {};
   /** Set by the adapter: stops discovery and releases sockets. */
   onClose: () => Promise<void> = async () => {};
   private starting: Promise<void> | undefined;
@@ -58,12 +63,39 @@ export class TransportCore implements ClusterTransport, SessionHost {
     return cls === "joiner" ? this.o.preAdmissionFrameBytes : this.o.maxFrameBytes;
   }
 
-  /** Adapters call this for every new link (either direction). */
+  /** Adapters call this for every new link (either direction). Beyond maxHandshakes connections
+   * still handshaking, or maxHandshakesPerHost from one host, the link is closed at once (not
+   * banned): a stranger can hold only so many slots, each for at most handshakeTimeoutMs. */
   accept(link: Link): void {
     if (this.closed) return link.close("transport closed");
+    const host = hostPart(link.remoteAddress);
+    const fromHost = this.handshakesByHost.get(host) ?? 0;
+    if (this.handshaking.size >= this.o.maxHandshakes || fromHost >= this.o.maxHandshakesPerHost) {
+      this.limited.warn(
+        { host: clip(host, 64), handshaking: this.handshaking.size, fromHost },
+        "refusing connection: too many admission handshakes in progress",
+      );
+      return link.close("too many handshakes in progress");
+    }
     const s = new Session(link, this);
     this.handshaking.add(s);
+    this.hostOf.set(s, host);
+    this.handshakesByHost.set(host, fromHost + 1);
     s.start();
+  }
+
+  /** Handshaking sessions in all and per host (tests and diagnostics). */
+  handshakeCounts(): { total: number; byHost: Record<string, number> } {
+    return { total: this.handshaking.size, byHost: Object.fromEntries(this.handshakesByHost) };
+  }
+
+  private handshakeDone(s: Session): void {
+    if (!this.handshaking.delete(s)) return;
+    const host = this.hostOf.get(s)!;
+    this.hostOf.delete(s);
+    const n = (this.handshakesByHost.get(host) ?? 1) - 1;
+    if (n <= 0) this.handshakesByHost.delete(host);
+    else this.handshakesByHost.set(host, n);
   }
 
   isRevoked(id: NodeId): boolean { return this.o.revoked.has(id); }
@@ -71,7 +103,7 @@ export class TransportCore implements ClusterTransport, SessionHost {
   streamChannel(name: string) { return this.streamChannels.get(name); }
 
   sessionOpened(s: Session): void {
-    this.handshaking.delete(s);
+    this.handshakeDone(s);
     // A newer admitted connection replaces the old one (the peer restarted, or reconnected before we
     // noticed the old one die). Listeners see peer-down then peer-up: whatever was in flight on the
     // old connection is lost, and a restarted peer has lost its state.
@@ -86,7 +118,7 @@ export class TransportCore implements ClusterTransport, SessionHost {
   }
 
   sessionClosed(s: Session, reason: string): void {
-    this.handshaking.delete(s);
+    this.handshakeDone(s);
     if (this.sessions.get(s.peer) !== s) return;
     this.sessions.delete(s.peer);
     this.log.info({ peer: short(s.peer), reason }, "peer down");
@@ -99,6 +131,11 @@ export class TransportCore implements ClusterTransport, SessionHost {
 
   isConnected(id: NodeId): boolean {
     return this.sessions.has(id);
+  }
+
+  /** The certificate a connected member presented (for peer exchange). */
+  signedCertificateOf(id: NodeId): SignedCertificate | undefined {
+    return this.sessions.get(id)?.signedCertificate;
   }
 
   send(to: NodeId, channel: string, msg: unknown): boolean {
@@ -171,7 +208,9 @@ export class TransportCore implements ClusterTransport, SessionHost {
   setRevoked(ids: Iterable<NodeId>): void {
     const next = new Set(ids);
     const added = [...next].filter((id) => !this.o.revoked.has(id));
+    const removed = [...this.o.revoked].filter((id) => !next.has(id));
     this.o.revoked = next;
+    for (const id of removed) this.onUnrevoke(id);
     this.closeRevoked(added);
   }
 
@@ -207,6 +246,14 @@ export class TransportCore implements ClusterTransport, SessionHost {
     if (!Number.isSafeInteger(maxBytes) || maxBytes <= 0) throw TransportError.invalid("maxBytes must be a positive integer");
     return { accept: new Set(accept), maxBytes };
   }
+}
+
+/** The host of "host:port" (IPv6 "[::1]:port" or bare "::1:port" alike); "unknown" without one. */
+function hostPart(address: string | undefined): string {
+  if (!address) return "unknown";
+  const i = address.lastIndexOf(":");
+  const h = i > 0 ? address.slice(0, i) : address;
+  return h.startsWith("[") && h.endsWith("]") ? h.slice(1, -1) : h;
 }
 
 function register<H>(map: Map<string, Channel<H>>, name: string, ch: Channel<H>): () => void {

@@ -60,10 +60,12 @@ export class TransportError extends Error {
       `a ${bytes}-byte message exceeds the ${max}-byte limit of channel "${channel}"; send less per message`,
     );
   }
+  /** `reason` may quote what a peer sent: it is cut to 300 characters. */
   static malformed(reason: string): TransportError {
+    const r = reason.length <= 300 ? reason : `${reason.slice(0, 300)}…`;
     return new TransportError(
       "MALFORMED",
-      `malformed frame (${reason}); the connection was closed — check the peer's version`,
+      `malformed frame (${r}); the connection was closed — check the peer's version`,
     );
   }
   static closed(): TransportError {

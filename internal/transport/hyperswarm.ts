@@ -7,7 +7,7 @@
  * client connections with backoff; on top of that we re-run discovery (`refresh`: announce + lookup)
  * with exponential backoff from refreshMinMs to refreshMaxMs, restarting at the minimum whenever a
  * peer goes down, because a node that looked the topic up before others announced
- * would otherwise never find them. Admission failures close connections; nothing is ever banned.
+ * would otherwise never find them. Admission failures close connections (never banned); only revoked keys are refused by the firewall.
  *
  * The DHT is built here with `host`, `firewalled: false` and `ephemeral: false` (DESIGN.md: hyperdht
  * 6.32 quirks on one host and on LANs) and takes an injected `udx` (our internal/udx under Bun).
@@ -15,7 +15,9 @@
 import { loadOrCreateKeyPair, topicOf } from "./keys.ts";
 import { keyPairFromSeed } from "./admission.ts";
 import type { TransportOptions } from "./config.ts";
-import { RESERVED, TransportCore } from "./core.ts";
+import { TransportCore } from "./core.ts";
+import { PeerExchange } from "./peer-exchange.ts";
+import { Buckets } from "./rate.ts";
 import { TransportError } from "./errors.ts";
 import type { ClusterTransport, Link } from "./types.ts";
 import { UDX } from "../udx/index.ts";
@@ -36,12 +38,20 @@ interface Discovery {
   refresh(): Promise<unknown>;
   flushed(): Promise<boolean>;
 }
+interface ServerLike {
+  /** hyperdht's server firewall: true refuses the handshake (before any stream exists). */
+  firewall: (remotePublicKey: Uint8Array, payload: unknown, client: { host: string; port: number } | null) => boolean;
+}
 interface SwarmLike {
+  server: ServerLike;
   join(topic: Uint8Array, opts: { server: boolean; client: boolean }): Discovery;
   on(ev: "connection", fn: (conn: NoiseStream) => void): void;
   listen(): Promise<void>;
   joinPeer(publicKey: Uint8Array): void;
   leavePeer(publicKey: Uint8Array): void;
+  /** Hyperswarm's peer table (internal, used only to lift a revocation's ban). */
+  peers?: Map<string, { ban(v: boolean): void }>;
+  explicitPeers?: Set<unknown>;
   destroy(opts?: { force?: boolean }): Promise<void>;
 }
 interface DHTLike {
@@ -59,8 +69,6 @@ interface DHTCtor {
 const HyperDHT: DHTCtor = require("hyperdht");
 const Hyperswarm: new (opts: object) => SwarmLike = require("hyperswarm");
 
-/** Reserved channel for peer exchange (names starting with "_transport." are the transport's). */
-const PX_CHANNEL = `${RESERVED}px`;
 
 export interface HyperswarmTransportOptions extends TransportOptions {
   /** Holds `transport.key` (the node's identity). */
@@ -85,11 +93,19 @@ export interface HyperswarmTransportOptions extends TransportOptions {
   closeGraceMs?: number;
   /** Hyperswarm's connection cap (its default 64 is too low for a big flat cluster). */
   maxPeers?: number;
+  /** Incoming connection attempts accepted per remote host: a burst, then a rate. Refused ones cost
+   * one Noise message and no connection (issue 10 finding 3). A node reconnects a few times a
+   * minute at most, so 16 and 4/s never bind a cluster member. */
+  connectBurstPerHost?: number;
+  connectsPerHostPerSecond?: number;
 }
 
 export interface HyperswarmTransport extends ClusterTransport {
   /** The bound DHT address, after start() (what others list in `bootstrap` if this node is one). */
   dhtAddress(): { host: string; port: number };
+  /** Counters for tests and diagnostics: connections still handshaking, open peer-exchange dials,
+   * Hyperswarm's explicit peers. */
+  stats(): { handshaking: number; pxDials: number; explicitPeers: number };
 }
 
 /** Builds the transport (reads or creates the key file; binds nothing yet). Register handlers and
@@ -154,30 +170,35 @@ export function createHyperswarmTransport(o: HyperswarmTransportOptions): Hypers
   // exchange (below) tells us about theirs.
   core.on("peer-down", soon);
 
-  // Peer exchange: admitted peers tell each other whom they are connected to, and we dial those
-  // keys directly (Hyperswarm "explicit" peers, which it also redials after a drop). The mesh then
-  // converges through any well-connected node (the bootstrap managers) even when two nodes' topic
-  // lookups missed each other. Dialing is safe: every connection still goes through admission.
-  core.handleReserved(PX_CHANNEL, (msg, from) => {
-    const ids = (msg as { peers?: unknown })?.peers;
-    if (!Array.isArray(ids) || !swarm) return;
-    for (const id of ids.slice(0, 1024)) {
-      if (typeof id !== "string" || !/^[0-9a-f]{64}$/.test(id)) continue;
-      if (id === core.self || id === from || core.isConnected(id) || core.isRevoked(id)) continue;
-      // Both ends hear of each other at once; only the smaller key dials, so the two dials do not
-      // collide (discovery still covers a dial that fails).
-      if (id < core.self) continue;
-      swarm.joinPeer(Buffer.from(id, "hex"));
-    }
-  });
-  // Only between members: a joiner learns no member list, and nobody is told about a joiner.
-  core.on("peer-up", (p) => {
-    if (p.class === "joiner") return;
-    const others = core.peers().filter((q) => q.id !== p.id && q.class !== "joiner");
-    if (others.length > 0) core.send(p.id, PX_CHANNEL, { peers: others.map((q) => q.id) });
-    for (const q of others) core.send(q.id, PX_CHANNEL, { peers: [p.id] });
-  });
-  core.onRevoke = (id) => swarm?.leavePeer(Buffer.from(id, "hex"));
+  // Peer exchange (peer-exchange.ts): members tell each other whom they are connected to, by
+  // certificate, and we dial those keys directly. Dialing is safe: every connection still goes
+  // through admission.
+  const px = new PeerExchange(core, (id) => swarm?.joinPeer(Buffer.from(id, "hex")), (id) => swarm?.leavePeer(Buffer.from(id, "hex")));
+  // Revoked keys are refused by Hyperswarm's firewall before any handshake (it bans them for the
+  // life of the swarm; setRevoked lifting a revocation lifts the ban).
+  core.onRevoke = (id) => px.forget(id);
+  // Incoming attempts: revoked keys and hosts over their rate are refused at the DHT handshake, by
+  // hyperdht's server firewall directly (Hyperswarm's own firewall hook would ban the key for the
+  // life of the swarm); outgoing dials to revoked keys by Hyperswarm's hook (unbanned on unrevoke).
+  const attempts = new Buckets({ burst: o.connectBurstPerHost ?? 16, perSecond: o.connectsPerHostPerSecond ?? 4 });
+  const serverFirewall = (remoteKey: Uint8Array, _payload: unknown, client: { host: string } | null) => {
+    const id = Buffer.from(remoteKey).toString("hex");
+    if (id === core.self || refuseRevoked(id)) return true;
+    const host = client?.host ?? "unknown";
+    if (attempts.take(host)) return false;
+    core.limited.warn({ host: host.slice(0, 64) }, "refusing connection: too many attempts from this host");
+    return true;
+  };
+  const refuseRevoked = (id: string) => {
+    if (!core.isRevoked(id)) return false;
+    core.limited.warn({ peer: id.slice(0, 8), reason: `node ${id.slice(0, 8)} is revoked (firewall)` }, "refusing peer");
+    return true;
+  };
+  core.onUnrevoke = (id) => {
+    swarm?.peers?.get(id)?.ban(false);
+    px.dialNow(id); // Hyperswarm's own retry of a refused peer backs off to minutes
+  };
+
 
   // One attempt: a DHT node, a swarm on it, the topic joined. True if the DHT is usable: a node
   // asked to be persistent stays ephemeral when no bootstrap node answered, and then never joins
@@ -186,7 +207,10 @@ export function createHyperswarmTransport(o: HyperswarmTransportOptions): Hypers
     const d = (dht = isBootstrap
       ? HyperDHT.bootstrapper(o.port!, o.host, dhtOpts)
       : new HyperDHT({ ...dhtOpts, port: o.port, anyPort: !o.port }));
-    const sw = (swarm = new Hyperswarm({ dht: d, keyPair, maxPeers: o.maxPeers ?? 256 }));
+    const sw = (swarm = new Hyperswarm({
+      dht: d, keyPair, maxPeers: o.maxPeers ?? 256, firewall: (remoteKey: Uint8Array) => refuseRevoked(Buffer.from(remoteKey).toString("hex")),
+    }));
+    sw.server.firewall = serverFirewall;
     sw.on("connection", (conn) => {
       conn.on("error", (e: Error) => core.log.debug({ err: e.message }, "connection error"));
       conn.setTimeout(deadMs);
@@ -234,6 +258,7 @@ export function createHyperswarmTransport(o: HyperswarmTransportOptions): Hypers
   };
 
   return Object.assign(core, {
+    stats: () => ({ handshaking: core.handshakeCounts().total, pxDials: px.dialing, explicitPeers: swarm?.explicitPeers?.size ?? 0 }),
     dhtAddress: () => {
       if (!bound) throw TransportError.invalid("the DHT is not bound yet: await start() first");
       return bound;

@@ -129,7 +129,7 @@ export class MemoryNetwork {
     if (this.members.has(id)) throw TransportError.invalid(`node ${id.slice(0, 8)} is already on this network; close it first`);
     const core = new TransportCore(kp.publicKey, options);
     const m: Member = {
-      core, key: new Uint8Array(kp.publicKey), address: `mem:${this.nextAddress++}`, topic: topicOf(options).toString("hex"), started: false,
+      core, key: new Uint8Array(kp.publicKey), address: `mem${this.nextAddress++}:2377`, topic: topicOf(options).toString("hex"), started: false,
     };
     this.members.set(id, m);
     core.onStart = async () => {
@@ -196,8 +196,8 @@ export class MemoryNetwork {
   }
 
   /** Connects a raw peer with key `publicKey` to `target`, appearing to come from `address`
-   * (default "mem:raw"; the handshake caps count connections per host of it). */
-  rawConnect(target: NodeId, publicKey: Uint8Array, address = "mem:raw"): RawPeer {
+   * (default "raw:1"; the handshake caps count connections per host, the part before the last ":"). */
+  rawConnect(target: NodeId, publicKey: Uint8Array, address = "raw:1"): RawPeer {
     const m = this.members.get(target);
     if (!m?.started) throw TransportError.peerGone(target, "rawConnect");
     const ours = new MemoryLink(publicKey, m.key, m.address, false);

@@ -8,6 +8,7 @@
  */
 import { Packr } from "msgpackr";
 import { TransportError } from "./errors.ts";
+import { checkPlain } from "./plain.ts";
 
 export const Kind = {
   Hello: 0,
@@ -51,10 +52,26 @@ export type Message =
   | { k: typeof Kind.StreamCancel; sid: number }
   | { k: typeof Kind.StreamCredit; sid: number; n: number };
 
-// Records off: no shared structure state between encoder and decoder instances.
-const packr = new Packr({ useRecords: false, mapsAsObjects: true, moreTypes: false });
+// Records off: no shared structure state between encoder and decoder instances. Extensions are
+// refused on the bytes (plain.ts) in both directions.
+const packr = new Packr({ useRecords: false, mapsAsObjects: true, moreTypes: false, structuredClone: false });
 
+/** Encodes a message. Throws INVALID_ARGUMENT when a body is not plain data (plain.ts) or cannot be
+ * encoded at all (a cycle). */
 export function encodeMessage(m: Message): Uint8Array {
+  let bytes: Uint8Array;
+  try {
+    bytes = pack(m);
+    checkPlain(bytes);
+  } catch (e) {
+    const msg = (e as Error).message;
+    const why = e instanceof RangeError && /call stack/i.test(msg) ? "it is cyclic or nested too deep" : msg;
+    throw TransportError.invalid(`the message cannot be sent: ${why}; send plain data (objects, arrays, strings, numbers, booleans, null, Uint8Array)`);
+  }
+  return bytes;
+}
+
+function pack(m: Message): Uint8Array {
   switch (m.k) {
     case Kind.Hello:
       return packr.pack([m.k, m.proof]);
@@ -84,13 +101,51 @@ export function encodeMessage(m: Message): Uint8Array {
   }
 }
 
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+
+/**
+ * The envelope of a call (SEND, REQUEST, STREAM_OPEN) read straight from the bytes, without
+ * decoding the body: the session checks the channel's access and size limit first, so a refused
+ * message costs no decoding. `p` may be only the first bytes of the frame. Undefined for anything
+ * else, or an envelope encoded unusually (then the full decode decides).
+ */
+export function peekCall(p: Uint8Array): { k: typeof Kind.Send | typeof Kind.Request | typeof Kind.StreamOpen; id: number; channel: string } | undefined {
+  const arity: Record<number, number> = { [Kind.Send]: 3, [Kind.Request]: 4, [Kind.StreamOpen]: 5 };
+  const k = p[1];
+  if (k === undefined || p[0] !== 0x90 + (arity[k] ?? -1)) return undefined;
+  let pos = 2;
+  let id = 0;
+  if (k !== Kind.Send) {
+    const t = p[pos++]!;
+    if (t < 0x80) id = t;
+    else if (t === 0xcc) (id = p[pos]!), (pos += 1);
+    else if (t === 0xcd) (id = (p[pos]! << 8) | p[pos + 1]!), (pos += 2);
+    else if (t === 0xce) (id = ((p[pos]! << 24) >>> 0) + (p[pos + 1]! << 16) + (p[pos + 2]! << 8) + p[pos + 3]!), (pos += 4);
+    else return undefined;
+  }
+  const t = p[pos++];
+  let len: number;
+  if (t === undefined) return undefined;
+  if (t >= 0xa0 && t <= 0xbf) len = t & 0x1f;
+  else if (t === 0xd9) len = p[pos++]!;
+  else if (t === 0xda) (len = (p[pos]! << 8) | p[pos + 1]!), (pos += 2);
+  else return undefined;
+  if (len > 4096 || pos + len > p.length) return undefined;
+  try {
+    return { k: k as typeof Kind.Send, id, channel: utf8.decode(p.subarray(pos, pos + len)) };
+  } catch {
+    return undefined;
+  }
+}
+
 /** Decodes and validates one frame payload. Throws TransportError MALFORMED with the reason. */
 export function decodeMessage(payload: Uint8Array): Message {
   let a: unknown;
   try {
+    checkPlain(payload);
     a = packr.unpack(payload);
   } catch (e) {
-    throw TransportError.malformed(`not msgpack: ${(e as Error).message}`);
+    throw TransportError.malformed(`not plain msgpack: ${(e as Error).message}`);
   }
   if (!Array.isArray(a) || a.length === 0) throw TransportError.malformed("frame is not a non-empty array");
   const k = a[0];
@@ -147,7 +202,9 @@ function str(v: unknown, field: string): string {
   return v;
 }
 function optStr(v: unknown): string | undefined {
-  return typeof v === "string" ? v : undefined;
+  if (v === null || v === undefined) return undefined;
+  if (typeof v !== "string" || v.length > 256) throw TransportError.malformed("remoteCode is not a short string");
+  return v;
 }
 function uint(v: unknown, field: string): number {
   if (typeof v !== "number" || !Number.isSafeInteger(v) || v < 0) {

@@ -13,6 +13,8 @@
  *   --data-dir DIR        holds transport.key (required; a restart with the same dir keeps the id)
  *   --expect N            print "mesh" once N peers are connected
  *   --dead-peer-ms N      close connections silent for N ms (default 15000)
+ *   --load-ms N           once meshed, ping every peer every N ms (selftest-load.ts) ...
+ *   --report-ms M         ... and print a "load" event every M ms (default 2000)
  *
  * Events: {"event":"started","t"} (code loaded) · {"event":"ready","id","dht":{host,port},"t"} · {"event":"peer-up","peer","peers","t"} ·
  * {"event":"peer-down","peer","reason","peers","t"} · {"event":"mesh","peers","t"} ·
@@ -25,10 +27,11 @@ import { parseArgs } from "node:util";
 import { clusterFingerprint, clusterKeyFromSeed, issueCertificate, nodeIdOf } from "./admission.ts";
 import { createHyperswarmTransport } from "./hyperswarm.ts";
 import { loadOrCreateKeyPair } from "./keys.ts";
+import { startLoad } from "./selftest-load.ts";
 import type { Logger, NodeId } from "./types.ts";
 
 const USAGE =
-  "usage: swarm __transport-node --cluster-key HEX --discovery HEX [--role R] --host IP [--port N] --bootstrap H:P[,H:P] --data-dir DIR [--expect N] [--dead-peer-ms N]";
+  "usage: swarm __transport-node --cluster-key HEX --discovery HEX [--role R] --host IP [--port N] --bootstrap H:P[,H:P] --data-dir DIR [--expect N] [--dead-peer-ms N] [--load-ms N [--report-ms M]]";
 
 export async function runTransportSelftest(argv: string[]): Promise<number> {
   let v: Record<string, string | undefined>;
@@ -38,7 +41,7 @@ export async function runTransportSelftest(argv: string[]): Promise<number> {
       options: {
         "cluster-key": { type: "string" }, discovery: { type: "string" }, role: { type: "string" }, host: { type: "string" }, port: { type: "string" },
         bootstrap: { type: "string" }, "data-dir": { type: "string" }, expect: { type: "string" },
-        "dead-peer-ms": { type: "string" },
+        "dead-peer-ms": { type: "string" }, "load-ms": { type: "string" }, "report-ms": { type: "string" },
       },
       strict: true,
     }).values as Record<string, string | undefined>;
@@ -101,6 +104,7 @@ export async function runTransportSelftest(argv: string[]): Promise<number> {
   const transport = t;
   transport.handle("selftest.ping", (_m, from) => ({ pong: transport.self, from }));
   let meshed = false;
+  let stopLoad = () => {};
   const ping = (peer: NodeId) =>
     transport.request(peer, "selftest.ping", null, { timeoutMs: 5000 }).then(
       (r) => emit({ event: "pong", peer, ok: (r as { pong?: string }).pong === peer }),
@@ -111,6 +115,7 @@ export async function runTransportSelftest(argv: string[]): Promise<number> {
     emit({ event: "peer-up", peer: p.id, peers });
     if (!meshed && expect !== undefined && peers >= expect) {
       meshed = true;
+      if (v["load-ms"]) stopLoad = startLoad(transport, Number(v["load-ms"]), Number(v["report-ms"] ?? 2000), emit);
       emit({ event: "mesh", peers });
       for (const q of transport.peers()) void ping(q.id);
     } else if (meshed) void ping(p.id);
@@ -131,6 +136,7 @@ export async function runTransportSelftest(argv: string[]): Promise<number> {
     process.stdin.on("end", resolve);
     process.stdin.resume();
   });
+  stopLoad();
   const closed = await Promise.race([
     transport.close().then(() => true),
     new Promise<false>((r) => setTimeout(() => r(false), 8000)),

@@ -7,11 +7,12 @@
  * order or a silent peer closes this connection with a logged reason and touches nothing else;
  * no exception from a frame or a handler escapes to the process.
  */
-import { checkProof, makeProof, nodeIdOf, type AdmissionPolicy, type JoinSecret, type PeerClass } from "./admission.ts";
+import { checkProof, makeProof, nodeIdOf, type AdmissionPolicy, type JoinSecret, type PeerClass, type SignedCertificate } from "./admission.ts";
 import { TransportError, short } from "./errors.ts";
 import { FrameDecoder, encodeFrame } from "./frame.ts";
 import { clip, type LogLimiter } from "./log-limit.ts";
-import { Kind, decodeMessage, encodeMessage, type Message } from "./messages.ts";
+import { Buckets } from "./rate.ts";
+import { Kind, decodeMessage, encodeMessage, peekCall, type Message } from "./messages.ts";
 import { StreamReader, StreamWriter } from "./stream.ts";
 import type { Handler, Link, Logger, NodeId, PeerInfo, StreamHandler } from "./types.ts";
 
@@ -60,6 +61,8 @@ export class Session {
   private readonly pending = new Map<number, Pending>();
   private readonly readers = new Map<number, StreamReader>();
   private readonly writers = new Map<number, StreamWriter>();
+  /** Refused calls (FORBIDDEN, TOO_LARGE) allowed: a burst of 64, then 16/s. */
+  private readonly refusalBudget = new Buckets({ burst: 64, perSecond: 16 });
   info: PeerInfo | undefined;
 
   constructor(
@@ -67,7 +70,8 @@ export class Session {
     private readonly host: SessionHost,
   ) {
     this.peer = nodeIdOf(link.remoteKey);
-    this.decoder = new FrameDecoder(host.preAdmissionFrameBytes);
+    // Once open, a large call its channel refuses is answered from its first bytes and dropped.
+    this.decoder = new FrameDecoder(host.preAdmissionFrameBytes, (len, head) => this.state === "open" && this.refusedUndecoded(head, len));
   }
 
   /** Starts the handshake. Call once. */
@@ -93,11 +97,17 @@ export class Session {
     return this.state === "open";
   }
 
+  /** The certificate this peer presented (members only). */
+  get signedCertificate(): SignedCertificate | undefined {
+    return this.admitted?.signed;
+  }
+
   /** The join secret this peer proved (joiners only): a rotated-out secret closes the session. */
   get joinSecret(): JoinSecret | undefined {
     return this.admitted?.joinSecret;
   }
 
+  /** False when not open. Throws INVALID_ARGUMENT when the body is not plain data. */
   send(channel: string, body: unknown): boolean {
     if (this.state !== "open") return false;
     return this.write({ k: Kind.Send, channel, body });
@@ -110,7 +120,7 @@ export class Session {
     try {
       frame = encodeFrame(encodeMessage({ k: Kind.Request, id, channel, body }));
     } catch (e) {
-      return Promise.reject(TransportError.invalid(`request "${channel}": the message cannot be encoded (${(e as Error).message})`));
+      return Promise.reject(TransportError.invalid(`request "${channel}": ${(e as Error).message}`));
     }
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -129,8 +139,15 @@ export class Session {
       reader.finish(TransportError.peerGone(this.peer, `stream "${channel}"`));
       return reader;
     }
+    let frame: Uint8Array;
+    try {
+      frame = encodeFrame(encodeMessage({ k: Kind.StreamOpen, sid, channel, body, credit }));
+    } catch (e) {
+      reader.finish(TransportError.invalid(`stream "${channel}": ${(e as Error).message}`));
+      return reader;
+    }
     this.readers.set(sid, reader);
-    this.write({ k: Kind.StreamOpen, sid, channel, body, credit });
+    this.link.write(frame);
     return reader;
   }
 
@@ -158,9 +175,15 @@ export class Session {
     this.host.sessionClosed(this, reason);
   }
 
+  /** Encodes and writes; throws INVALID_ARGUMENT when the message is not plain data. */
   private write(m: Message): boolean {
     if (this.state === "closed") return false;
-    this.link.write(encodeFrame(encodeMessage(m)));
+    return this.writeFrame(encodeFrame(encodeMessage(m)));
+  }
+
+  private writeFrame(frame: Uint8Array): boolean {
+    if (this.state === "closed") return false;
+    this.link.write(frame);
     return true;
   }
 
@@ -168,6 +191,8 @@ export class Session {
     if (this.state === "closed") return;
     try {
       for (const payload of this.decoder.push(chunk)) {
+        if ((this.state as State) === "closed") return; // refused calls may have closed us
+        if (this.state === "open" && this.refusedUndecoded(payload)) continue;
         this.onMessage(decodeMessage(payload), payload.length);
         if ((this.state as State) === "closed") return; // a message may have closed us
       }
@@ -251,9 +276,33 @@ export class Session {
     }
   }
 
+  /** Refuses a call this peer may not make (channel access, size) before its body is decoded (or,
+   * given only the first bytes of a large frame, before it is even buffered). */
+  private refusedUndecoded(payload: Uint8Array, bytes = payload.length): boolean {
+    const call = peekCall(payload);
+    if (!call) return false;
+    const ch: Channel<unknown> | undefined = call.k === Kind.StreamOpen ? this.host.streamChannel(call.channel) : this.host.channel(call.channel);
+    const no = this.refusal(ch, call.channel, bytes);
+    if (!no) return false;
+    if (call.k === Kind.Request) this.write({ k: Kind.Response, id: call.id, ok: false, code: no.code, message: no.message });
+    else if (call.k === Kind.StreamOpen) this.write({ k: Kind.StreamError, sid: call.id, code: no.code, message: no.message });
+    return true;
+  }
+
   /** Why this peer may not use `ch` with a message of `bytes`, or undefined when it may. */
   private refusal<H>(ch: Channel<H> | undefined, channel: string, bytes: number): TransportError | undefined {
     if (!ch) return TransportError.noHandler(channel);
+    const no = this.accessRefusal(ch, channel, bytes);
+    // A member that keeps making calls it may not make is misbehaving: past a budget it is closed
+    // (not banned), so its junk stops costing us bandwidth and decryption.
+    if (no && !this.refusalBudget.take("")) {
+      this.host.limited.warn({ peer: short(this.peer), class: this.info!.class }, "closing connection: too many refused calls");
+      this.close("too many refused calls");
+    }
+    return no;
+  }
+
+  private accessRefusal<H>(ch: Channel<H>, channel: string, bytes: number): TransportError | undefined {
     const cls = this.info!.class;
     if (!ch.accept.has(cls)) {
       this.host.limited.warn({ peer: short(this.peer), class: cls, channel: clip(channel, 64) }, "refusing a call on a channel this peer class may not use");
@@ -288,12 +337,20 @@ export class Session {
       this.write({ k: Kind.Response, id, ok: false, code: no.code, message: no.message });
       return;
     }
+    let reply: Message;
     try {
       const value = await ch!.handler(body, this.peer, this.info!);
-      this.write({ k: Kind.Response, id, ok: true, body: value });
+      reply = { k: Kind.Response, id, ok: true, body: value };
     } catch (e) {
       const { code, message } = errorFields(e);
-      this.write({ k: Kind.Response, id, ok: false, code: "REMOTE_ERROR", message, remoteCode: code });
+      reply = { k: Kind.Response, id, ok: false, code: "REMOTE_ERROR", message, remoteCode: code };
+    }
+    try {
+      this.write(reply);
+    } catch (e) {
+      // The handler returned something that is not plain data: the caller gets an error, not silence.
+      this.logHandlerError(channel, e);
+      this.write({ k: Kind.Response, id, ok: false, code: "REMOTE_ERROR", message: (e as Error).message, remoteCode: "INVALID_ARGUMENT" });
     }
   }
 
@@ -305,7 +362,9 @@ export class Session {
       this.write({ k: Kind.StreamError, sid, code: no.code, message: no.message });
       return;
     }
-    const w = new StreamWriter(this.peer, sid, credit, (m) => this.write(m), () => this.writers.delete(sid));
+    const w = new StreamWriter(
+      this.peer, sid, credit, (m) => this.write(m), (m) => encodeFrame(encodeMessage(m)), (f) => this.writeFrame(f), () => this.writers.delete(sid),
+    );
     this.writers.set(sid, w);
     const settle = (e?: unknown) => {
       if (e === undefined) return w.end();
@@ -332,10 +391,15 @@ function remoteError(code: string, message: string, remoteCode?: string): Transp
   return TransportError.remote(clip(message, 2000), remoteCode === undefined ? undefined : clip(remoteCode, 64));
 }
 
+/** A handler's error as sent to the caller: code cut to 64 and message to 2000 characters (the
+ * receiver refuses longer ones). */
 function errorFields(e: unknown): { code?: string; message: string } {
   if (e && typeof e === "object") {
     const o = e as { code?: unknown; message?: unknown };
-    return { code: typeof o.code === "string" ? o.code : undefined, message: typeof o.message === "string" ? o.message : String(e) };
+    return {
+      code: typeof o.code === "string" ? o.code.slice(0, 64) : undefined,
+      message: clip(typeof o.message === "string" ? o.message : String(e), 2000),
+    };
   }
-  return { message: String(e) };
+  return { message: clip(String(e), 2000) };
 }

@@ -88,12 +88,13 @@ export class StreamReader implements MessageStream {
 }
 
 interface PendingWrite {
-  body: unknown;
+  frame: Uint8Array;
   resolve: () => void;
   reject: (e: TransportError) => void;
 }
 
-/** The acceptor's end, handed to the StreamHandler. */
+/** The acceptor's end, handed to the StreamHandler. Data is encoded when written (so a body that is
+ * not plain data rejects that write at once) and sent when the reader's credit allows. */
 export class StreamWriter implements StreamSink {
   private readonly controller = new AbortController();
   private readonly pending: PendingWrite[] = [];
@@ -105,6 +106,10 @@ export class StreamWriter implements StreamSink {
     readonly sid: number,
     private credit: number,
     private readonly out: Out,
+    /** Encodes a message into a frame; throws INVALID_ARGUMENT for a body that cannot be sent. */
+    private readonly encode: (m: Message) => Uint8Array,
+    /** Writes an encoded frame. */
+    private readonly outFrame: (frame: Uint8Array) => void,
     private readonly onDone: () => void,
   ) {}
 
@@ -119,12 +124,18 @@ export class StreamWriter implements StreamSink {
   write(body: unknown): Promise<void> {
     if (this.closedWith) return Promise.reject(this.closedWith);
     if (this.last) return Promise.reject(new TransportError("INVALID_ARGUMENT", "write after end: the stream was already ended"));
+    let frame: Uint8Array;
+    try {
+      frame = this.encode({ k: Kind.StreamData, sid: this.sid, body });
+    } catch (e) {
+      return Promise.reject(e);
+    }
     if (this.credit > 0 && this.pending.length === 0) {
       this.credit--;
-      this.out({ k: Kind.StreamData, sid: this.sid, body });
+      this.outFrame(frame);
       return Promise.resolve();
     }
-    return new Promise((resolve, reject) => this.pending.push({ body, resolve, reject }));
+    return new Promise((resolve, reject) => this.pending.push({ frame, resolve, reject }));
   }
 
   /** Called by the session on STREAM_CREDIT. */
@@ -133,7 +144,7 @@ export class StreamWriter implements StreamSink {
     while (this.credit > 0 && this.pending.length > 0 && !this.closedWith) {
       const w = this.pending.shift()!;
       this.credit--;
-      this.out({ k: Kind.StreamData, sid: this.sid, body: w.body });
+      this.outFrame(w.frame);
       w.resolve();
     }
     if (this.last && this.pending.length === 0 && !this.closedWith) this.sendLast();

@@ -19,6 +19,10 @@ export const DEFAULT_RWND = 4194304
 /** MTU counting IP + UDP headers; payload = mtu - 48 (IPv4) or mtu - 68 (IPv6). */
 export const MTU_BASE = 1200
 export const MTU_MAX = 1500
+/** Largest UDP payload a stream packet may have: MTU_MAX less IPv4 + UDP headers. No UDX sender
+ * (ours or libudx, whose MTU probing stops at MTU_MAX) makes a bigger one, so a bigger datagram for a
+ * stream is forged or broken and is dropped before it costs memory (issue 10 finding 1). */
+export const MAX_STREAM_DATAGRAM = MTU_MAX - 28
 
 export interface Header {
   type: number

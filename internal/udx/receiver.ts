@@ -3,7 +3,7 @@
 // payloads became deliverable in order and whether EOF was reached. After every DATA/END packet the
 // adapter must send one ACK built from `ack` and `sackBlocks()` (libudx acks every packet at once).
 
-import { MAX_SACKS, seqAdd, seqDiff, FLAG_DATA, FLAG_END } from './packet.ts'
+import { DEFAULT_RWND, MAX_SACKS, seqAdd, seqDiff, FLAG_DATA, FLAG_END } from './packet.ts'
 
 interface Held {
   type: number
@@ -31,8 +31,15 @@ export class Receiver {
   ended = false
   bytesReceived = 0
   packetsReceived = 0
+  /** Payload bytes of the out-of-order packets held. */
+  heldBytes = 0
 
-  constructor(initialAck = 0) {
+  /**
+   * @param maxHeldBytes out-of-order payload held at most: the receive window we advertise (a
+   * sender that respects it never has more in flight), so a forger cannot make us hold more. Packets
+   * beyond it are dropped, not SACKed, and retransmitted by an honest sender.
+   */
+  constructor(initialAck = 0, private readonly maxHeldBytes = DEFAULT_RWND) {
     this.ack = initialAck >>> 0
   }
 
@@ -47,8 +54,10 @@ export class Receiver {
     if (d < 0 || this.ended) return { deliver, ended: false } // duplicate of something delivered
     this.packetsReceived++
     if (d > 0) {
-      if (d < MAX_AHEAD && !this.held.has(seq)) {
-        this.held.set(seq, { type, payload })
+      if (d < MAX_AHEAD && !this.held.has(seq) && this.heldBytes + payload.length <= this.maxHeldBytes) {
+        // A copy: the payload may be a view of a larger receive buffer we must not pin.
+        this.held.set(seq, { type, payload: payload.slice() })
+        this.heldBytes += payload.length
         this.addRange(seq)
       }
       return { deliver, ended: false }
@@ -58,12 +67,14 @@ export class Receiver {
       const next = this.held.get(this.ack)
       if (next === undefined) break
       this.held.delete(this.ack)
+      this.heldBytes -= next.payload.length
       ended = this.take(next.type, next.payload, deliver)
     }
     this.trimRanges()
     if (ended) {
       this.ended = true
       this.held.clear()
+      this.heldBytes = 0
       this.ranges = []
     }
     return { deliver, ended }

@@ -96,6 +96,10 @@ export class UDXStream extends Duplex implements EngineOwner {
   get rtoCount(): number {
     return this.engine.sender.rtoCount & 0xff
   }
+  /** Out-of-order payload bytes held by the receiver (bounded by the advertised window). */
+  get heldBytes(): number {
+    return this.engine.receiver.heldBytes
+  }
   get retransmits(): number {
     return this.engine.sender.retransmits
   }

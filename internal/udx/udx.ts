@@ -3,7 +3,7 @@
 // this instance reaches stream X (libudx `streams_by_id`); a duplicate id replaces the older entry.
 
 import dns from 'node:dns'
-import { readU32, isUDXPacket } from './packet.ts'
+import { readU32, isUDXPacket, MAX_STREAM_DATAGRAM } from './packet.ts'
 import { isIP, isIPv4, isIPv6 } from './ip.ts'
 import { UDXSocket, type SocketOptions, type PacketRouter } from './socket.ts'
 import { UDXStream, type StreamOptions, type StreamHost } from './stream.ts'
@@ -93,10 +93,17 @@ export class UDX implements PacketRouter, StreamHost {
     if (this.streams.get(stream.id) === stream) this.streams.delete(stream.id)
   }
 
+  /** Datagrams for a stream dropped because they were larger than any UDX sender makes. */
+  oversizedDropped = 0
+
   routePacket(socket: UDXSocket, buf: Uint8Array, port: number, host: string, family: 4 | 6): boolean {
     if (this.streams.size === 0 || !isUDXPacket(buf)) return false
     const stream = this.streams.get(readU32(buf, 4))
     if (stream === undefined) return false
+    if (buf.length > MAX_STREAM_DATAGRAM) {
+      this.oversizedDropped++
+      return true
+    }
     return stream.onPacket(socket, buf, port, host, family)
   }
 }

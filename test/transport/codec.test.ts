@@ -7,6 +7,9 @@ import {
   type NodeCertificate,
 } from "../../internal/transport/index.ts";
 import { createPrivateKey, sign } from "node:crypto";
+import { TransportError } from "../../internal/transport/errors.ts";
+import { LogLimiter, clip } from "../../internal/transport/log-limit.ts";
+import { checkPlain } from "../../internal/transport/plain.ts";
 import { Packr } from "msgpackr";
 import { SECRET, WRONG_SECRET, seedOf } from "./helpers.ts";
 
@@ -41,7 +44,7 @@ describe("frames and messages", () => {
 
   test("bad frames are MALFORMED with a reason", () => {
     const bad: [Uint8Array, string][] = [
-      [new Uint8Array([0x92, 0x04]), "not msgpack"],
+      [new Uint8Array([0x92, 0x04]), "not plain msgpack"],
       [new Uint8Array([0x01]), "not a non-empty array"],
       [new Uint8Array([0x91, 0x63]), "unknown message kind 99"],
       [new Uint8Array([0x92, 0x04, 0xa1, 0x78]), "needs 4 elements"],
@@ -141,5 +144,73 @@ describe("admission proofs", () => {
     }));
     expect(verifyCertificate(ck.publicKey, { cert: v1, sig }, now)).toBeUndefined();
     expect(() => issueCertificate(ck, { v: 1 } as unknown as NodeCertificate)).toThrow("v2");
+  });
+});
+
+describe("bounds against hostile input (issue 10)", () => {
+  test("finding 2: the frame decoder is linear: 16 MiB arriving in 1 KiB chunks decodes at once (it re-copied the buffer per chunk)", () => {
+    const payload = new Uint8Array(16 * 1024 * 1024).fill(3);
+    const wire = encodeFrame(payload);
+    const d = new FrameDecoder(16 * 1024 * 1024);
+    const t0 = performance.now();
+    let got: Uint8Array[] = [];
+    for (let i = 0; i < wire.length; i += 1024) got = got.concat(d.push(wire.subarray(i, i + 1024)));
+    const ms = performance.now() - t0;
+    expect(got.length).toBe(1);
+    expect(got[0]!.length).toBe(payload.length);
+    // Quadratic copying of 16,384 chunks moves ~128 GiB (minutes); linear is tens of ms.
+    expect(ms).toBeLessThan(3000);
+  });
+
+  test("finding 5: the log limiter lets a burst through per message, then one line with the suppressed count per refill", () => {
+    let now = 0;
+    const seen: { obj: Record<string, unknown>; msg: string }[] = [];
+    const log = { debug() {}, info() {}, error() {}, warn: (obj: object, msg: string) => void seen.push({ obj: obj as Record<string, unknown>, msg }) };
+    const l = new LogLimiter(log, { burst: 5, intervalMs: 10_000, now: () => now });
+    for (let i = 0; i < 1000; i++) l.warn({ i }, "refusing peer");
+    l.warn({}, "another message");
+    expect(seen.filter((s) => s.msg === "refusing peer").length).toBe(5);
+    expect(seen.some((s) => s.msg === "another message")).toBe(true);
+    now += 2000; // one token back
+    l.warn({ i: 1000 }, "refusing peer");
+    expect(seen.at(-1)).toEqual({ obj: { i: 1000, suppressed: 995 }, msg: "refusing peer" });
+    expect(clip("x".repeat(10_000)).length).toBeLessThan(250);
+    expect(TransportError.malformed("y".repeat(100_000)).message.length).toBeLessThan(500);
+  });
+
+  test("finding 6: only plain msgpack passes the byte check", () => {
+    const ok = [null, true, 1, -1, 1.5, 2 ** 40, "s", new Uint8Array([1]), [1, [2]], { a: { b: [undefined] } }, { 1: "int key" }];
+    for (const v of ok) expect(() => checkPlain(new Packr({ useRecords: false, moreTypes: false }).pack(v))).not.toThrow();
+    const bad: [number[], string][] = [
+      [[0xd6, 0xff, 0, 0, 0, 0], "0xd6"], // Date
+      [[0xd3, 0, 0, 0, 0, 0, 0, 0, 1], "BigInt"],
+      [[0xcf, 0, 0, 0, 0, 0, 0, 0, 1], "BigInt"],
+      [[0xc7, 1, 0x73, 0], "0xc7"], // ext8
+      [[0x81, 0x91, 0x01, 0x01], "map keys"],
+      [[0xdd, 0xff, 0xff, 0xff, 0xff], "truncated"], // array32 claiming 4 billion elements
+      [[0xc0, 0xc0], "trailing"],
+      [[...Array(65).fill(0x91), 0xc0], "nested deeper"],
+    ];
+    for (const [bytes, why] of bad) expect(() => checkPlain(new Uint8Array(bytes))).toThrow(why);
+  });
+});
+
+describe("frame inspection (per-channel limits before buffering)", () => {
+  test("a large frame the inspector refuses is dropped as it arrives; the next frame decodes", () => {
+    const seen: number[] = [];
+    const d = new FrameDecoder(16 * 1024 * 1024, (len, head) => (seen.push(len, head.length), true));
+    const big = encodeFrame(new Uint8Array(8 * 1024 * 1024).fill(1));
+    const small = encodeFrame(new Uint8Array([0x91, 0x01]));
+    let maxHeld = 0;
+    const out: Uint8Array[] = [];
+    const wire = Buffer.concat([big, small]);
+    for (let i = 0; i < wire.length; i += 64 * 1024) {
+      out.push(...d.push(wire.subarray(i, i + 64 * 1024)));
+      maxHeld = Math.max(maxHeld, d.pendingBytes);
+    }
+    expect(seen).toEqual([8 * 1024 * 1024, 512]);
+    expect(maxHeld).toBeLessThanOrEqual(64 * 1024 + 4);
+    expect(d.dropped).toBe(8 * 1024 * 1024);
+    expect(out).toEqual([new Uint8Array([0x91, 0x01])]);
   });
 });

@@ -3,6 +3,7 @@ import { MemoryNetwork, type ClusterTransport, type RawPeer } from "../../intern
 import { keyPairFromSeed } from "../../internal/transport/admission.ts";
 import { recordingLogger, seedOf, testCluster, waitFor } from "./helpers.ts";
 import { transportSuite, type Harness } from "./suite.ts";
+import { hostileSuite } from "./hostile-suite.ts";
 
 function memoryHarness(splitWrites: boolean): () => Promise<Harness> {
   return async () => {
@@ -38,6 +39,7 @@ function memoryHarness(splitWrites: boolean): () => Promise<Harness> {
 
 transportSuite("memory", memoryHarness(false), { connectMs: 2000, handshakeMs: 500 });
 transportSuite("memory-split-writes", memoryHarness(true), { connectMs: 2000, handshakeMs: 500 });
+hostileSuite("memory", memoryHarness(true), { connectMs: 2000, handshakeMs: 500 });
 
 describe("memory network partitions", () => {
   let net: MemoryNetwork;

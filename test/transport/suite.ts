@@ -304,7 +304,7 @@ export function transportSuite(name: string, makeHarness: () => Promise<Harness>
         a!.setRevoked([b!.self]);
         await waitFor("revoked again by setRevoked", () => !a!.isConnected(b!.self), so.connectMs);
       });
-    });
+    }, 60_000);
 
     test("joining: a joiner admits only certified managers of its cluster id, reaches only joiner channels, then becomes a member", async () => {
       await withNodes(0, async (_ts, { h, c, lines, label, base }) => {
@@ -400,7 +400,7 @@ export function transportSuite(name: string, makeHarness: () => Promise<Harness>
         const garbage = await h.rawConnect(a!, seedOf(`${label}-garbage`));
         garbage.write(new Uint8Array([0, 0, 0, 3, 0xc1, 0xc1, 0xc1])); // 0xc1 is never valid msgpack
         await garbage.closed;
-        await waitFor("malformed logged", () => lines.some((l) => l.msg === "closing connection: bad frame" && String(l.obj.reason).includes("not msgpack")));
+        await waitFor("malformed logged", () => lines.some((l) => l.msg === "closing connection: bad frame" && String(l.obj.reason).includes("not plain msgpack")));
 
         const huge = await h.rawConnect(a!, seedOf(`${label}-huge`));
         huge.write(new Uint8Array([0xff, 0xff, 0xff, 0xff]));
