@@ -50,6 +50,10 @@ export function runSimulation(o: RunOptions): RunResult {
       preVote: pick.next() < 0.75,
       maxEntriesPerMsg: [1, 3, 256][pick.int(0, 3)]!,
       maxInflightMsgs: [1, 2, 64][pick.int(0, 3)]!,
+      // Byte-capped appends, and snapshots in chunks of a few bytes (many chunks, any order, lost ones).
+      maxBytesPerMsg: [64, 1024 * 1024][pick.int(0, 2)]!,
+      snapshotChunkBytes: [7, 64, 512 * 1024][pick.int(0, 3)]!,
+      snapshotChunksInFlight: [1, 3, 4][pick.int(0, 3)]!,
     },
   });
   const faultUntil = (o.faultTicks ?? 300) * TICK;
