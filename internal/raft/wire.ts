@@ -102,7 +102,7 @@ function parse(x: unknown): Message | null {
     m.snapshot = s;
   }
   for (const k of REQUIRED[type]) if (m[k] === undefined) return null;
-  if (m.reject && m.rejectHint === undefined) return null;
+  if (type === MsgType.AppResp && m.reject && m.rejectHint === undefined) return null;
   if (type === MsgType.App) {
     // entries follow (index, logTerm) contiguously, with terms that never decrease nor exceed the sender's
     if (m.logTerm! > m.term) return null;

@@ -18,6 +18,8 @@ export interface RunOptions {
   clients?: number;
   keys?: number;
   membership?: boolean;
+  /** See SimOptions.readIds (the broken allocator only to check that the checks catch it). */
+  readIds?: "runner" | "restart-at-1";
 }
 
 export interface RunResult {
@@ -36,6 +38,7 @@ export function runSimulation(o: RunOptions): RunResult {
   const sim = new Sim({
     seed: o.seed,
     voters,
+    ...(o.readIds ? { readIds: o.readIds } : {}),
     net: {
       minDelay: 1,
       maxDelay: pick.next() < 0.8 ? pick.int(2, 30) : pick.int(30, 80), // up to most of an election timeout
