@@ -161,6 +161,3 @@ describe("issue 8: snapshots travel in chunks", () => {
     expect(clean(sim)).toEqual({ violations: [], linearizable: true });
   });
 });
-    expect(clean(sim).violations).toEqual([]);
-  });
-});

@@ -88,7 +88,7 @@ describe("parseMessage", () => {
     const junk = [null, undefined, -1, 0.5, 2 ** 60, "", "x".repeat(300), [], {}, d(1), true, Number.NaN, [1, 2], { index: 1 }];
     let accepted = 0;
     for (let i = 0; i < 20_000; i++) {
-      const m = structuredClone(valid[r.int(0, valid.length)]!) as Record<string, unknown>;
+      const m = structuredClone(valid[r.int(0, valid.length)]!) as unknown as Record<string, unknown>;
       const keys = ["type", "from", "to", "term", "index", "logTerm", "commit", "reject", "rejectHint", "ctx", "offset", "total", "entries", "snapshot", "transfer"];
       for (let k = r.int(1, 4); k > 0; k--) m[keys[r.int(0, keys.length)]!] = junk[r.int(0, junk.length)];
       const p = parseMessage(m);
