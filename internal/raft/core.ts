@@ -396,7 +396,11 @@ export class RaftCore {
   private resetTimers(): void {
     this.electionElapsed = 0;
     this.heartbeatElapsed = 0;
-    this.randomizedTimeout = this.cfg.electionTicks + this.rand.int(0, this.cfg.electionTicks);
+    // A sole voter has nobody to wait for (nor to split a vote with): it campaigns on its next tick, so a
+    // one-node cluster can write again right after a restart instead of an election timeout later.
+    const v = this.log.conf.voters;
+    const sole = v.length === 1 && v[0] === this.id;
+    this.randomizedTimeout = sole ? 1 : this.cfg.electionTicks + this.rand.int(0, this.cfg.electionTicks);
   }
 
   /** After the commit index moved on the leader: a leader whose removal committed steps down. */
