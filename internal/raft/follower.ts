@@ -32,11 +32,17 @@ export function followLeader(log: RaftLog, m: Message): Reply {
   return { type: MsgType.AppResp, to: m.from, index: m.index, reject: true, rejectHint: Math.min(m.index!, log.lastIndex()) };
 }
 
+/** Most payload bytes held back at once (besides the count cap, maxInflightMsgs). */
+export const MAX_HELD_BYTES = 16 * 1024 * 1024;
+
+const bytesOf = (m: Message) => (m.entries ?? []).reduce((a, e) => a + e.data.length, 0);
+
 /** The appends of the current leader in the current term. Reset on every term or leader change. */
 export class AppendStream {
   /** Highest index known to match the leader's log (acknowledged in this term). 0: no append yet. */
   matched = 0;
   private held: Message[] = [];
+  private heldBytes = 0;
   private idleTicks = 0;
 
   constructor(private readonly cap: number) {}
@@ -44,15 +50,21 @@ export class AppendStream {
   reset(): void {
     this.matched = 0;
     this.held = [];
+    this.heldBytes = 0;
     this.idleTicks = 0;
   }
 
   /** Handle an append: hold it if it is early (a gap or an unconfirmed entry before it, once this leader
    * has appended here at all), else append it and every held append it connects, and acknowledge once. */
   onAppend(log: RaftLog, m: Message): Reply | null {
-    const early = this.matched > 0 && m.index! > this.matched && !log.matchTerm(m.index!, m.logTerm!);
-    if (early && this.held.length < this.cap) {
-      if (!this.held.some((h) => h.index === m.index && (h.entries?.length ?? 0) >= (m.entries?.length ?? 0))) this.held.push(m);
+    // committed entries are known to match too (and may already be compacted away)
+    const known = Math.max(this.matched, log.committed);
+    const early = this.matched > 0 && m.index! > known && !log.matchTerm(m.index!, m.logTerm!);
+    if (early && this.held.length < this.cap && this.heldBytes + bytesOf(m) <= MAX_HELD_BYTES) {
+      if (!this.held.some((h) => h.index === m.index && (h.entries?.length ?? 0) >= (m.entries?.length ?? 0))) {
+        this.held.push(m);
+        this.heldBytes += bytesOf(m);
+      }
       return null;
     }
     const reply = followLeader(log, m);
@@ -61,6 +73,7 @@ export class AppendStream {
     this.matched = Math.max(this.matched, last);
     for (let k = this.held.findIndex((h) => h.index! <= this.matched); k >= 0; k = this.held.findIndex((h) => h.index! <= this.matched)) {
       const h = this.held.splice(k, 1)[0]!;
+      this.heldBytes -= bytesOf(h);
       const r = followLeader(log, h);
       if (!r.reject) last = Math.max(last, r.index!), (this.matched = Math.max(this.matched, r.index!));
     }
@@ -72,6 +85,7 @@ export class AppendStream {
   installed(index: number): void {
     this.matched = Math.max(this.matched, index);
     this.held = this.held.filter((h) => h.index! + (h.entries?.length ?? 0) > index);
+    this.heldBytes = this.held.reduce((a, h) => a + bytesOf(h), 0);
   }
 
   /** One tick: appends held for 2 ticks mean one before them was probably lost; return the reject that

@@ -71,6 +71,46 @@ describe("a follower's forwarded reads", () => {
   });
 });
 
+describe("appends arriving out of order", () => {
+  const app = (index: number, n: number): Message => ({
+    type: MsgType.App, from: "a", to: "b", term: 2, index, logTerm: index <= 1 ? 1 : 2, commit: 1,
+    entries: Array.from({ length: n }, (_, k) => ({ index: index + 1 + k, term: 2, type: 0 as const, data: new Uint8Array([k]) })),
+  });
+
+  test("an early append is held, not rejected, and acknowledged with the one it waited for", () => {
+    const f = follower();
+    f.core.step(app(1, 2)); // 2..3: the stream is open
+    expect(f.all("messages")).toEqual([expect.objectContaining({ type: MsgType.AppResp, index: 3 })]);
+    f.core.step(app(5, 2)); // 6..7 arrives before 4..5
+    f.core.step(app(7, 1)); // 8
+    expect(f.all("messages")).toEqual([]); // held silently
+    f.core.step(app(3, 2)); // 4..5: connects everything
+    const msgs = f.all("messages");
+    expect(msgs).toEqual([expect.objectContaining({ type: MsgType.AppResp, index: 8 })]);
+    expect(msgs[0]).not.toHaveProperty("reject");
+    expect(f.core.log.lastIndex()).toBe(8);
+  });
+
+  test("held appends whose predecessor was lost make the follower ask for it after 2 ticks", () => {
+    const f = follower();
+    f.core.step(app(1, 2));
+    f.drain();
+    f.core.step(app(5, 2));
+    f.core.tick();
+    expect(f.all("messages")).toEqual([]);
+    f.core.tick();
+    expect(f.all("messages")).toEqual([expect.objectContaining({ type: MsgType.AppResp, index: 5, reject: true, rejectHint: 3 })]);
+    f.core.step(app(3, 2)); // the leader resent it
+    expect(f.all("messages")).toEqual([expect.objectContaining({ type: MsgType.AppResp, index: 7 })]);
+  });
+
+  test("the first append of a leader is never held (it is the probe that finds where the logs match)", () => {
+    const f = follower();
+    f.core.step(app(5, 1));
+    expect(f.all("messages")).toEqual([expect.objectContaining({ type: MsgType.AppResp, reject: true, rejectHint: 1 })]);
+  });
+});
+
 describe("snapshot chunks on the follower", () => {
   const snap: Snapshot = { index: 10, term: 2, conf: { voters: ["a", "b", "c"], learners: [] }, data: new Uint8Array([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]) };
   const chunk = (from: NodeId, term: number, lo: number, hi: number): Message => ({
