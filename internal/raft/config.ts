@@ -10,6 +10,12 @@ export interface CoreConfig {
   heartbeatTicks: number;
   /** Entries per append message (batching). */
   maxEntriesPerMsg: number;
+  /** Payload bytes per append message: entries stop there (a single larger entry still goes alone). */
+  maxBytesPerMsg: number;
+  /** A snapshot travels in chunks of at most this many bytes of state, so no message is much larger. */
+  snapshotChunkBytes: number;
+  /** Snapshot chunks sent ahead of the follower's acknowledgement (one snapshot per follower at a time). */
+  snapshotChunksInFlight: number;
   /** Append messages in flight per follower before waiting for acks (pipelining window). */
   maxInflightMsgs: number;
   /** Pre-vote: a candidate first asks whether it could win, so a partitioned node rejoining does not
@@ -25,6 +31,9 @@ export function defaultCoreConfig(): CoreConfig {
     electionTicks: 10, // with the runner's 100 ms tick: failure detected in 1-2 s
     heartbeatTicks: 1, // one heartbeat per tick keeps followers' leases fresh on lossy links
     maxEntriesPerMsg: 256, // bounds message size; a few hundred small commands per frame
+    maxBytesPerMsg: 1024 * 1024, // with maxEntriesPerMsg: no append much above 1 MiB unless one entry is
+    snapshotChunkBytes: 512 * 1024, // a chunk and its envelope stay well under 1 MiB
+    snapshotChunksInFlight: 4, // 2 MiB ahead: keeps a LAN busy without queueing the whole state
     maxInflightMsgs: 64, // enough to keep a LAN pipe full without unbounded buffering
     preVote: true,
     checkQuorum: true,
@@ -39,6 +48,9 @@ export function validateCoreConfig(c: CoreConfig): CoreConfig {
   int(c.heartbeatTicks, 1, "heartbeatTicks");
   int(c.maxEntriesPerMsg, 1, "maxEntriesPerMsg");
   int(c.maxInflightMsgs, 1, "maxInflightMsgs");
+  int(c.maxBytesPerMsg, 1, "maxBytesPerMsg");
+  int(c.snapshotChunkBytes, 1, "snapshotChunkBytes");
+  int(c.snapshotChunksInFlight, 1, "snapshotChunksInFlight");
   if (c.heartbeatTicks >= c.electionTicks) {
     throw RaftError.invalidConfig(`heartbeatTicks (${c.heartbeatTicks}) must be below electionTicks (${c.electionTicks})`);
   }

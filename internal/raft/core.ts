@@ -6,11 +6,12 @@ import { defaultCoreConfig, validateCoreConfig } from "./config.ts";
 import type { CoreConfig } from "./config.ts";
 import { RaftError } from "./errors.ts";
 import { Leader, quorum } from "./leader.ts";
-import { followLeader } from "./follower.ts";
+import { AppendStream, followLeader } from "./follower.ts";
 import { applyConfChange } from "./membership.ts";
 import { ProgressState } from "./progress.ts";
 import type { Rand } from "./rand.ts";
 import { RaftLog } from "./raft-log.ts";
+import { SnapshotAssembler } from "./snapshot-chunks.ts";
 import { encodeConfEntry, EntryType, MsgType, Role } from "./types.ts";
 import type { ConfChange, ConfState, Entry, HardState, Message, NodeId, ReadState, Ready, Snapshot } from "./types.ts";
 
@@ -22,6 +23,9 @@ export interface CoreOptions {
   hardState?: HardState | null;
   snapshot?: Snapshot | null;
   entries?: Entry[];
+  /** How far the state machine has applied already (the runner replays before creating the core);
+   * committed entries up to here are never handed out again. Default: the snapshot's index. */
+  applied?: number;
 }
 
 export type ProposeResult = { ok: true; index: number; term: number } | { ok: false; error: RaftError };
@@ -58,6 +62,10 @@ export class RaftCore {
   private msgs: Message[] = [];
   private readStates: ReadState[] = [];
   private droppedReads: number[] = [];
+  /** Follower: reads forwarded to the leader and not answered yet, with ticks since forwarding. */
+  private readonly forwarded = new Map<number, number>();
+  private readonly stream: AppendStream;
+  private readonly assembler = new SnapshotAssembler();
   private prevHard: HardState;
 
   constructor(o: CoreOptions) {
@@ -65,7 +73,8 @@ export class RaftCore {
     this.rand = o.rand;
     this.cfg = validateCoreConfig({ ...defaultCoreConfig(), ...o.config });
     const hs = o.hardState ?? { term: 0, vote: null, commit: 0 };
-    this.log = new RaftLog(o.snapshot ?? null, o.entries ?? [], hs.commit);
+    this.log = new RaftLog(o.snapshot ?? null, o.entries ?? [], hs.commit, o.applied ?? 0);
+    this.stream = new AppendStream(this.cfg.maxInflightMsgs);
     this.term = hs.term;
     this.vote = hs.vote;
     this.prevHard = { term: hs.term, vote: hs.vote, commit: this.log.committed };
@@ -77,6 +86,12 @@ export class RaftCore {
   tick(): void {
     if (this.leader) return this.tickLeader(this.leader);
     this.electionElapsed++;
+    this.tickForwardedReads();
+    this.assembler.tick(2 * this.cfg.electionTicks);
+    if (this.lead !== null) {
+      const nudge = this.stream.tick(this.log, this.lead);
+      if (nudge) this.send(nudge);
+    }
     if (this.electionElapsed >= this.randomizedTimeout && this.promotable()) {
       this.electionElapsed = 0;
       this.hup(false);
@@ -137,11 +152,23 @@ export class RaftCore {
     return { ok: true, index, term: this.term };
   }
 
-  /** Request a linearizable read; its ReadState (or a drop) comes out of a later ready() with this id. */
+  /** Request a linearizable read; its ReadState (or a drop) comes out of a later ready() with this id.
+   * Ids must be unique across this node's incarnations (an answer can outlive a restart): see ReadIds.
+   * A follower forwards the read to its leader; it drops it (droppedReads) when the term or leader changes
+   * or when no answer came within an election timeout, so callers never wait on a lost answer. */
   readIndex(id: number): void {
     if (this.leader) this.leader.onRead(id, this.id);
-    else if (this.lead !== null) this.send({ type: MsgType.ReadIndex, to: this.lead, ctx: id });
-    else this.droppedReads.push(id);
+    else if (this.lead !== null) {
+      this.forwarded.set(id, 0);
+      this.send({ type: MsgType.ReadIndex, to: this.lead, ctx: id });
+    } else this.droppedReads.push(id);
+  }
+
+  private tickForwardedReads(): void {
+    for (const [id, t] of this.forwarded) {
+      if (t + 1 < this.cfg.electionTicks) this.forwarded.set(id, t + 1);
+      else this.forwarded.delete(id), this.droppedReads.push(id);
+    }
   }
 
   /** Hand leadership to a caught-up voter `to`; proposals are refused until it completes or an election
@@ -213,6 +240,8 @@ export class RaftCore {
         return l.onHeartbeatResp(m);
       case MsgType.ReadIndex:
         return l.onRead(m.ctx!, m.from);
+      case MsgType.SnapAck:
+        return l.onSnapAck(m);
     }
   }
 
@@ -228,6 +257,9 @@ export class RaftCore {
         if (this.promotable()) this.hup(true);
         return;
       case MsgType.ReadIndexResp:
+        // only an answer to a read this incarnation forwarded in this term (a late or duplicated answer,
+        // or one meant for an earlier incarnation, must not complete a newer read with an older index)
+        if (!this.forwarded.delete(m.ctx!)) return;
         this.readStates.push({ id: m.ctx!, index: m.index! });
         return;
     }
@@ -259,7 +291,32 @@ export class RaftCore {
   }
 
   private onLeaderMessage(m: Message): void {
-    this.send(followLeader(this.log, m));
+    if (m.type === MsgType.App) {
+      const r = this.stream.onAppend(this.log, m);
+      if (r) this.send(r);
+    } else if (m.type === MsgType.Snap) {
+      this.onSnapChunk(m);
+    } else {
+      this.send(followLeader(this.log, m));
+    }
+  }
+
+  /** One chunk of a snapshot: acknowledge what we hold, install once complete. A snapshot we do not need
+   * (already committed, or a prefix we hold) is answered at once, without waiting for its data. */
+  private onSnapChunk(m: Message): void {
+    const s = m.snapshot!;
+    const log = this.log;
+    let whole: Snapshot | null = null;
+    if (s.index <= log.committed || log.matchTerm(s.index, s.term)) {
+      this.assembler.reset();
+      whole = s;
+    } else {
+      whole = this.assembler.add(m);
+      if (!whole) return this.send({ type: MsgType.SnapAck, to: m.from, index: s.index, offset: this.assembler.held });
+    }
+    const r = followLeader(log, { ...m, snapshot: whole });
+    this.stream.installed(r.index!);
+    this.send(r);
   }
 
   // ---- elections ----------------------------------------------------------------------------------
@@ -310,7 +367,7 @@ export class RaftCore {
     this.lead = this.id;
     const l = new Leader(this);
     this.leader = l;
-    this.appendLocal(l, EntryType.Normal, new Uint8Array(0));
+    this.appendLocal(l, EntryType.Noop, new Uint8Array(0));
   }
 
   private becomeFollower(term: number, lead: NodeId | null): void {
@@ -325,6 +382,10 @@ export class RaftCore {
       this.vote = null;
     }
     if (this.leader) this.droppedReads.push(...this.leader.localReads());
+    this.droppedReads.push(...this.forwarded.keys());
+    this.forwarded.clear();
+    this.stream.reset();
+    this.assembler.reset();
     this.leader = null;
     this.needBcast = false;
     this.lead = null;
@@ -335,7 +396,11 @@ export class RaftCore {
   private resetTimers(): void {
     this.electionElapsed = 0;
     this.heartbeatElapsed = 0;
-    this.randomizedTimeout = this.cfg.electionTicks + this.rand.int(0, this.cfg.electionTicks);
+    // A sole voter has nobody to wait for (nor to split a vote with): it campaigns on its next tick, so a
+    // one-node cluster can write again right after a restart instead of an election timeout later.
+    const v = this.log.conf.voters;
+    const sole = v.length === 1 && v[0] === this.id;
+    this.randomizedTimeout = sole ? 1 : this.cfg.electionTicks + this.rand.int(0, this.cfg.electionTicks);
   }
 
   /** After the commit index moved on the leader: a leader whose removal committed steps down. */

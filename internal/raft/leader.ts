@@ -75,15 +75,30 @@ export class Leader {
     const prevIndex = pr.next - 1;
     const prevTerm = log.term(prevIndex);
     if (prevTerm === undefined) {
-      this.h.send({ type: MsgType.Snap, to, snapshot: log.snapshot });
-      pr.becomeSnapshot(log.snapshot.index);
+      pr.becomeSnapshot(log.snapshot);
+      this.sendSnapChunks(to, pr);
       return true;
     }
-    const ents = log.slice(pr.next, log.lastIndex(), this.h.cfg.maxEntriesPerMsg);
+    const ents = log.slice(pr.next, log.lastIndex(), this.h.cfg.maxEntriesPerMsg, this.h.cfg.maxBytesPerMsg);
     if (ents.length === 0 && !sendIfEmpty) return false;
     this.h.send({ type: MsgType.App, to, index: prevIndex, logTerm: prevTerm, entries: ents, commit: log.committed });
     pr.sentEntries(prevIndex + ents.length, ents.length);
     return true;
+  }
+
+  /** Send the chunks of the snapshot in progress that fit in the window past what the follower holds. */
+  private sendSnapChunks(to: NodeId, pr: Progress): void {
+    const s = pr.snap!;
+    const total = s.data.length;
+    const size = this.h.cfg.snapshotChunkBytes;
+    const window = size * this.h.cfg.snapshotChunksInFlight;
+    while ((pr.snapSent < total || !pr.snapStarted) && pr.snapSent - pr.snapAcked < window) {
+      const offset = pr.snapSent;
+      const data = s.data.subarray(offset, Math.min(total, offset + size));
+      this.h.send({ type: MsgType.Snap, to, snapshot: { index: s.index, term: s.term, conf: s.conf, data }, offset, total });
+      pr.snapSent = offset + data.length;
+      pr.snapStarted = true;
+    }
   }
 
   bcastAppend(): void {
@@ -124,15 +139,34 @@ export class Leader {
     return active >= quorum(voters);
   }
 
-  /** Called every tick: retry snapshots that got no answer within an election timeout. */
+  /** Called every tick: a snapshot whose follower showed no progress for an election timeout is sent
+   * again from what the follower last said it holds (or, if the leader has a newer one, replaced). */
   tick(): void {
     for (const [id, pr] of this.prs) {
       if (pr.state !== ProgressState.Snapshot) continue;
-      if (++pr.snapshotTicks >= this.h.cfg.electionTicks) {
+      if (++pr.snapshotTicks < this.h.cfg.electionTicks) continue;
+      if (pr.snap && pr.snap.index === this.h.log.snapshot.index) {
+        pr.rewindSnapshot();
+        this.sendSnapChunks(id, pr);
+      } else {
         pr.becomeProbe();
         this.sendAppend(id);
       }
     }
+  }
+
+  /** The follower holds the first `offset` bytes of the snapshot being sent: send more. */
+  onSnapAck(m: Message): void {
+    const pr = this.prs.get(m.from);
+    if (!pr || pr.state !== ProgressState.Snapshot || !pr.snap || pr.snap.index !== m.index) return;
+    pr.recentActive = true;
+    pr.snapLastAck = m.offset!;
+    if (m.offset! > pr.snapAcked) {
+      pr.snapAcked = m.offset!;
+      pr.snapSent = Math.max(pr.snapSent, pr.snapAcked);
+      pr.snapshotTicks = 0;
+    }
+    this.sendSnapChunks(m.from, pr);
   }
 
   onAppResp(m: Message): void {

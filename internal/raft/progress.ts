@@ -1,5 +1,7 @@
 // The leader's view of one follower's replication (etcd's Progress): how far its log matches, where to
-// send next, and how many appends are in flight. Pure data plus small transitions; owned by the core.
+// send next, and how many appends (or snapshot chunks) are in flight. Pure data plus small transitions;
+// owned by the core.
+import type { Snapshot } from "./types.ts";
 
 export const ProgressState = { Probe: 0, Replicate: 1, Snapshot: 2 } as const;
 export type ProgressState = (typeof ProgressState)[keyof typeof ProgressState];
@@ -10,9 +12,17 @@ export class Progress {
   state: ProgressState = ProgressState.Probe;
   /** Probe: an append is outstanding; wait for its answer (or a heartbeat answer) before sending more. */
   probeSent = false;
-  /** Snapshot: the index of the snapshot being sent, and ticks since it was sent. */
+  /** Snapshot: the index of the snapshot being sent, and ticks since the follower last showed progress. */
   pendingSnapshot = 0;
   snapshotTicks = 0;
+  /** Snapshot: the one snapshot being sent to this follower (kept even if the leader compacts again),
+   * the offset of its next chunk to send, the most bytes the follower has acknowledged holding, and what
+   * it acknowledged last (lower after a restart of the follower). */
+  snap: Snapshot | null = null;
+  snapSent = 0;
+  snapAcked = 0;
+  snapLastAck = 0;
+  snapStarted = false;
   /** Replicate: last index of each append in flight, oldest first. */
   inflights: number[] = [];
   /** Heard from since the last check-quorum round. */
@@ -36,9 +46,17 @@ export class Progress {
     this.reset(ProgressState.Replicate);
   }
 
-  becomeSnapshot(index: number): void {
+  becomeSnapshot(s: Snapshot): void {
     this.reset(ProgressState.Snapshot);
-    this.pendingSnapshot = index;
+    this.pendingSnapshot = s.index;
+    this.snap = s;
+  }
+
+  /** Snapshot: send again from what the follower last said it holds (after a silence). */
+  rewindSnapshot(): void {
+    this.snapSent = this.snapAcked = Math.min(this.snapAcked, this.snapLastAck);
+    this.snapStarted = false;
+    this.snapshotTicks = 0;
   }
 
   private reset(s: ProgressState): void {
@@ -46,6 +64,9 @@ export class Progress {
     this.probeSent = false;
     this.pendingSnapshot = 0;
     this.snapshotTicks = 0;
+    this.snap = null;
+    this.snapSent = this.snapAcked = this.snapLastAck = 0;
+    this.snapStarted = false;
     this.inflights = [];
   }
 

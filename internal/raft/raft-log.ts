@@ -21,14 +21,15 @@ export class RaftLog {
   /** Membership before the last Conf entry (equal to conf when that entry is in the snapshot). */
   prevConf: ConfState = EMPTY_CONF;
 
-  constructor(snapshot: Snapshot | null, entries: Entry[], commit: number) {
+  /** `applied`: how far the state machine already is (at least the snapshot, at most the commit index). */
+  constructor(snapshot: Snapshot | null, entries: Entry[], commit: number, applied = 0) {
     this.snapshot = snapshot ?? { index: 0, term: 0, conf: EMPTY_CONF, data: EMPTY_DATA };
     this.entries = entries.filter((e) => e.index > this.snapshot.index);
     for (let k = 0; k < this.entries.length; k++) {
       if (this.entries[k]!.index !== this.snapshot.index + 1 + k) throw new Error("raft log: entries are not contiguous");
     }
     this.committed = Math.max(Math.min(commit, this.lastIndex()), this.snapshot.index);
-    this.applied = this.snapshot.index;
+    this.applied = Math.min(Math.max(applied, this.snapshot.index), this.committed);
     this.unstableFrom = this.lastIndex() + 1;
     this.recomputeConf();
   }
@@ -65,10 +66,21 @@ export class RaftLog {
     return lastTerm > myTerm || (lastTerm === myTerm && lastIndex >= this.lastIndex());
   }
 
-  /** Entries [lo, hi] capped at max count. Caller ensures lo > snapshot.index. */
-  slice(lo: number, hi: number, max: number): Entry[] {
-    const end = Math.min(hi, lo + max - 1);
+  /** Entries [lo, hi] capped at max count and, after the first entry, at maxBytes of payload. Caller
+   * ensures lo > snapshot.index. */
+  slice(lo: number, hi: number, max: number, maxBytes = Number.POSITIVE_INFINITY): Entry[] {
+    let end = Math.min(hi, lo + max - 1);
     if (end < lo) return [];
+    if (maxBytes !== Number.POSITIVE_INFINITY) {
+      let bytes = 0;
+      for (let i = lo; i <= end; i++) {
+        bytes += this.entries[i - this.snapshot.index - 1]!.data.length;
+        if (bytes > maxBytes && i > lo) {
+          end = i - 1;
+          break;
+        }
+      }
+    }
     return this.entries.slice(lo - this.snapshot.index - 1, end - this.snapshot.index);
   }
 

@@ -8,19 +8,52 @@ import { bootstrapState } from "./membership.ts";
 import type { CoreStatus } from "./core.ts";
 import { RaftError, RaftErrorCode } from "./errors.ts";
 import { seededRand } from "./rand.ts";
+import { ReadIds } from "./read-ids.ts";
 import type { RaftStorage } from "./storage.ts";
 import type { Transport } from "./transport.ts";
-import { ConfChangeType, EntryType, Role } from "./types.ts";
-import type { ConfChange, Message, NodeId, Ready } from "./types.ts";
+import { ConfChangeType, decodeConfEntry, EMPTY_DATA, EntryType, Role } from "./types.ts";
+import type { ConfChange, ConfState, Entry, Message, NodeId, Ready, Snapshot } from "./types.ts";
 
-/** The application's replicated state. Entries arrive in log order, each once per process lifetime;
- * after a restart the runner first restore()s the last snapshot, then replays the log after it. */
+/** One committed log entry, as the state machine sees it. */
+export interface AppliedEntry {
+  index: number;
+  term: number;
+  /** normal: a proposal; noop: the empty entry a new leader appends; conf: a membership change. */
+  kind: "normal" | "noop" | "conf";
+  /** normal: the proposal's bytes; noop/conf: empty. */
+  data: Uint8Array;
+  /** conf: the membership that results from the change. */
+  conf?: ConfState;
+  /** conf: the change itself. */
+  change?: ConfChange;
+}
+
+/** The application's replicated state. Contract:
+ * - apply() sees every committed entry (normal, noop and conf) in log order, exactly once per process
+ *   lifetime, and must be deterministic. The next entry is not applied before its promise settles; a
+ *   throw (or rejection) stops the node (onFatal).
+ * - restore() replaces the whole state: at start-up with the stored snapshot, or with a snapshot from the
+ *   leader. `meta` says which log prefix it stands for.
+ * - snapshot() returns the state after everything applied so far (the runner compacts the log with it).
+ * - At start-up the runner replays the committed log after the snapshot (or after appliedIndex(), if the
+ *   state machine persists its state itself and says how far it got) before the node ticks or answers
+ *   any message. A persistent state machine must store its applied index atomically with its effects. */
 export interface StateMachine {
-  apply(data: Uint8Array, index: number): void | Promise<void>;
-  /** The state after everything applied so far. */
+  apply(entry: AppliedEntry): void | Promise<void>;
   snapshot(): Uint8Array | Promise<Uint8Array>;
-  /** Replace the whole state (at start-up, or with a snapshot from the leader). */
-  restore(data: Uint8Array, index: number): void | Promise<void>;
+  restore(data: Uint8Array, meta: { index: number; term: number; conf: ConfState }): void | Promise<void>;
+  /** Optional: how far a persistent state machine has already applied; the runner replays only after it. */
+  appliedIndex?(): number;
+}
+
+/** The state machine's view of a log entry. */
+export function appliedEntry(e: Entry): AppliedEntry {
+  if (e.type === EntryType.Conf) {
+    const d = decodeConfEntry(e.data);
+    return { index: e.index, term: e.term, kind: "conf", data: EMPTY_DATA, conf: d.conf, change: d.change };
+  }
+  if (e.type === EntryType.Noop) return { index: e.index, term: e.term, kind: "noop", data: EMPTY_DATA };
+  return { index: e.index, term: e.term, kind: "normal", data: e.data };
 }
 
 export interface RaftNodeOptions {
@@ -58,7 +91,7 @@ export class RaftNode {
   private readonly reads = new Map<number, Pending>();
   private readWait: { index: number; p: Pending }[] = [];
   private readonly watchers = new Set<{ check: () => void; fail: (e: Error) => void }>();
-  private readSeq = 0;
+  private readonly readIds = new ReadIds();
   private applied = 0;
   private running = false;
   private scheduled = false;
@@ -76,7 +109,9 @@ export class RaftNode {
     this.kick();
   }
 
-  /** Recover from storage (or bootstrap), restore the state machine, and start ticking. */
+  /** Recover from storage (or bootstrap), bring the state machine up to the stored commit index
+   * (restore the snapshot unless the state machine is past it, then apply the committed entries after
+   * what it has applied), and only then start ticking and receiving. Resolves once the node is live. */
   static async start(o: RaftNodeOptions): Promise<RaftNode> {
     let st = o.storage.load();
     const empty = st.hardState.term === 0 && !st.snapshot && st.entries.length === 0;
@@ -86,13 +121,14 @@ export class RaftNode {
       o.storage.save({ hardState: b.hardState, snapshot: null, entries: b.entries });
       st = o.storage.load();
     }
-    if (st.snapshot) await o.stateMachine.restore(st.snapshot.data, st.snapshot.index);
+    const applied = await replay(o.stateMachine, st);
     const seed = o.seed ?? crypto.getRandomValues(new Uint32Array(1))[0]!;
     const core = new RaftCore({
       id: o.id, rand: seededRand(seed), config: o.core ?? {},
-      hardState: st.hardState, snapshot: st.snapshot, entries: st.entries,
+      hardState: { ...st.hardState, commit: Math.max(st.hardState.commit, applied) },
+      snapshot: st.snapshot, entries: st.entries, applied,
     });
-    return new RaftNode(o, core, st.snapshot?.index ?? 0, st.truncatedFrom);
+    return new RaftNode(o, core, applied, st.truncatedFrom);
   }
 
   // ---- requests -----------------------------------------------------------------------------------
@@ -106,7 +142,7 @@ export class RaftNode {
    * every write committed before the call; then read local state. Works on followers (asks the leader). */
   readIndex(timeoutMs = this.cfg.requestTimeoutMs): Promise<number> {
     if (this.stopped) return Promise.reject(RaftError.stopped());
-    const id = ++this.readSeq;
+    const id = this.readIds.next();
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.reads.delete(id);
@@ -255,12 +291,13 @@ export class RaftNode {
     }
     for (const id of rd.droppedReads) this.settle(this.reads, id, RaftError.notLeader(this.core.lead));
     if (rd.snapshot && rd.installSnapshot) {
-      await this.o.stateMachine.restore(rd.snapshot.data, rd.snapshot.index);
+      const s = rd.snapshot;
+      await this.o.stateMachine.restore(s.data, { index: s.index, term: s.term, conf: s.conf });
       this.applied = rd.snapshot.index;
       for (const i of [...this.proposals.keys()]) if (i <= rd.snapshot.index) this.settle(this.proposals, i, RaftError.leadershipLost());
     }
     for (const e of rd.committed) {
-      if (e.type === EntryType.Normal && e.data.length > 0) await this.o.stateMachine.apply(e.data, e.index);
+      await this.o.stateMachine.apply(appliedEntry(e));
       this.applied = e.index;
       const p = this.proposals.get(e.index);
       if (p) this.settle(this.proposals, e.index, p.term === e.term ? null : RaftError.leadershipLost());
@@ -316,4 +353,32 @@ export class RaftNode {
     this.readWait = [];
     for (const w of [...this.watchers]) w.fail(err);
   }
+}
+
+/** Start-up replay: restore the stored snapshot unless the state machine already applied past it, then
+ * apply every committed entry after what it has applied. Returns the index applied. Runs before the core
+ * exists, so nothing ticks, votes or appends meanwhile. */
+async function replay(sm: StateMachine, st: { snapshot: Snapshot | null; entries: Entry[]; hardState: { commit: number } }): Promise<number> {
+  const snapIndex = st.snapshot?.index ?? 0;
+  const lastIndex = snapIndex + st.entries.length;
+  let applied = sm.appliedIndex?.() ?? 0;
+  if (!Number.isSafeInteger(applied) || applied < 0) throw RaftError.invalidConfig(`appliedIndex() returned ${applied}`);
+  if (applied > lastIndex) {
+    throw RaftError.storageCorrupt(`the state machine has applied up to index ${applied} but the Raft log ends at ${lastIndex} (was raft.db lost or replaced?)`);
+  }
+  if (st.snapshot && applied < snapIndex) {
+    const s = st.snapshot;
+    await sm.restore(s.data, { index: s.index, term: s.term, conf: s.conf });
+  }
+  applied = Math.max(applied, snapIndex);
+  // entries the state machine applied were committed, even if the stored commit index lags (it is not
+  // always flushed)
+  const commit = Math.max(st.hardState.commit, applied);
+  for (const e of st.entries) {
+    if (e.index <= applied) continue;
+    if (e.index > commit) break;
+    await sm.apply(appliedEntry(e));
+    applied = e.index;
+  }
+  return applied;
 }

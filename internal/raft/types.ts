@@ -4,9 +4,10 @@
 /** A node's id: an opaque string (the cluster layer uses its public key in hex). */
 export type NodeId = string;
 
-/** Kinds of log entries. Normal entries carry the application's opaque payload (empty for the no-op
- * a new leader appends); Conf entries carry an encoded ConfChange (see encodeConfChange). */
-export const EntryType = { Normal: 0, Conf: 1 } as const;
+/** Kinds of log entries. Normal entries carry the application's opaque payload; Conf entries carry an
+ * encoded ConfEntryData (see encodeConfEntry); Noop is the empty entry a new leader appends to commit its
+ * predecessors' entries. */
+export const EntryType = { Normal: 0, Conf: 1, Noop: 2 } as const;
 export type EntryType = (typeof EntryType)[keyof typeof EntryType];
 
 export interface Entry {
@@ -59,6 +60,7 @@ export const MsgType = {
   TimeoutNow: 10,
   ReadIndex: 11,
   ReadIndexResp: 12,
+  SnapAck: 13,
 } as const;
 export type MsgType = (typeof MsgType)[keyof typeof MsgType];
 
@@ -67,7 +69,11 @@ export type MsgType = (typeof MsgType)[keyof typeof MsgType];
  * - App: index,logTerm = entry preceding `entries`; commit = leader's commit.
  * - AppResp: index = last index now matching (or rejected index); reject + rejectHint on mismatch.
  * - Heartbeat/HeartbeatResp: commit; ctx = ReadIndex round (echoed back).
- * - Snap: snapshot. ReadIndex/ReadIndexResp: ctx = request id, index = read index. */
+ * - Snap: one chunk of a snapshot: snapshot = {index, term, conf, data: the chunk's bytes}, offset = where
+ *   the chunk starts in the snapshot's data, total = the data's whole length (chunks may arrive in any
+ *   order; the follower reassembles them).
+ * - SnapAck: index = the snapshot's index, offset = how many bytes from the start the follower holds.
+ * - ReadIndex/ReadIndexResp: ctx = request id, index = read index. */
 export interface Message {
   readonly type: MsgType;
   readonly from: NodeId;
@@ -82,6 +88,8 @@ export interface Message {
   readonly snapshot?: Snapshot;
   readonly ctx?: number;
   readonly transfer?: boolean;
+  readonly offset?: number;
+  readonly total?: number;
 }
 
 export const Role = { Follower: "follower", PreCandidate: "pre-candidate", Candidate: "candidate", Leader: "leader" } as const;

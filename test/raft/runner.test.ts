@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { MemoryNetwork, RaftErrorCode, RaftNode, SqliteStorage } from "../../internal/raft/index.ts";
-import type { NodeId, StateMachine } from "../../internal/raft/index.ts";
+import type { AppliedEntry, NodeId, StateMachine } from "../../internal/raft/index.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "raft-runner-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -14,8 +14,9 @@ const dec = new TextDecoder();
 
 class Kv implements StateMachine {
   data = new Map<string, string>();
-  apply(d: Uint8Array): void {
-    const [k, v] = dec.decode(d).split("=") as [string, string];
+  apply(e: AppliedEntry): void {
+    if (e.kind !== "normal") return;
+    const [k, v] = dec.decode(e.data).split("=") as [string, string];
     this.data.set(k, v);
   }
   snapshot(): Uint8Array {

@@ -18,6 +18,8 @@ export interface RunOptions {
   clients?: number;
   keys?: number;
   membership?: boolean;
+  /** See SimOptions.readIds (the broken allocator only to check that the checks catch it). */
+  readIds?: "runner" | "restart-at-1";
 }
 
 export interface RunResult {
@@ -36,6 +38,7 @@ export function runSimulation(o: RunOptions): RunResult {
   const sim = new Sim({
     seed: o.seed,
     voters,
+    ...(o.readIds ? { readIds: o.readIds } : {}),
     net: {
       minDelay: 1,
       maxDelay: pick.next() < 0.8 ? pick.int(2, 30) : pick.int(30, 80), // up to most of an election timeout
@@ -50,6 +53,10 @@ export function runSimulation(o: RunOptions): RunResult {
       preVote: pick.next() < 0.75,
       maxEntriesPerMsg: [1, 3, 256][pick.int(0, 3)]!,
       maxInflightMsgs: [1, 2, 64][pick.int(0, 3)]!,
+      // Byte-capped appends, and snapshots in chunks of a few bytes (many chunks, any order, lost ones).
+      maxBytesPerMsg: [64, 1024 * 1024][pick.int(0, 2)]!,
+      snapshotChunkBytes: [7, 64, 512 * 1024][pick.int(0, 3)]!,
+      snapshotChunksInFlight: [1, 3, 4][pick.int(0, 3)]!,
     },
   });
   const faultUntil = (o.faultTicks ?? 300) * TICK;

@@ -1,6 +1,6 @@
 // One simulated Raft node: a RaftCore driven exactly as the real runner drives it (persist, send, apply),
 // over MemoryStorage that survives simulated crashes. A crash may tear the write in progress.
-import { MemoryStorage, RaftCore, seededRand } from "../../../internal/raft/index.ts";
+import { MemoryStorage, RaftCore, ReadIds, seededRand } from "../../../internal/raft/index.ts";
 import type { CoreConfig, Entry, Message, NodeId, Rand, Ready, Snapshot } from "../../../internal/raft/index.ts";
 import { KvStore } from "./kv.ts";
 
@@ -15,12 +15,16 @@ export interface NodeHost {
   readReady(n: SimNode, id: number, index: number): void;
   readDropped(n: SimNode, id: number): void;
   crashed(n: SimNode): void;
+  /** A fresh read-id source for each incarnation. */
+  readIdsFactory(): { next(): number };
 }
 
 export class SimNode {
   readonly storage = new MemoryStorage();
   core: RaftCore | null = null;
   kv = new KvStore();
+  /** Read ids of this incarnation, as the runner allocates them (unique across incarnations). */
+  readIds: { next(): number } = { next: () => 0 };
   /** Crash during the next Ready, after persisting a random part of it. */
   tearNext = false;
   /** Removed from the cluster for good (never restarted). */
@@ -46,6 +50,7 @@ export class SimNode {
       entries: st.entries,
     });
     this.kv = new KvStore();
+    this.readIds = this.host.readIdsFactory();
     if (st.snapshot) {
       this.kv.restore(st.snapshot.index, st.snapshot.data);
       this.host.restored(this, st.snapshot);

@@ -2,7 +2,7 @@
 // restarts, and KV clients whose history is recorded for the linearizability checker. Everything random
 // comes from one seed, so a failing run replays exactly. Scripted scenarios and the random runner both
 // drive this class.
-import { bootstrapState, ConfChangeType, Role, seededRand } from "../../../internal/raft/index.ts";
+import { bootstrapState, ConfChangeType, ReadIds, Role, seededRand } from "../../../internal/raft/index.ts";
 import type { ConfChange, CoreConfig, Entry, Message, NodeId, Rand, RaftCore, Snapshot } from "../../../internal/raft/index.ts";
 import { Heap } from "./heap.ts";
 import { encodePut } from "./kv.ts";
@@ -29,6 +29,8 @@ export interface ClientOp {
   outcome?: Outcome;
   /** For a failure: the leader the node pointed at, if any. */
   leaderHint?: NodeId | null;
+  /** For a read: the highest index of any write acknowledged before the read started. */
+  mustSee?: number;
   onDone?: (op: ClientOp) => void;
 }
 
@@ -44,6 +46,9 @@ export interface SimOptions {
   voters: NodeId[];
   net?: Partial<NetConfig>;
   core?: Partial<CoreConfig>;
+  /** How nodes number their reads: "runner" (ReadIds, as RaftNode does) or "restart-at-1" (the broken
+   * allocator of issue 8, kept to show that the checks catch it). */
+  readIds?: "runner" | "restart-at-1";
 }
 
 export class Sim implements NodeHost {
@@ -62,9 +67,16 @@ export class Sim implements NodeHost {
   private readonly reads = new Map<NodeId, Map<number, ClientOp>>();
   private readonly waiting = new Map<NodeId, { index: number; op: ClientOp }[]>();
   private processedCount = 0;
+  /** Highest index of a write acknowledged to its client so far. */
+  private ackedIndex = 0;
+  private readonly readIdsKind: "runner" | "restart-at-1";
+  /** Messages matching holdIf are kept at delivery (not delivered) until release(). */
+  holdIf: ((m: Message) => boolean) | null = null;
+  readonly held: Message[] = [];
 
   constructor(o: SimOptions) {
     this.rand = seededRand(o.seed);
+    this.readIdsKind = o.readIds ?? "runner";
     this.coreConfig = o.core ?? {};
     this.net = new SimNetwork(
       this.rand,
@@ -117,9 +129,17 @@ export class Sim implements NodeHost {
   }
 
   private deliver(m: Message): void {
+    if (this.holdIf?.(m)) return void this.held.push(m);
     const n = this.nodes.get(m.to);
     if (!n || n.retired || this.net.blocked(m.from, m.to)) return;
     n.step(m);
+  }
+
+  /** Deliver the held messages that match `which` now. */
+  release(which: (m: Message) => boolean = () => true): void {
+    const out = this.held.filter(which);
+    this.held.splice(0, this.held.length, ...this.held.filter((m) => !which(m)));
+    for (const m of out) this.nodes.get(m.to)?.step(m);
   }
 
   /** Run events until `until` holds (checked after each event) or `maxUnits` of time pass. */
@@ -216,9 +236,11 @@ export class Sim implements NodeHost {
     const n = this.nodes.get(via);
     if (!n?.core) return this.finish(op, "fail"), op;
     op.leaderHint = n.core.lead;
-    this.mapOf(this.reads, via).set(op.id, op);
+    op.mustSee = this.ackedIndex;
+    const id = n.readIds.next();
+    this.mapOf(this.reads, via).set(id, op);
     this.at(timeout, () => this.finish(op, "fail"));
-    n.core.readIndex(op.id);
+    n.core.readIndex(id);
     n.process();
     return op;
   }
@@ -261,8 +283,14 @@ export class Sim implements NodeHost {
     if (!w || w.length === 0) return;
     const rest = [];
     for (const r of w) {
-      if (r.index <= n.kv.applied) this.finish(r.op, "ok", n.kv.data.get(r.op.key) ?? null);
-      else rest.push(r);
+      if (r.index <= n.kv.applied) {
+        if (!r.op.done && n.kv.applied < (r.op.mustSee ?? 0)) {
+          this.safety.violations.push(
+            `t=${this.time} stale read: ${n.id} served a read at applied index ${n.kv.applied} (read index ${r.index}) although a write at ${r.op.mustSee} was acknowledged before the read started`,
+          );
+        }
+        this.finish(r.op, "ok", n.kv.data.get(r.op.key) ?? null);
+      } else rest.push(r);
     }
     this.waiting.set(n.id, rest);
   }
@@ -278,7 +306,9 @@ export class Sim implements NodeHost {
     const p = this.puts.get(n.id)?.get(e.index);
     if (p) {
       this.puts.get(n.id)!.delete(e.index);
-      this.finish(p.op, p.term === e.term ? "ok" : "fail");
+      const ok = p.term === e.term;
+      if (ok && !p.op.done) this.ackedIndex = Math.max(this.ackedIndex, e.index);
+      this.finish(p.op, ok ? "ok" : "fail");
     }
     this.serveReads(n);
   }
@@ -306,6 +336,12 @@ export class Sim implements NodeHost {
   readDropped(n: SimNode, id: number): void {
     const op = this.reads.get(n.id)?.get(id);
     if (op) this.finish(op, "fail");
+  }
+
+  readIdsFactory(): { next(): number } {
+    if (this.readIdsKind === "runner") return new ReadIds(() => this.rand.next());
+    let seq = 0;
+    return { next: () => ++seq };
   }
 
   crashed(n: SimNode): void {
