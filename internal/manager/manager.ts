@@ -91,11 +91,12 @@ export class Manager {
     machine.onListenerError = (err) => o.log.error({ err }, "a store subscriber threw");
     const transport = o.transport;
     let self: Manager | undefined;
-    const members = () => {
+    // A new manager (its log still empty) knows no configuration yet: it hears the leader that adds it.
+    const isMember = (id: string) => {
       const c = raft.status().conf;
-      return new Set([...c.voters, ...c.learners]);
+      return (c.voters.length === 0 && c.learners.length === 0) || c.voters.includes(id) || c.learners.includes(id);
     };
-    const link = raftLink(transport, (id) => members().has(id));
+    const link = raftLink(transport, isMember);
     const t = { ...DEFAULT_MANAGER_TIMINGS, ...o.timings };
     const raft: RaftNode = await RaftNode.start({
       id: transport.self,
@@ -182,7 +183,7 @@ export class Manager {
     }
     // Lead only once our own term's first entry is applied: the state then holds every commit.
     const st = this.raft.status();
-    const ready = st.role === Role.Leader && (this.machine.appliedTerm === st.term || (this.machine.appliedTerm === 0 && st.applied >= st.commit && st.commit > 0));
+    const ready = st.role === Role.Leader && this.machine.appliedTerm === st.term;
     if (ready && !this.leading) this.startLeading();
     else if (!this.raft.isLeader && this.leading) this.stopLeading();
   }
@@ -272,27 +273,21 @@ export class Manager {
 }
 
 /**
- * The Raft runner's state machine: the store's machine, entry by entry.
- * (Transitional: also accepts the runner's older `apply(data, index)` form, which delivers neither
- * terms nor membership entries, until the runner with `AppliedEntry` lands.)
+ * The Raft runner's state machine: the store's machine, entry by entry (normal, noop and membership
+ * entries, with their terms). In memory: rebuilt from the snapshot and the log at every start.
  */
 export function raftMachine(machine: ClusterStateMachine): StateMachine {
   return {
-    apply(e: unknown, index?: number) {
-      if (e instanceof Uint8Array) return machine.apply({ index: index!, term: 0, kind: e.length ? "normal" : "noop", data: e });
-      const x = e as { index: number; term: number; kind: "normal" | "noop" | "conf"; data: Uint8Array; conf?: { voters: string[]; learners: string[] } };
-      machine.apply({ index: x.index, term: x.term, kind: x.kind, data: x.data, conf: x.conf });
+    apply(e) {
+      machine.apply({ index: e.index, term: e.term, kind: e.kind, data: e.data, conf: e.conf });
     },
     snapshot() {
       return machine.snapshot();
     },
-    restore(data: Uint8Array) {
+    restore(data) {
       machine.restore(data);
     },
-    appliedIndex() {
-      return machine.appliedIndex;
-    },
-  } as unknown as StateMachine;
+  };
 }
 
 export { RAFT_CHANNEL };

@@ -4,17 +4,7 @@
  * top of that, a message is dropped unless it parses as a Raft message, names its authenticated sender
  * as `from` and this node as `to`, and comes from a member of the current configuration.
  */
-import { MsgType, type Message, type NodeId, type Transport } from "../raft/index.ts";
-
-// Transitional: internal/raft's own `parseMessage` replaces this shape check when it lands.
-const TYPES = new Set<number>(Object.values(MsgType));
-function parseMessage(x: unknown): Message | null {
-  const m = x as Message | null;
-  if (!m || typeof m !== "object" || !TYPES.has(m.type) || typeof m.from !== "string" || typeof m.to !== "string") return null;
-  if (!Number.isSafeInteger(m.term) || m.term < 0) return null;
-  if (m.entries !== undefined && (!Array.isArray(m.entries) || m.entries.some((e) => !e || !(e.data instanceof Uint8Array)))) return null;
-  return m;
-}
+import { parseMessage, type Message, type NodeId, type Transport } from "../raft/index.ts";
 import type { ClusterTransport } from "../transport/index.ts";
 
 export const RAFT_CHANNEL = "raft";
