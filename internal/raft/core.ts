@@ -11,6 +11,7 @@ import { applyConfChange } from "./membership.ts";
 import { ProgressState } from "./progress.ts";
 import type { Rand } from "./rand.ts";
 import { RaftLog } from "./raft-log.ts";
+import type { StoredLog } from "./raft-log.ts";
 import { SnapshotAssembler } from "./snapshot-chunks.ts";
 import { encodeConfEntry, EntryType, MsgType, Role } from "./types.ts";
 import type { ConfChange, ConfState, Entry, HardState, Message, NodeId, ReadState, Ready, Snapshot } from "./types.ts";
@@ -26,6 +27,10 @@ export interface CoreOptions {
   /** How far the state machine has applied already (the runner replays before creating the core);
    * committed entries up to here are never handed out again. Default: the snapshot's index. */
   applied?: number;
+  /** The node's storage, to keep applied entries there rather than in memory; `entries` may then start
+   * after the snapshot (at most at applied + 1). The caller must then persist each Ready (step 1 of its
+   * contract) before any other call into the core. */
+  stored?: StoredLog;
 }
 
 export type ProposeResult = { ok: true; index: number; term: number } | { ok: false; error: RaftError };
@@ -39,6 +44,8 @@ export interface CoreStatus {
   applied: number;
   lastIndex: number;
   snapshotIndex: number;
+  /** Log entries held in memory (with storage behind the log: those not applied yet, plus a few). */
+  entriesInMemory: number;
   conf: ConfState;
   /** Leader only: each member's matched index. */
   match: Record<NodeId, number>;
@@ -73,7 +80,7 @@ export class RaftCore {
     this.rand = o.rand;
     this.cfg = validateCoreConfig({ ...defaultCoreConfig(), ...o.config });
     const hs = o.hardState ?? { term: 0, vote: null, commit: 0 };
-    this.log = new RaftLog(o.snapshot ?? null, o.entries ?? [], hs.commit, o.applied ?? 0);
+    this.log = new RaftLog(o.snapshot ?? null, o.entries ?? [], hs.commit, o.applied ?? 0, o.stored);
     this.stream = new AppendStream(this.cfg.maxInflightMsgs);
     this.term = hs.term;
     this.vote = hs.vote;
@@ -458,6 +465,7 @@ export class RaftCore {
       readStates: this.readStates,
       droppedReads: this.droppedReads,
     };
+    this.log.release(); // applied entries beyond the retained few now live in storage only
     this.msgs = [];
     this.readStates = [];
     this.droppedReads = [];
@@ -470,6 +478,7 @@ export class RaftCore {
     return {
       id: this.id, role: this.role, term: this.term, leaderId: this.lead, commit: this.log.committed,
       applied: this.log.applied, lastIndex: this.log.lastIndex(), snapshotIndex: this.log.snapshot.index,
+      entriesInMemory: this.log.inMemory,
       conf: this.log.conf, match,
     };
   }

@@ -91,7 +91,7 @@ export class Leader {
     const s = pr.snap!;
     const total = s.data.length;
     const size = this.h.cfg.snapshotChunkBytes;
-    const window = size * this.h.cfg.snapshotChunksInFlight;
+    const window = size * (pr.snapQuiet ? 1 : this.h.cfg.snapshotChunksInFlight);
     while ((pr.snapSent < total || !pr.snapStarted) && pr.snapSent - pr.snapAcked < window) {
       const offset = pr.snapSent;
       const data = s.data.subarray(offset, Math.min(total, offset + size));
@@ -160,6 +160,7 @@ export class Leader {
     const pr = this.prs.get(m.from);
     if (!pr || pr.state !== ProgressState.Snapshot || !pr.snap || pr.snap.index !== m.index) return;
     pr.recentActive = true;
+    pr.snapQuiet = false;
     pr.snapLastAck = m.offset!;
     if (m.offset! > pr.snapAcked) {
       pr.snapAcked = m.offset!;

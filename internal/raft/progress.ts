@@ -23,6 +23,9 @@ export class Progress {
   snapAcked = 0;
   snapLastAck = 0;
   snapStarted = false;
+  /** Snapshot: after a silence, one chunk at a time until the follower answers (a dead follower costs a
+   * chunk per election timeout, not a window). */
+  snapQuiet = false;
   /** Replicate: last index of each append in flight, oldest first. */
   inflights: number[] = [];
   /** Heard from since the last check-quorum round. */
@@ -57,6 +60,7 @@ export class Progress {
     this.snapSent = this.snapAcked = Math.min(this.snapAcked, this.snapLastAck);
     this.snapStarted = false;
     this.snapshotTicks = 0;
+    this.snapQuiet = true;
   }
 
   private reset(s: ProgressState): void {
@@ -67,6 +71,7 @@ export class Progress {
     this.snap = null;
     this.snapSent = this.snapAcked = this.snapLastAck = 0;
     this.snapStarted = false;
+    this.snapQuiet = false;
     this.inflights = [];
   }
 

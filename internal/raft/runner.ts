@@ -9,10 +9,14 @@ import type { CoreStatus } from "./core.ts";
 import { RaftError, RaftErrorCode } from "./errors.ts";
 import { seededRand } from "./rand.ts";
 import { ReadIds } from "./read-ids.ts";
-import type { RaftStorage } from "./storage.ts";
+import type { RaftStorage, StoredMeta } from "./storage.ts";
 import type { Transport } from "./transport.ts";
 import { ConfChangeType, decodeConfEntry, EMPTY_DATA, EntryType, Role } from "./types.ts";
-import type { ConfChange, ConfState, Entry, Message, NodeId, Ready, Snapshot } from "./types.ts";
+import type { ConfChange, ConfState, Entry, Message, NodeId, Ready } from "./types.ts";
+
+/** Start-up replay reads the log in pages of at most this many entries and bytes. */
+const REPLAY_PAGE_ENTRIES = 1000;
+const REPLAY_PAGE_BYTES = 4 * 1024 * 1024;
 
 /** One committed log entry, as the state machine sees it. */
 export interface AppliedEntry {
@@ -113,20 +117,23 @@ export class RaftNode {
    * (restore the snapshot unless the state machine is past it, then apply the committed entries after
    * what it has applied), and only then start ticking and receiving. Resolves once the node is live. */
   static async start(o: RaftNodeOptions): Promise<RaftNode> {
-    let st = o.storage.load();
-    const empty = st.hardState.term === 0 && !st.snapshot && st.entries.length === 0;
+    let st = o.storage.loadMeta();
+    const empty = st.hardState.term === 0 && !st.snapshot && st.lastIndex === 0;
     if (empty && o.bootstrap && o.bootstrap.length > 0) {
       if (!o.bootstrap.includes(o.id)) throw RaftError.invalidConfig(`bootstrap voters must include this node ${o.id}`);
       const b = bootstrapState(o.bootstrap);
       o.storage.save({ hardState: b.hardState, snapshot: null, entries: b.entries });
-      st = o.storage.load();
+      st = o.storage.loadMeta();
     }
-    const applied = await replay(o.stateMachine, st);
+    const applied = await replay(o.stateMachine, o.storage, st);
+    // in memory from here: only the entries not applied yet (the rest stays in storage)
+    const tail = st.lastIndex > applied ? o.storage.entries(applied + 1, st.lastIndex, Number.MAX_SAFE_INTEGER) : [];
     const seed = o.seed ?? crypto.getRandomValues(new Uint32Array(1))[0]!;
     const core = new RaftCore({
       id: o.id, rand: seededRand(seed), config: o.core ?? {},
       hardState: { ...st.hardState, commit: Math.max(st.hardState.commit, applied) },
-      snapshot: st.snapshot, entries: st.entries, applied,
+      snapshot: st.snapshot, entries: tail, applied,
+      stored: { reader: o.storage, confs: st.confs, lastIndex: st.lastIndex },
     });
     return new RaftNode(o, core, applied, st.truncatedFrom);
   }
@@ -358,13 +365,12 @@ export class RaftNode {
 /** Start-up replay: restore the stored snapshot unless the state machine already applied past it, then
  * apply every committed entry after what it has applied. Returns the index applied. Runs before the core
  * exists, so nothing ticks, votes or appends meanwhile. */
-async function replay(sm: StateMachine, st: { snapshot: Snapshot | null; entries: Entry[]; hardState: { commit: number } }): Promise<number> {
+async function replay(sm: StateMachine, storage: RaftStorage, st: StoredMeta): Promise<number> {
   const snapIndex = st.snapshot?.index ?? 0;
-  const lastIndex = snapIndex + st.entries.length;
   let applied = sm.appliedIndex?.() ?? 0;
   if (!Number.isSafeInteger(applied) || applied < 0) throw RaftError.invalidConfig(`appliedIndex() returned ${applied}`);
-  if (applied > lastIndex) {
-    throw RaftError.storageCorrupt(`the state machine has applied up to index ${applied} but the Raft log ends at ${lastIndex} (was raft.db lost or replaced?)`);
+  if (applied > st.lastIndex) {
+    throw RaftError.storageCorrupt(`the state machine has applied up to index ${applied} but the Raft log ends at ${st.lastIndex} (was raft.db lost or replaced?)`);
   }
   if (st.snapshot && applied < snapIndex) {
     const s = st.snapshot;
@@ -373,12 +379,14 @@ async function replay(sm: StateMachine, st: { snapshot: Snapshot | null; entries
   applied = Math.max(applied, snapIndex);
   // entries the state machine applied were committed, even if the stored commit index lags (it is not
   // always flushed)
-  const commit = Math.max(st.hardState.commit, applied);
-  for (const e of st.entries) {
-    if (e.index <= applied) continue;
-    if (e.index > commit) break;
-    await sm.apply(appliedEntry(e));
-    applied = e.index;
+  const commit = Math.min(Math.max(st.hardState.commit, applied), st.lastIndex);
+  while (applied < commit) {
+    const page = storage.entries(applied + 1, commit, REPLAY_PAGE_ENTRIES, REPLAY_PAGE_BYTES);
+    if (page.length === 0) throw RaftError.storageCorrupt(`entry ${applied + 1} is missing from the log`);
+    for (const e of page) {
+      await sm.apply(appliedEntry(e));
+      applied = e.index;
+    }
   }
   return applied;
 }

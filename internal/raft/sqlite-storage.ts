@@ -6,8 +6,12 @@
 // cannot be repaired locally and throws RaftError(StorageCorrupt).
 import { Database } from "bun:sqlite";
 import { RaftError } from "./errors.ts";
-import type { RaftStorage, StorageWrite, StoredState } from "./storage.ts";
-import type { ConfState, Entry, EntryType, HardState, Snapshot } from "./types.ts";
+import type { RaftStorage, StorageWrite, StoredMeta, StoredState } from "./storage.ts";
+import { EntryType } from "./types.ts";
+import type { ConfState, Entry, HardState, Snapshot } from "./types.ts";
+
+/** Rows read at a time when checking the whole log at start-up. */
+const PAGE = 1000;
 
 const enc = new TextEncoder();
 
@@ -58,6 +62,9 @@ export class SqliteStorage implements RaftStorage {
       delUpTo: this.db.prepare("DELETE FROM entries WHERE idx <= ?"),
       delAll: this.db.prepare("DELETE FROM entries"),
       termAt: this.db.prepare<{ term: number }, [number]>("SELECT term FROM entries WHERE idx = ?"),
+      range: this.db.prepare<EntryRow, [number, number, number]>(
+        "SELECT idx, term, type, data, crc FROM entries WHERE idx >= ? AND idx <= ? ORDER BY idx LIMIT ?",
+      ),
       putHard: this.db.prepare("INSERT OR REPLACE INTO hard_state (id, value, crc) VALUES (1, ?, ?)"),
       putSnap: this.db.prepare("INSERT OR REPLACE INTO snapshot (id, idx, term, conf, data, crc) VALUES (1, ?, ?, ?, ?, ?)"),
     };
@@ -95,7 +102,17 @@ export class SqliteStorage implements RaftStorage {
     if (h) this.synced = h;
   }
 
+  /** Everything, entries included (for tools and tests; start-up uses loadMeta() and pages). */
   load(): StoredState {
+    const m = this.loadMeta();
+    const from = (m.snapshot?.index ?? 0) + 1;
+    const entries = m.lastIndex >= from ? this.entries(from, m.lastIndex, Number.MAX_SAFE_INTEGER) : [];
+    return { hardState: m.hardState, snapshot: m.snapshot, entries, truncatedFrom: m.truncatedFrom };
+  }
+
+  /** Hard state, snapshot and the log's extent. Checks every entry (checksum, contiguity) a page at a
+   * time; a torn or corrupt tail is deleted and reported. */
+  loadMeta(): StoredMeta {
     let hardState: HardState = { term: 0, vote: null, commit: 0 };
     const h = this.db.query<{ value: string; crc: number }, []>("SELECT value, crc FROM hard_state WHERE id = 1").get();
     if (h) {
@@ -110,23 +127,44 @@ export class SqliteStorage implements RaftStorage {
       if (crc(s.idx, s.term, 0, concat(enc.encode(s.conf), data)) !== s.crc) throw RaftError.storageCorrupt("snapshot checksum mismatch");
       snapshot = { index: s.idx, term: s.term, conf: JSON.parse(s.conf) as ConfState, data };
     }
-    const rows = this.db
-      .query<EntryRow, [number]>("SELECT idx, term, type, data, crc FROM entries WHERE idx > ? ORDER BY idx")
-      .all(snapshot?.index ?? 0);
-    const entries: Entry[] = [];
+    const confs: Entry[] = [];
     let truncatedFrom: number | null = null;
     let expect = (snapshot?.index ?? 0) + 1;
-    for (const r of rows) {
-      const data = new Uint8Array(r.data);
-      if (r.idx !== expect || crc(r.idx, r.term, r.type, data) !== r.crc) {
-        truncatedFrom = Math.min(r.idx, expect);
-        break;
+    // rows past the snapshot, in pages; stop at the first gap or bad checksum
+    const first = this.db.query<{ idx: number }, [number]>("SELECT MIN(idx) AS idx FROM entries WHERE idx > ?").get(expect - 1);
+    if (first && first.idx !== null && first.idx !== expect) truncatedFrom = expect;
+    scan: while (truncatedFrom === null) {
+      const rows = this.q.range.all(expect, Number.MAX_SAFE_INTEGER, PAGE);
+      for (const r of rows) {
+        const data = new Uint8Array(r.data);
+        if (r.idx !== expect || crc(r.idx, r.term, r.type, data) !== r.crc) {
+          truncatedFrom = Math.min(r.idx, expect);
+          break scan;
+        }
+        if (r.type === EntryType.Conf) confs.push({ index: r.idx, term: r.term, type: EntryType.Conf, data });
+        expect++;
       }
-      entries.push({ index: r.idx, term: r.term, type: r.type as EntryType, data });
-      expect++;
+      if (rows.length < PAGE) break;
     }
     if (truncatedFrom !== null) this.q.delFrom.run(truncatedFrom);
-    return { hardState, snapshot, entries, truncatedFrom };
+    return { hardState, snapshot, lastIndex: expect - 1, confs, truncatedFrom };
+  }
+
+  term(i: number): number | undefined {
+    return this.q.termAt.get(i)?.term;
+  }
+
+  entries(lo: number, hi: number, maxCount: number, maxBytes = Number.POSITIVE_INFINITY): Entry[] {
+    const rows = this.q.range.all(lo, hi, Math.min(maxCount, Number.MAX_SAFE_INTEGER));
+    const out: Entry[] = [];
+    let bytes = 0;
+    for (const r of rows) {
+      if (r.idx !== lo + out.length) break;
+      bytes += r.data.length;
+      if (bytes > maxBytes && out.length > 0) break;
+      out.push({ index: r.idx, term: r.term, type: r.type as EntryType, data: new Uint8Array(r.data) });
+    }
+    return out;
   }
 
   close(): void {

@@ -206,6 +206,38 @@ describe("issue 8: replay at start-up", () => {
     }
   });
 
+  test("start-up pages through storage: no whole-log load, pages of at most 1000 entries, only unapplied entries kept", async () => {
+    sb = new Switchboard();
+    class Watched extends MemoryStorage {
+      loads = 0;
+      biggestPage = 0;
+      override load() {
+        this.loads++;
+        return super.load();
+      }
+      override entries(lo: number, hi: number, max: number, maxBytes?: number) {
+        const out = super.entries(lo, hi, max, maxBytes);
+        this.biggestPage = Math.max(this.biggestPage, out.length);
+        return out;
+      }
+    }
+    const src = storedLog(5000);
+    const storage = new Watched();
+    storage.save({ hardState: src.load().hardState, snapshot: null, entries: src.load().entries });
+    const kv = new Kv();
+    const node = await RaftNode.start({ id: "solo", storage, transport: sb.connect("solo"), stateMachine: kv, config: cfg, seed: 1 });
+    try {
+      expect(kv.seen.length).toBe(5001);
+      expect(storage.loads).toBe(0);
+      expect(storage.biggestPage).toBeLessThanOrEqual(1000);
+      expect(node.status().entriesInMemory).toBe(0); // everything stored is applied
+      for (let i = 0; i < 200; i++) await waitUntil("a commit", () => node.propose(enc.encode(`p=${i}`)).catch(() => false), 3000, 5);
+      expect(node.status().entriesInMemory).toBeLessThanOrEqual(64 + 2); // applied entries beyond a few live in storage only
+    } finally {
+      node.stop();
+    }
+  });
+
   test("a persistent state machine's appliedIndex() skips what it already applied (and the snapshot before it)", async () => {
     sb = new Switchboard();
     const kv = new Kv();
@@ -235,6 +267,35 @@ describe("issue 8: replay at start-up", () => {
     const err = await RaftNode.start({ id: "solo", storage: storedLog(20), transport: sb.connect("solo"), stateMachine: kv, config: cfg }).catch((e) => e);
     expect(err.code).toBe(RaftErrorCode.StorageCorrupt);
   });
+});
+
+describe("a log kept in storage rather than memory", () => {
+  test("a follower that was down catches up from entries its leader no longer holds in memory (sqlite)", async () => {
+    const { mkdtempSync, rmSync } = await import("node:fs");
+    const { tmpdir } = await import("node:os");
+    const { join } = await import("node:path");
+    const { SqliteStorage } = await import("../../internal/raft/index.ts");
+    const dir = mkdtempSync(join(tmpdir(), "raft-issue8-"));
+    try {
+      sb = new Switchboard();
+      const ids = ["n1", "n2", "n3"];
+      for (const id of ids) await start(id, { bootstrap: ids, storage: new SqliteStorage(join(dir, `${id}.db`)) });
+      const l = await waitUntil("a leader", () => [...members.values()].find((m) => m.node.isLeader), 5000, 5);
+      const f = [...members.values()].find((m) => m !== l)!;
+      f.node.stop();
+      members.delete(f.node.id);
+      for (let i = 0; i < 300; i++) await put(l, `k${i % 10}`, `v${i}`);
+      expect(l.node.status().entriesInMemory).toBeLessThan(100); // the 300 entries are in sqlite, not memory
+      expect(l.node.status().snapshotIndex).toBe(0); // and not compacted: the follower gets them from the log
+      const back = await start(f.node.id, { storage: f.storage });
+      await waitUntil("the follower caught up", () => back.kv.data.get("k9") === "v299", 10_000, 5);
+      expect(back.kv.restored).toEqual([]);
+    } finally {
+      for (const m of members.values()) m.node.stop(), m.storage.close();
+      members.clear();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 30_000);
 });
 
 describe("issue 8: what the state machine sees", () => {

@@ -160,4 +160,28 @@ describe("issue 8: snapshots travel in chunks", () => {
     expect(sent).toBeLessThan(3 * size);
     expect(clean(sim)).toEqual({ violations: [], linearizable: true });
   });
+
+  test("a follower that goes silent mid-snapshot costs one chunk per election timeout, not a window", () => {
+    const sim = new Sim({ seed: 23, voters: ["n1", "n2", "n3"], net: { minDelay: 1, maxDelay: 3 }, core: { snapshotChunkBytes: 50, snapshotChunksInFlight: 4, electionTicks: 10 } });
+    const leader = sim.waitForLeader();
+    const lagger = ["n1", "n2", "n3"].find((x) => x !== leader)!;
+    sim.crash(lagger);
+    for (let i = 0; i < 120; i++) {
+      const op = sim.put(`key-${i % 30}`, `a value long enough to make the state big ${i}`, leader);
+      sim.runUntil(() => op.done, 100 * TICK);
+    }
+    let chunks = 0;
+    const send = sim.net.send.bind(sim.net);
+    sim.net.send = (m: Message) => {
+      if (m.type === MsgType.Snap && m.to === lagger) chunks++;
+      send(m);
+    };
+    sim.restart(lagger);
+    sim.runUntil(() => chunks >= 2, 100 * TICK);
+    sim.crash(lagger); // gone for good, mid-snapshot
+    chunks = 0;
+    sim.runFor(200 * TICK); // 20 election timeouts
+    expect(chunks).toBeGreaterThan(0);
+    expect(chunks).toBeLessThanOrEqual(4 + 20);
+  });
 });

@@ -79,6 +79,37 @@ for (const [name, make] of impls) {
       expect(indexes(s)).toEqual([]);
       s.close();
     });
+
+    test("loadMeta gives the extent of the log and its membership entries without the entries", () => {
+      const s = make();
+      expect(s.loadMeta()).toEqual({ hardState: { term: 0, vote: null, commit: 0 }, snapshot: null, lastIndex: 0, confs: [], truncatedFrom: null });
+      const conf = (index: number): Entry => ({ index, term: 1, type: EntryType.Conf, data: enc.encode(`{"c":${index}}`) });
+      s.save({ hardState: { term: 1, vote: null, commit: 4 }, snapshot: null, entries: [conf(1), ...range(2, 5, 1), conf(6), ...range(7, 2500, 1)] });
+      expect(s.loadMeta()).toEqual({ hardState: { term: 1, vote: null, commit: 4 }, snapshot: null, lastIndex: 2500, confs: [conf(1), conf(6)], truncatedFrom: null });
+      s.save({ hardState: null, snapshot: snap(3, 1), entries: [] });
+      expect(s.loadMeta()).toMatchObject({ snapshot: snap(3, 1), lastIndex: 2500, confs: [conf(6)] });
+      s.save({ hardState: null, snapshot: snap(2600, 2), entries: [] });
+      expect(s.loadMeta()).toMatchObject({ lastIndex: 2600, confs: [] });
+      s.close();
+    });
+
+    test("entries() and term() read ranges, capped by count and bytes (the first entry always comes)", () => {
+      const s = make();
+      s.save({ hardState: null, snapshot: null, entries: range(1, 20, 2) });
+      s.save({ hardState: null, snapshot: snap(4, 2), entries: [] });
+      expect(s.entries(5, 9, 100)).toEqual(range(5, 9, 2));
+      expect(s.entries(5, 20, 3)).toEqual(range(5, 7, 2));
+      expect(s.entries(10, 20, 100, 6)).toEqual(range(10, 11, 2)); // "e10" + "e11" = 6 bytes
+      expect(s.entries(10, 20, 100, 5)).toEqual(range(10, 10, 2));
+      expect(s.entries(10, 20, 100, 1)).toEqual(range(10, 10, 2)); // the first even if larger
+      expect(s.entries(18, 30, 100)).toEqual(range(18, 20, 2));
+      expect(s.entries(3, 6, 100)).toEqual([]); // compacted
+      expect(s.entries(21, 30, 100)).toEqual([]);
+      expect(s.term(7)).toBe(2);
+      expect(s.term(4)).toBeUndefined();
+      expect(s.term(21)).toBeUndefined();
+      s.close();
+    });
   });
 }
 

@@ -30,31 +30,48 @@ export class SimNode {
   /** Removed from the cluster for good (never restarted). */
   retired = false;
   compactEvery: number;
+  /** Applied entries the core keeps in memory (few, so it reads storage often). */
+  retain: number;
 
   constructor(readonly id: NodeId, private readonly host: NodeHost) {
     this.compactEvery = host.rand.int(5, 40);
+    this.retain = host.rand.int(0, 3);
   }
 
   get up(): boolean {
     return this.core !== null;
   }
 
+  /** Start (or restart) from storage the way RaftNode.start() does: restore the snapshot, replay the
+   * committed log a page at a time, then create the core holding only the entries not applied yet (the
+   * rest it reads back from storage). */
   start(): void {
-    const st = this.storage.load();
-    this.core = new RaftCore({
-      id: this.id,
-      rand: seededRand(this.host.rand.int(0, 2 ** 31)),
-      config: this.host.coreConfig,
-      hardState: st.hardState,
-      snapshot: st.snapshot,
-      entries: st.entries,
-    });
+    const st = this.storage.loadMeta();
     this.kv = new KvStore();
     this.readIds = this.host.readIdsFactory();
     if (st.snapshot) {
       this.kv.restore(st.snapshot.index, st.snapshot.data);
       this.host.restored(this, st.snapshot);
     }
+    let applied = st.snapshot?.index ?? 0;
+    const commit = Math.min(st.hardState.commit, st.lastIndex);
+    while (applied < commit) {
+      for (const e of this.storage.entries(applied + 1, commit, 7)) {
+        this.kv.apply(e);
+        this.host.applied(this, e);
+        applied = e.index;
+      }
+    }
+    this.core = new RaftCore({
+      id: this.id,
+      rand: seededRand(this.host.rand.int(0, 2 ** 31)),
+      config: this.host.coreConfig,
+      hardState: st.hardState,
+      snapshot: st.snapshot,
+      entries: this.storage.entries(applied + 1, st.lastIndex, Number.MAX_SAFE_INTEGER),
+      applied,
+      stored: { reader: this.storage, confs: st.confs, lastIndex: st.lastIndex, retain: this.retain },
+    });
     this.process();
   }
 
