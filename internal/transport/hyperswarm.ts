@@ -11,12 +11,17 @@
  *
  * The DHT is built here with `host`, `firewalled: false` and `ephemeral: false` (DESIGN.md: hyperdht
  * 6.32 quirks on one host and on LANs) and takes an injected `udx` (our internal/udx under Bun).
+ *
+ * Lookups never ask our own DHT node, so the topic records it stores are read directly and handed to
+ * Hyperswarm like lookup results (local-records.ts): without that, a DHT of two nodes (a manager and
+ * its first worker) never meshes.
  */
 import { loadOrCreateKeyPair, topicOf } from "./keys.ts";
 import { keyPairFromSeed } from "./admission.ts";
 import type { TransportOptions } from "./config.ts";
 import { TransportCore } from "./core.ts";
 import { PeerExchange } from "./peer-exchange.ts";
+import { LocalRecords, decodeTopicRecord, storedTopicRecords, type TopicPeer } from "./local-records.ts";
 import { Buckets } from "./rate.ts";
 import { TransportError } from "./errors.ts";
 import type { ClusterTransport, Link } from "./types.ts";
@@ -48,6 +53,8 @@ interface SwarmLike {
   on(ev: "connection", fn: (conn: NoiseStream) => void): void;
   listen(): Promise<void>;
   joinPeer(publicKey: Uint8Array): void;
+  /** What Hyperswarm does with each peer a topic lookup finds (internal, hyperswarm 4.x). */
+  _handlePeer?(peer: TopicPeer, topic: Uint8Array): void;
   leavePeer(publicKey: Uint8Array): void;
   /** Hyperswarm's peer table (internal, used only to lift a revocation's ban). */
   peers?: Map<string, { ban(v: boolean): void }>;
@@ -141,6 +148,18 @@ export function createHyperswarmTransport(o: HyperswarmTransportOptions): Hypers
   let timer: ReturnType<typeof setTimeout> | undefined;
   let refreshing = false;
   let discovery: Discovery | undefined;
+  const topic = topicOf(o);
+  // Topic records our own DHT node holds (local-records.ts): handed to Hyperswarm as a lookup's
+  // results would be; new ones at once (polled every refreshMinMs), all after each refresh.
+  const local = new LocalRecords(
+    () => storedTopicRecords(dht, topic, o.maxPeers ?? 256),
+    decodeTopicRecord,
+    (peer) => {
+      if (swarm?._handlePeer) return swarm._handlePeer(peer, topic);
+      px.dialNow(Buffer.from(peer.publicKey).toString("hex")); // a Hyperswarm without it: dial for a while
+    },
+  );
+  let localTimer: ReturnType<typeof setInterval> | undefined;
   const refresh = async () => {
     timer = undefined;
     if (core.isClosed) return;
@@ -150,6 +169,7 @@ export function createHyperswarmTransport(o: HyperswarmTransportOptions): Hypers
     } catch (e) {
       core.log.debug({ err: (e as Error).message }, "discovery refresh failed; retrying");
     }
+    if (!core.isClosed) local.all();
     refreshing = false;
     schedule();
   };
@@ -216,7 +236,7 @@ export function createHyperswarmTransport(o: HyperswarmTransportOptions): Hypers
       conn.setTimeout(deadMs);
       core.accept(new SecretStreamLink(conn));
     });
-    discovery = sw.join(topicOf(o), { server: true, client: true });
+    discovery = sw.join(topic, { server: true, client: true });
     soon();
     await d.fullyBootstrapped();
     const addr = d.address();
@@ -240,11 +260,14 @@ export function createHyperswarmTransport(o: HyperswarmTransportOptions): Hypers
   };
 
   core.onStart = async () => {
+    localTimer = setInterval(() => local.fresh(), minMs);
+    localTimer.unref?.();
     if (!(await attempt())) void retryBootstrap();
   };
 
   core.onClose = async () => {
     clearTimeout(timer);
+    clearInterval(localTimer);
     if (!swarm || !dht) return;
     const [sw, d] = [swarm, dht];
     // Closing the server unannounces us (nice: peers stop dialing a dead record) but waits for DHT

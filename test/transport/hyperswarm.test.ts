@@ -3,9 +3,9 @@
  * all nodes in this process on 127.0.0.1 with a private bootstrap node.
  */
 import { createHyperswarmTransport } from "../../internal/transport/hyperswarm.ts";
-import type { ClusterTransport } from "../../internal/transport/index.ts";
-import { describe, test } from "bun:test";
-import { freeUdpPort, recordingLogger, seedOf, testCluster, waitFor } from "./helpers.ts";
+import { keyPairFromSeed, nodeIdOf, type ClusterTransport } from "../../internal/transport/index.ts";
+import { describe, expect, test } from "bun:test";
+import { SECRET, freeUdpPort, recordingLogger, seedOf, testCluster, waitFor } from "./helpers.ts";
 import { HOST, hyperswarmHarness } from "./hyperswarm-harness.ts";
 import { transportSuite } from "./suite.ts";
 import { hostileSuite } from "./hostile-suite.ts";
@@ -34,4 +34,60 @@ describe("hyperswarm transport: bootstrap node starting after the others (cluste
       await Promise.all(ts.map((t) => t.close()));
     }
   }, 60_000);
+});
+
+// A DHT of two nodes: each node's topic record is stored only on the other, and dht-rpc never asks
+// itself, so lookups alone never find anyone (local-records.ts). The shared suites always run a
+// separate bootstrap node, which hides this; `swarm join` (one manager, the first worker) hits it.
+describe("hyperswarm transport: a DHT of two nodes (the manager is the bootstrap node)", () => {
+  const pairOf = (label: string) => {
+    const c = testCluster(`${label}-${process.pid}`);
+    const seeds = { m: seedOf(`${label}-m`), w: seedOf(`${label}-w`) };
+    return { c, seeds, ids: { m: nodeIdOf(keyPairFromSeed(seeds.m).publicKey), w: nodeIdOf(keyPairFromSeed(seeds.w).publicKey) } };
+  };
+
+  test("a manager and a worker mesh, and again after the worker restarts with the same key", async () => {
+    const { c, seeds, ids } = pairOf("pair");
+    const port = await freeUdpPort(HOST);
+    const bootstrap = [`${HOST}:${port}`];
+    const worker = () => createHyperswarmTransport({ ...c.member(seeds.w, "worker"), keySeed: seeds.w, dataDir: "/nonexistent", host: "127.0.0.2", bootstrap });
+    const m = createHyperswarmTransport({ ...c.member(seeds.m, "manager"), keySeed: seeds.m, dataDir: "/nonexistent", host: HOST, port, bootstrap });
+    m.handle("echo", (msg) => msg);
+    const ts: ClusterTransport[] = [m];
+    try {
+      await m.start();
+      let w = worker();
+      ts.push(w);
+      await w.start();
+      await waitFor("manager and worker meshed", () => m.peers().some((p) => p.id === ids.w) && w.peers().some((p) => p.id === ids.m), 10_000);
+      expect(await w.request(ids.m, "echo", { n: 1 })).toEqual({ n: 1 });
+
+      await w.close();
+      await waitFor("manager saw the worker go", () => m.peers().length === 0, 10_000);
+      w = worker();
+      ts.push(w);
+      await w.start();
+      await waitFor("meshed again after the restart", () => m.peers().some((p) => p.id === ids.w) && w.peers().some((p) => p.id === ids.m), 10_000);
+      expect(await w.request(ids.m, "echo", { n: 2 })).toEqual({ n: 2 });
+    } finally {
+      await Promise.all(ts.map((t) => t.close()));
+    }
+  }, 40_000);
+
+  test("a joining node (token secret only) reaches the manager", async () => {
+    const { c, seeds, ids } = pairOf("join");
+    const port = await freeUdpPort(HOST);
+    const bootstrap = [`${HOST}:${port}`];
+    const m = createHyperswarmTransport({
+      ...c.member(seeds.m, "manager", { joinSecrets: [{ role: "worker", secret: SECRET }] }), keySeed: seeds.m, dataDir: "/nonexistent", host: HOST, port, bootstrap,
+    });
+    const j = createHyperswarmTransport({ ...c.joiner(SECRET), keySeed: seeds.w, dataDir: "/nonexistent", host: "127.0.0.2", bootstrap });
+    try {
+      await m.start();
+      await j.start();
+      await waitFor("joiner admitted", () => m.peers().some((p) => p.id === ids.w && p.class === "joiner") && j.peers().some((p) => p.id === ids.m), 10_000);
+    } finally {
+      await Promise.all([m.close(), j.close()]);
+    }
+  }, 30_000);
 });

@@ -12,7 +12,9 @@ const WAIT_MS = 30_000;
 /** Short dead-peer timeout so a kill -9 is noticed quickly. */
 const DEAD_MS = 3000;
 
-async function meshed(p: NodeProc, n: number, from = 0): Promise<void> {
+/** Waits until `p` (from its event index `from`) is ready, meshed with n peers and got a pong from
+ * each; fails on any failed ping but PEER_GONE (a connection replaced while the mesh forms). */
+export async function meshed(p: NodeProc, n: number, from = 0): Promise<void> {
   // A node can reach its peers (peer exchange) before its own DHT has finished bootstrapping and it
   // prints "ready" with its id: wait for both.
   await p.waitFor("ready", (e) => e.event === "ready", WAIT_MS, from);
