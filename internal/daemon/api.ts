@@ -6,7 +6,7 @@
 import type Docker from "dockerode";
 import type { Logger } from "pino";
 import {
-  SwarmError, nodeView, serviceView, tasksOf, type ClusterState, type Node, type NodeRole, type ServiceSpec, type ServiceView, type TaskView,
+  SwarmError, nodeView, serviceView, tasksOf, type ClusterState, type Node, type NodeRole, type Service, type ServiceSpec, type ServiceView, type TaskView,
 } from "../api/index.ts";
 import type { Agent } from "../agent/index.ts";
 import { VERSION, type AgentConfig } from "../config/index.ts";
@@ -16,6 +16,7 @@ import {
   joinTokenOf, planCreateService, planDemote, planNodeRemove, planNodeUpdate, planPromote, planRemoveServices, planUpdateService,
   type NodeChanges,
 } from "../manager/index.ts";
+import { parseServiceSpec } from "../spec/index.ts";
 import { ForgottenTasks } from "./log-index.ts";
 import type { LogsHost } from "./logs.ts";
 
@@ -107,24 +108,33 @@ export class Api implements LogsHost {
 
   async services(): Promise<ServiceView[]> {
     const st = await this.agent.read();
-    return Object.values(st.services).map((s) => serviceView(st, s));
+    return Object.values(st.services).map((s) => safeServiceView(st, s));
   }
 
   async service(ref: string): Promise<ServiceView> {
     const st = await this.agent.read();
-    return serviceView(st, findService(st, ref));
+    return safeServiceView(st, findService(st, ref));
   }
 
-  async createService(spec: ServiceSpec): Promise<{ ID: string }> {
+  /**
+   * `spec` is untrusted (any JSON a client sent): it is checked by the shared schema, then against the
+   * cluster, before anything is proposed. What it returns is the normalized spec that was stored.
+   */
+  async createService(spec: unknown): Promise<{ ID: string }> {
     const st = await this.agent.read();
-    const plan = planCreateService(st, spec, new Date().toISOString());
+    const checked = parseServiceSpec(spec);
+    checkAgainstCluster(st, checked);
+    const plan = planCreateService(st, checked, new Date().toISOString());
     await this.agent.write(plan.commands);
     return { ID: plan.id };
   }
 
-  async updateService(ref: string, spec: ServiceSpec, version?: number): Promise<{ ID: string }> {
+  /** `version`: the service's Version.Index the spec was based on; a stale one is refused (CONFLICT) in apply. */
+  async updateService(ref: string, spec: unknown, version?: number): Promise<{ ID: string }> {
     const st = await this.agent.read();
-    const plan = planUpdateService(st, ref, spec, new Date().toISOString(), version);
+    const checked = parseServiceSpec(spec);
+    checkAgainstCluster(st, checked);
+    const plan = planUpdateService(st, ref, checked, new Date().toISOString(), version);
     await this.agent.write(plan.commands);
     return { ID: plan.id };
   }
@@ -206,5 +216,51 @@ export class Api implements LogsHost {
     const plan = planNodeRemove(st, refs, force);
     await this.agent.write(plan.commands);
     return { IDs: plan.ids };
+  }
+}
+
+/**
+ * A CPU or memory limit larger than every node can never start (Docker refuses it at create, and the
+ * task would be retried forever): refused here, where the nodes are known.
+ */
+function checkAgainstCluster(st: ClusterState, spec: ServiceSpec): void {
+  const nodes = Object.values(st.nodes);
+  if (nodes.length === 0) return;
+  const limits = spec.TaskTemplate.Resources?.Limits;
+  const maxCpus = Math.max(...nodes.map((n) => n.Description?.Resources?.NanoCPUs ?? 0));
+  if (limits?.NanoCPUs && maxCpus > 0 && limits.NanoCPUs > maxCpus) {
+    throw SwarmError.invalid(
+      `invalid CPU limit ${limits.NanoCPUs / 1e9}: the largest node has ${maxCpus / 1e9} CPUs (Docker allows 0.01 to the node's CPUs); lower --limit-cpu`,
+    );
+  }
+  const maxMem = Math.max(...nodes.map((n) => n.Description?.Resources?.MemoryBytes ?? 0));
+  if (limits?.MemoryBytes && maxMem > 0 && limits.MemoryBytes > maxMem) {
+    throw SwarmError.invalid(
+      `invalid memory limit ${limits.MemoryBytes} bytes: the largest node has ${maxMem} bytes of memory; lower --limit-memory`,
+    );
+  }
+}
+
+/**
+ * A service's view, even when its stored spec is not well formed (written before specs were checked,
+ * or by a buggy proposer): one bad service never makes `service ls` fail for the others. Such a
+ * service is shown with what can be read of it and `Invalid` saying why; `service rm` removes it.
+ */
+export function safeServiceView(st: ClusterState, s: Service): ServiceView {
+  try {
+    parseServiceSpec(s.Spec);
+    return serviceView(st, s);
+  } catch (err) {
+    const raw = (s.Spec ?? {}) as Partial<ServiceSpec>;
+    const Spec: ServiceSpec = {
+      Name: typeof raw.Name === "string" ? raw.Name : s.ID,
+      Labels: {},
+      TaskTemplate: { ContainerSpec: { Image: "(invalid spec)" }, RestartPolicy: { Condition: "none", Delay: 0, MaxAttempts: 0 }, ForceUpdate: 0 },
+      Mode: { Replicated: { Replicas: 0 } },
+      EndpointSpec: { Ports: [] },
+    };
+    const Endpoint = { Spec: { Ports: [] }, Ports: [] };
+    const reason = err instanceof Error ? err.message : String(err);
+    return { Service: { ...s, Spec, Endpoint }, Running: 0, Desired: 0, Invalid: `${reason}; remove it with \`swarm service rm ${Spec.Name}\`` };
   }
 }

@@ -1,5 +1,5 @@
 /** Small HTTP helpers for the agent's API: JSON replies, typed error mapping, NDJSON streams. */
-import { httpStatusFor, isSwarmError, SwarmError } from "../api/index.ts";
+import { httpStatusFor, isSwarmError } from "../api/index.ts";
 
 export function json(body: unknown, status = 200): Response {
   return new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json" } });
@@ -11,13 +11,6 @@ export function errorResponse(err: unknown): Response {
   return json({ code: "INTERNAL", message: `internal error: ${message}` }, 500);
 }
 
-export async function readJson<T>(req: Request): Promise<T> {
-  try {
-    return (await req.json()) as T;
-  } catch {
-    throw SwarmError.invalid("the request body is not valid JSON");
-  }
-}
 
 /**
  * An NDJSON response fed by `produce`, which writes objects until it returns or the client goes

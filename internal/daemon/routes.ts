@@ -2,12 +2,12 @@
  * The agent's HTTP API on its unix socket (the CLI's only door): maps requests onto `Api` methods and
  * typed errors onto statuses in one place (http.ts). See docs/one-node.md and docs/cluster.md.
  */
-import { SwarmError, serviceView, tasksOf, type NodeRole, type ServiceSpec } from "../api/index.ts";
+import { SwarmError, serviceView, tasksOf, type NodeRole } from "../api/index.ts";
 import { findService } from "../lookup/index.ts";
-import type { NodeChanges } from "../manager/index.ts";
 import type { Api } from "./api.ts";
-import { errorResponse, json, ndjson, readJson } from "./http.ts";
+import { errorResponse, json, ndjson } from "./http.ts";
 import { streamServiceLogs } from "./logs.ts";
+import { bodies, readBody, sinceParam, tailParam } from "./requests.ts";
 
 type Handler = (req: Request, url: URL, params: string[]) => Promise<Response> | Response;
 
@@ -16,20 +16,22 @@ export function makeRouter(api: Api, shutdown: (removeState: boolean) => void): 
   const routes: [string, RegExp, Handler][] = [
     ["GET", /^\/_ping$/, () => new Response("OK")],
     ["GET", /^\/info$/, () => json(api.info())],
-    ["POST", /^\/init$/, async () => json(await api.init())],
+    ["POST", /^\/init$/, async (req) => {
+      await readBody(req, bodies.empty, "init");
+      return json(await api.init());
+    }],
     ["POST", /^\/join$/, async (req) => {
-      const b = await readJson<{ token?: string; remote?: string }>(req);
-      if (typeof b.token !== "string" || typeof b.remote !== "string") throw SwarmError.invalid("join needs a token and the manager's address");
+      const b = await readBody(req, bodies.join, "join");
       return json(await api.join(b.token, b.remote));
     }],
     ["POST", /^\/leave$/, async (req) => {
-      const b = await readJson<{ force?: boolean }>(req);
+      const b = await readBody(req, bodies.leave, "leave");
       await api.agent.leave(b.force === true);
       queueMicrotask(() => shutdown(true));
       return json({ ok: true });
     }],
     ["POST", /^\/shutdown$/, async (req) => {
-      const body = await readJson<{ removeState?: boolean }>(req);
+      const body = await readBody(req, bodies.shutdown, "shutdown");
       queueMicrotask(() => shutdown(body.removeState === true));
       return json({ ok: true });
     }],
@@ -38,15 +40,15 @@ export function makeRouter(api: Api, shutdown: (removeState: boolean) => void): 
     ["GET", /^\/services$/, async () => json(await api.services())],
     ["GET", /^\/services\/([^/]+)$/, async (_r, _u, [r]) => json(await api.service(ref(r)))],
     ["POST", /^\/services$/, async (req) => {
-      const { spec } = await readJson<{ spec: ServiceSpec }>(req);
+      const { spec } = await readBody(req, bodies.createService, "create service");
       return json(await api.createService(spec), 201);
     }],
     ["POST", /^\/services\/([^/]+)\/update$/, async (req, _u, [r]) => {
-      const { spec, version } = await readJson<{ spec: ServiceSpec; version?: number }>(req);
-      return json(await api.updateService(ref(r), spec, typeof version === "number" ? version : undefined));
+      const { spec, version } = await readBody(req, bodies.updateService, "update service");
+      return json(await api.updateService(ref(r), spec, version));
     }],
     ["POST", /^\/services\/remove$/, async (req) => {
-      const { refs } = await readJson<{ refs: string[] }>(req);
+      const { refs } = await readBody(req, bodies.refs, "remove services");
       return json(await api.removeServices(refs));
     }],
     ["GET", /^\/tasks$/, async (_r, url) => json(await api.tasks(url.searchParams.getAll("service"), url.searchParams.getAll("node")))],
@@ -63,20 +65,20 @@ export function makeRouter(api: Api, shutdown: (removeState: boolean) => void): 
       const svc = findService(st, url.searchParams.get("service") ?? "");
       const opts = {
         follow: url.searchParams.get("follow") === "1",
-        tail: url.searchParams.has("tail") ? Number(url.searchParams.get("tail")) : undefined,
-        since: url.searchParams.get("since") ?? undefined,
+        tail: tailParam(url.searchParams.get("tail")),
+        since: sinceParam(url.searchParams.get("since")),
         timestamps: true,
       };
       return ndjson(req, (write, signal) => streamServiceLogs(api, svc.ID, opts, write, signal));
     }],
     ["GET", /^\/nodes$/, async () => json(await api.nodes())],
     ["GET", /^\/nodes\/([^/]+)$/, async (_r, _u, [r]) => json(await api.node(ref(r)))],
-    ["POST", /^\/nodes\/([^/]+)\/update$/, async (req, _u, [r]) => json(await api.updateNode(ref(r), await readJson<NodeChanges>(req)))],
-    ["POST", /^\/nodes\/promote$/, async (req) => json(await api.promote((await readJson<{ refs: string[] }>(req)).refs ?? []))],
-    ["POST", /^\/nodes\/demote$/, async (req) => json(await api.demote((await readJson<{ refs: string[] }>(req)).refs ?? []))],
+    ["POST", /^\/nodes\/([^/]+)\/update$/, async (req, _u, [r]) => json(await api.updateNode(ref(r), await readBody(req, bodies.updateNode, "update node")))],
+    ["POST", /^\/nodes\/promote$/, async (req) => json(await api.promote((await readBody(req, bodies.refs, "promote")).refs))],
+    ["POST", /^\/nodes\/demote$/, async (req) => json(await api.demote((await readBody(req, bodies.refs, "demote")).refs))],
     ["POST", /^\/nodes\/remove$/, async (req) => {
-      const b = await readJson<{ refs: string[]; force?: boolean }>(req);
-      return json(await api.removeNodes(b.refs ?? [], b.force === true));
+      const b = await readBody(req, bodies.removeNodes, "remove nodes");
+      return json(await api.removeNodes(b.refs, b.force === true));
     }],
   ];
 

@@ -32,6 +32,9 @@ export function parseCpus(flag: string, value: string): number {
   if (!/^\d+(\.\d+)?$/.test(value) || !Number.isFinite(n) || n <= 0) {
     throw bad(`invalid argument "${value}" for "${flag}" flag: expected a positive number of CPUs such as 0.5 or 2`);
   }
+  // Docker's smallest CPU quota; a smaller value would round to 0, which means no limit at all.
+  if (n < 0.01) throw bad(`invalid argument "${value}" for "${flag}" flag: the smallest CPU value is 0.01`);
+  if (n > 4096) throw bad(`invalid argument "${value}" for "${flag}" flag: at most 4096 CPUs`);
   return Math.round(n * 1e9);
 }
 
