@@ -112,6 +112,11 @@ export class Agent {
     return this.transport?.peers() ?? [];
   }
 
+  /** This node's transport while it is in a cluster (diagnostics and the one-process cluster tests). */
+  get transportHandle(): ClusterTransport | undefined {
+    return this.transport;
+  }
+
   /** Called with this manager's state after every change (while this node is a manager). */
   onState(fn: (st: ClusterState) => void): () => void {
     this.stateListeners.add(fn);
@@ -414,11 +419,11 @@ export class Agent {
       this.log.warn({}, "ignored a certificate that does not verify");
       return;
     }
-    void this.serial(async () => {
-      const before = this.file!.role;
-      this.applyCertificate(signed, m.role);
-      if (before !== m.role) await this.changeRole(m.role);
-    });
+    // The certificate takes effect at once (a `leave` in progress waits for it); the role change that
+    // may follow (starting or stopping Raft) runs with the other lifecycle changes, one at a time.
+    const before = this.file.role;
+    this.applyCertificate(signed, m.role);
+    if (before !== m.role) void this.serial(() => this.changeRole(m.role));
   }
 
   /** Records a new certificate, presents it from now on, and reconnects so peers see it. */
@@ -431,6 +436,7 @@ export class Agent {
   }
 
   private async changeRole(role: NodeRole): Promise<void> {
+    if (!this.transport || !this.file || this.file.role !== role) return; // left meanwhile, or changed again
     this.log.info({ role }, role === "manager" ? "promoted: starting Raft" : "demoted: stopping Raft");
     if (role === "manager") {
       await this.startManager(false);
@@ -476,7 +482,9 @@ export class Agent {
           if (self) {
             try {
               await proposeOrThrow(m.store, [{ kind: "node.update", id: this.nodeId, spec: { ...self.Spec, Role: "worker" }, at: new Date().toISOString() }]);
-              await waitFor(() => !m.raft.status().conf.voters.includes(this.nodeId) || m.raft.status().conf.voters.length <= 1, 15_000, "Raft to remove this manager");
+              // Removed from Raft, this manager may never hear of it (the leader stops writing to it): the
+              // worker certificate the leader sends next is the signal.
+              await waitFor(() => this.file?.role === "worker" || !m.raft.status().conf.voters.includes(this.nodeId), 15_000, "Raft to remove this manager");
             } catch (err) {
               if (!force) throw err;
               this.log.warn({ err }, "leaving without being removed from Raft (--force)");

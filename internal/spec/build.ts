@@ -4,7 +4,7 @@
  * name, published port free, constraint keys) happen again on the manager.
  */
 import { SwarmError, type ServiceSpec, type TaskSpec } from "../api/index.ts";
-import { all, bool, has, one, type Parsed } from "../cli/flags.ts";
+import { all, bool, has, one, type Parsed } from "../cli/index.ts";
 import { normalizeImage } from "../imageref/index.ts";
 import { parseConstraint } from "../scheduler/index.ts";
 import {

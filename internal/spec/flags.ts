@@ -1,5 +1,5 @@
 /** The flags of `service create` and `service update`, as Docker names them. */
-import type { FlagDef } from "../cli/flags.ts";
+import type { FlagDef } from "../cli/index.ts";
 
 const common: FlagDef[] = [
   { name: "replicas", kind: "string", value: "uint", help: "Number of tasks" },
