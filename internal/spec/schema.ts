@@ -240,9 +240,11 @@ function issueText(i: z.core.$ZodIssue, what: string): string {
     return `${at === "" ? "" : `${at}: `}unknown field${i.keys.length > 1 ? "s" : ""} ${i.keys.map((k) => `"${k}"`).join(", ")} (check the spelling; is the client newer than the agent?)`;
   }
   let msg = i.message;
-  if (i.code === "invalid_type") msg = i.input === undefined ? "is required" : `must be ${i.expected === "int" ? "an integer" : `a${/^[aeiou]/.test(i.expected) ? "n" : ""} ${i.expected}`}, not ${describe(i.input)}`;
+  if (i.code === "invalid_type") msg = i.input === undefined ? "is required" : `must be ${EXPECTED[i.expected] ?? `a ${i.expected}`}, not ${describe(i.input)}`;
   return at === "" ? msg : `${at}: ${msg}`;
 }
+
+const EXPECTED: Record<string, string> = { int: "an integer", array: "a list", object: "an object", record: "an object", string: "a string", number: "a number", boolean: "a boolean" };
 
 function describe(v: unknown): string {
   if (v === null) return "null";
