@@ -130,7 +130,7 @@ test(`random and mutated specs (seed ${SEED}, ${RUNS} requests): the agent stays
     if (!update && spec && typeof spec === "object" && !Array.isArray(spec) && spec.Name === "victim") spec.Name = `n${i}`;
     const req = update ? ["POST", `/services/${victim}/update`, { spec }] as const : ["POST", "/services", { spec }] as const;
     const where = `seed ${SEED}, request ${i}: ${req[0]} ${req[1]} ${JSON.stringify(spec)?.slice(0, 400)}`;
-    const res = await b.call(...req);
+    const res = await b.call(req[0], req[1], req[2]);
     statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
     if (![200, 201, 400, 409, 413].includes(res.status)) throw new Error(`${where}\n→ ${res.status} ${JSON.stringify(res.body)}`);
     if (res.status >= 400) expect(typeof res.body.message).toBe("string");

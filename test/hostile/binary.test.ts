@@ -1,0 +1,66 @@
+/**
+ * Issue 11 on the compiled binary and a private dockerd, as the issue reproduced each defect: one
+ * one-node cluster for the file (test/cli/fixture.ts), each test leaving it as it found it.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { skipUnlessDocker, waitUntil } from "../harness/index.ts";
+import { startOneNode, type OneNode } from "../cli/fixture.ts";
+
+const skip = skipUnlessDocker("issue 11 on the compiled binary");
+let n: OneNode;
+
+beforeAll(async () => {
+  if (skip) return;
+  n = await startOneNode("hostile-bin");
+}, 120_000);
+afterAll(async () => {
+  await n?.close();
+}, 120_000);
+
+/** `curl --unix-socket` to the agent. */
+async function api(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
+  const res = await fetch(`http://agent${path}`, { method, unix: n.socket, body: body === undefined ? undefined : JSON.stringify(body) } as RequestInit);
+  const text = await res.text();
+  try {
+    return { status: res.status, body: JSON.parse(text) };
+  } catch {
+    return { status: res.status, body: text };
+  }
+}
+
+describe.skipIf(skip)("defect 1: an empty image over the API", () => {
+  test("is refused with 400 naming the field; the agent stays up and `service ls` works", async () => {
+    const r = await api("POST", "/services", {
+      spec: { Name: "t", Mode: { Replicated: { Replicas: 1 } }, EndpointSpec: { Ports: [] }, TaskTemplate: { ContainerSpec: { Image: "" } } },
+    });
+    expect(r.status).toBe(400);
+    expect(r.body.message).toMatch(/TaskTemplate\.ContainerSpec\.Image: invalid reference format/);
+    // The agent died about a second later before: it must still answer well after that.
+    await Bun.sleep(1500);
+    expect((await api("GET", "/_ping")).status).toBe(200);
+    expect(await n.ok(["service", "ls", "-q"])).toBe("");
+  }, 30_000);
+});
+
+describe.skipIf(skip)("defect 3: concurrent `service update`s", () => {
+  test("three concurrent updates of one service all land (3 rounds)", async () => {
+    await n.ok(["service", "create", "--detach", "--name", "race", n.image, "sleep", "100000"]);
+    try {
+      for (let round = 1; round <= 3; round++) {
+        const results = await Promise.all([
+          n.run(["service", "update", "--detach", "--env-add", `A=${round}`, "race"]),
+          n.run(["service", "update", "--detach", "--label-add", `B=${round}`, "race"]),
+          n.run(["service", "update", "--detach", "--container-label-add", `C=${round}`, "race"]),
+        ]);
+        for (const r of results) expect(r.stderr).toBe("");
+        expect(results.map((r) => r.code)).toEqual([0, 0, 0]);
+        const [svc] = JSON.parse(await n.ok(["service", "inspect", "race"]));
+        expect(svc.Spec.TaskTemplate.ContainerSpec.Env).toContain(`A=${round}`);
+        expect(svc.Spec.Labels.B).toBe(String(round));
+        expect(svc.Spec.TaskTemplate.ContainerSpec.Labels.C).toBe(String(round));
+      }
+    } finally {
+      await n.run(["service", "rm", "race"]);
+    }
+  }, 120_000);
+});
