@@ -3,7 +3,7 @@
  * running for Docker's): spawns `swarm agent` detached with the same flags, logging to
  * `<data-dir>/agent.log`, and waits until it answers on its socket.
  */
-import { mkdirSync, openSync } from "node:fs";
+import { fchmodSync, mkdirSync, openSync } from "node:fs";
 import { join } from "node:path";
 import { SwarmError } from "../../internal/api/index.ts";
 import type { AgentClient } from "../../internal/client/index.ts";
@@ -38,6 +38,7 @@ export async function ensureAgent(cfg: AgentConfig, client: AgentClient, listen?
   if (listen) args.push("--listen-addr", listen);
   args.push("--mesh-backend", cfg.meshBackend);
   const fd = openSync(logFile, "a", 0o600);
+  fchmodSync(fd, 0o600); // an older file keeps its mode otherwise
   const child = Bun.spawn(args, { stdio: ["ignore", fd, fd], detached: true, env: process.env });
   child.unref();
   await waitForAgent(client, child, logFile, 15000);

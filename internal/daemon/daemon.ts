@@ -12,6 +12,7 @@ import { SwarmError } from "../api/index.ts";
 import { Agent } from "../agent/index.ts";
 import type { AgentConfig } from "../config/index.ts";
 import { Api } from "./api.ts";
+import { prepareDataDir, prepareSocketDir, secureSocket } from "./data-dir.ts";
 import { realDeps } from "./real-deps.ts";
 import { makeRouter } from "./routes.ts";
 
@@ -67,8 +68,8 @@ export function firstAddress(): string {
 }
 
 export async function startDaemon(cfg: AgentConfig, log: Logger): Promise<Daemon> {
-  mkdirSync(cfg.dataDir, { recursive: true, mode: 0o700 });
-  mkdirSync(dirname(cfg.socketPath), { recursive: true });
+  prepareDataDir(cfg.dataDir);
+  prepareSocketDir(cfg.socketPath);
   if (existsSync(cfg.socketPath)) {
     if (await socketAnswers(cfg.socketPath)) {
       throw SwarmError.conflict(`another swarm agent already answers on ${cfg.socketPath}: stop it first, or use --socket`);
@@ -100,6 +101,7 @@ export async function startDaemon(cfg: AgentConfig, log: Logger): Promise<Daemon
     })());
   // idleTimeout 0: `logs --follow` and `--detach=false` watches stay open as long as the CLI wants.
   server = Bun.serve({ unix: cfg.socketPath, fetch: makeRouter(api, (rm) => void stop(rm)), idleTimeout: 0 } as unknown as Parameters<typeof Bun.serve>[0]);
+  secureSocket(cfg.socketPath);
   log.info({ socket: cfg.socketPath, dataDir: cfg.dataDir, docker: cfg.dockerHost, nodeId: agent.nodeId }, "agent listening");
   try {
     await agent.resume();

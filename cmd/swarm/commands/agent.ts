@@ -41,12 +41,16 @@ export const agentCmd: Command = {
   name: "agent",
   summary: "Run the swarm agent in the foreground",
   async run(argv, ctx) {
+    // Before anything creates a file: whatever the caller's umask, what the agent makes is private
+    // (the socket is opened up to 0660 once bound; see internal/daemon/data-dir.ts).
+    process.umask(0o077);
     const p = parseOrHelp(ctx, argv, "Usage:  swarm agent [OPTIONS]\n\nRun the swarm agent (daemon) in the foreground.", AGENT_FLAGS);
     if (!p) return 0;
     const cfg = agentConfigFrom(p, ctx);
     const logFile = one(p, "log-file");
     // Loaded here, not at the top: every other command starts faster without the daemon's modules.
-    const [{ default: pino }, { startDaemon }] = await Promise.all([import("pino"), import("../../../internal/daemon/index.ts")]);
+    const [{ default: pino }, { startDaemon, prepareDataDir }] = await Promise.all([import("pino"), import("../../../internal/daemon/index.ts")]);
+    prepareDataDir(cfg.dataDir); // before the logger: agent.log usually lives there
     const log = pino({ base: undefined }, logFile ? pino.destination({ dest: logFile, mkdir: true, sync: true }) : pino.destination(1));
     let daemon;
     try {
