@@ -7,8 +7,12 @@ export function json(body: unknown, status = 200): Response {
 
 export function errorResponse(err: unknown): Response {
   if (isSwarmError(err)) return json({ code: err.code, message: err.message }, httpStatusFor(err.code));
+  const code = (err as { code?: unknown } | undefined)?.code;
+  if (code === "ENOSPC" || code === "SQLITE_FULL") {
+    return json({ code: "UNAVAILABLE", message: "the agent's data disk is full: the change may not have been recorded; free space in the data directory, then retry" }, 503);
+  }
   const message = err instanceof Error ? err.message : String(err);
-  return json({ code: "INTERNAL", message: `internal error: ${message}` }, 500);
+  return json({ code: "INTERNAL", message: `internal error: ${message} (a bug: the agent log has the details)` }, 500);
 }
 
 

@@ -62,14 +62,14 @@ function tooLarge(): SwarmError {
 }
 
 /** `tail`: absent, "all", or a non-negative integer. */
-export function tailParam(v: string | null): number | undefined {
+export function tailQuery(v: string | null): number | undefined {
   if (v === null || v === "all") return undefined;
   if (!/^\d{1,9}$/.test(v)) throw SwarmError.invalid(`invalid tail "${v.slice(0, 32)}": expected a number of lines (0 or more) or "all"`);
   return Number(v);
 }
 
 /** `since`: absent, or what `service logs --since` accepts. */
-export function sinceParam(v: string | null): string | undefined {
+export function sinceQuery(v: string | null): string | undefined {
   if (v === null) return undefined;
   parseSince(v, Date.now());
   return v;

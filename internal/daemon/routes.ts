@@ -7,7 +7,7 @@ import { findService } from "../lookup/index.ts";
 import type { Api } from "./api.ts";
 import { errorResponse, json, ndjson } from "./http.ts";
 import { streamServiceLogs } from "./logs.ts";
-import { bodies, readBody, sinceParam, tailParam } from "./requests.ts";
+import { bodies, readBody, sinceQuery, tailQuery } from "./requests.ts";
 
 type Handler = (req: Request, url: URL, params: string[]) => Promise<Response> | Response;
 
@@ -65,8 +65,8 @@ export function makeRouter(api: Api, shutdown: (removeState: boolean) => void): 
       const svc = findService(st, url.searchParams.get("service") ?? "");
       const opts = {
         follow: url.searchParams.get("follow") === "1",
-        tail: tailParam(url.searchParams.get("tail")),
-        since: sinceParam(url.searchParams.get("since")),
+        tail: tailQuery(url.searchParams.get("tail")),
+        since: sinceQuery(url.searchParams.get("since")),
         timestamps: true,
       };
       return ndjson(req, (write, signal) => streamServiceLogs(api, svc.ID, opts, write, signal));
@@ -91,6 +91,7 @@ export function makeRouter(api: Api, shutdown: (removeState: boolean) => void): 
       }
       throw new SwarmError("NOT_FOUND", `no such API endpoint: ${req.method} ${url.pathname} (is the CLI newer than the agent?)`);
     } catch (err) {
+      if (!(err instanceof SwarmError)) api.log.error({ err, method: req.method, path: url.pathname }, "internal error answering a request");
       return errorResponse(err);
     }
   };
