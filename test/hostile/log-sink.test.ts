@@ -78,7 +78,7 @@ test("the compiled agent logging to /dev/full (ENOSPC on every write) starts and
   agent = Bun.spawn([await swarmBinary(), "agent", "--data-dir", join(dir, "state"), "--socket", socket, "--docker-host", "unix:///nonexistent/docker.sock", "--log-file", "/dev/full", "--listen-addr", "0"], { stdio: ["ignore", "pipe", "pipe"] });
   const ping = async () => (await fetch("http://agent/_ping", { unix: socket } as RequestInit).catch(() => undefined))?.ok === true;
   await waitUntil("the agent answers or exits", async () => agent!.exitCode !== null || (await ping()), 15_000);
-  if (agent.exitCode !== null) throw new Error(`the agent exited ${agent.exitCode}: ${await new Response(agent.stderr).text()}`);
+  if (agent.exitCode !== null) throw new Error(`the agent exited ${agent.exitCode}: ${await new Response(agent.stderr as ReadableStream).text()}`);
   // Requests log too (an error answer logs at least one line): the agent must survive them.
   for (let i = 0; i < 20; i++) await fetch("http://agent/services", { unix: socket } as RequestInit);
   const info = await fetch("http://agent/info", { unix: socket } as RequestInit);
