@@ -64,3 +64,31 @@ describe.skipIf(skip)("defect 3: concurrent `service update`s", () => {
     }
   }, 120_000);
 });
+
+describe.skipIf(skip)("defect 9: `swarm init` after the agent crashed", () => {
+  test("says how to start the agent again, starts nothing, destroys nothing; the advised command resumes the cluster", async () => {
+    const { existsSync, readFileSync } = await import("node:fs");
+    const { join } = await import("node:path");
+    const state = join(n.dataDir, "state");
+    await n.ok(["service", "create", "--detach", "--name", "keep", n.image, "sleep", "100000"]);
+    const pid = Number(readFileSync(join(state, "agent.pid"), "utf8"));
+    process.kill(pid, "SIGKILL");
+    await waitUntil("the agent is gone", async () => !(await fetch("http://agent/_ping", { unix: n.socket } as RequestInit).then((r) => r.ok, () => false)), 10_000);
+
+    const r = await n.run(["init", "--listen-addr", "0"]);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/already belongs to a swarm .* but its agent is not running/);
+    expect(r.stderr).toMatch(/Start the agent again to resume that swarm: `swarm agent --data-dir /);
+    expect(r.stderr).not.toMatch(/leave --force/);
+    expect(existsSync(join(state, "node.json"))).toBe(true);
+    expect(await fetch("http://agent/_ping", { unix: n.socket } as RequestInit).then((x) => x.ok, () => false)).toBe(false);
+
+    // Do what it says (in the background, as `&` would).
+    const cmd = /`(swarm agent [^`]*?) &`/.exec(r.stderr)![1]!.split(" ").slice(1);
+    const agent = Bun.spawn([n.bin, ...cmd], { stdio: ["ignore", "ignore", "ignore"], env: { ...process.env, DOCKER_HOST: n.dockerd.host } });
+    agent.unref();
+    await waitUntil("the restarted agent answers", () => fetch("http://agent/_ping", { unix: n.socket } as RequestInit).then((x) => x.ok, () => false), 15_000);
+    expect(await n.ok(["service", "ls", "--format", "json"])).toContain('"Name":"keep"');
+    await n.ok(["service", "rm", "keep"]);
+  }, 60_000);
+});
