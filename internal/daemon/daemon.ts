@@ -14,6 +14,7 @@ import type { AgentConfig } from "../config/index.ts";
 import { Api } from "./api.ts";
 import { prepareDataDir, prepareSocketDir, secureSocket } from "./data-dir.ts";
 import { realDeps } from "./real-deps.ts";
+import { serveApi } from "./http.ts";
 import { makeRouter } from "./routes.ts";
 
 export interface Daemon {
@@ -99,8 +100,7 @@ export async function startDaemon(cfg: AgentConfig, log: Logger): Promise<Daemon
       log.info({ removeState }, "agent stopped");
       resolveDone();
     })());
-  // idleTimeout 0: `logs --follow` and `--detach=false` watches stay open as long as the CLI wants.
-  server = Bun.serve({ unix: cfg.socketPath, fetch: makeRouter(api, (rm) => void stop(rm)), idleTimeout: 0 } as unknown as Parameters<typeof Bun.serve>[0]);
+  server = serveApi(cfg.socketPath, makeRouter(api, (rm) => void stop(rm)));
   secureSocket(cfg.socketPath);
   log.info({ socket: cfg.socketPath, dataDir: cfg.dataDir, docker: cfg.dockerHost, nodeId: agent.nodeId }, "agent listening");
   try {

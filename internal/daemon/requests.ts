@@ -31,19 +31,22 @@ export const bodies = {
   }),
 };
 
-/** Reads a JSON body within MAX_BODY_BYTES and checks it against `schema`. An empty body is `{}`. */
-export async function readBody<S extends z.ZodType>(req: Request, schema: S, what: string): Promise<z.output<S>> {
+/** Reads a request's whole body as UTF-8 text, refusing more than MAX_BODY_BYTES (413). */
+export async function readBodyText(req: Request): Promise<string> {
   const declared = Number(req.headers.get("content-length") ?? "0");
   if (declared > MAX_BODY_BYTES) throw tooLarge();
-  let text: string;
   try {
     const buf = await req.arrayBuffer();
     if (buf.byteLength > MAX_BODY_BYTES) throw tooLarge();
-    text = new TextDecoder("utf-8", { fatal: true }).decode(buf);
+    return new TextDecoder("utf-8", { fatal: true }).decode(buf);
   } catch (e) {
     if (e instanceof SwarmError) throw e;
     throw SwarmError.invalid("the request body could not be read as UTF-8 text");
   }
+}
+
+/** Parses a JSON body (empty means `{}`) and checks it against `schema`: 400 naming the field. */
+export function parseBody<S extends z.ZodType>(text: string, schema: S, what: string): z.output<S> {
   let value: unknown = {};
   if (text.trim() !== "") {
     try {
