@@ -65,6 +65,30 @@ describe.skipIf(skip)("defect 3: concurrent `service update`s", () => {
   }, 120_000);
 });
 
+describe.skipIf(skip)("defect 8: waiting says what is wrong", () => {
+  test("`update --detach=false` to an image that cannot be pulled shows the slot's error, not only `0 out of 1`", async () => {
+    await n.ok(["service", "create", "--detach", "--name", "nopull", n.image, "sleep", "100000"]);
+    try {
+      const env = { ...process.env, SWARM_HOST: `unix://${n.socket}` };
+      const p = Bun.spawn([n.bin, "service", "update", "--detach=false", "--image", "127.0.0.1:1/nope", "nopull"], { stdio: ["ignore", "pipe", "pipe"], env });
+      let out = "";
+      const reader = p.stdout.getReader();
+      const dec = new TextDecoder();
+      await waitUntil("the slot's error in the progress", async () => {
+        const { value, done } = await reader.read();
+        if (value) out += dec.decode(value);
+        return done || /1\/1: .*nope/.test(out);
+      }, 30_000, 0);
+      p.kill("SIGINT");
+      await p.exited;
+      expect(out).toContain("overall progress: 0 out of 1 tasks");
+      expect(out).toMatch(/1\/1: .*127\.0\.0\.1:1\/nope/);
+    } finally {
+      await n.run(["service", "rm", "nopull"]);
+    }
+  }, 60_000);
+});
+
 describe.skipIf(skip)("defect 11: `service logs -f` of a removed service", () => {
   test("ends (exit 0) once the service is removed, after its last lines", async () => {
     await n.ok(["service", "create", "--name", "chatty", n.image, "sh", "-c", "echo hello; exec sleep 100000"]);
