@@ -17,6 +17,7 @@ import {
   type NodeChanges,
 } from "../manager/index.ts";
 import { parseServiceSpec } from "../spec/index.ts";
+import { plainMessage } from "./http.ts";
 import { ForgottenTasks } from "./log-index.ts";
 import type { LogsHost } from "./logs.ts";
 
@@ -47,7 +48,17 @@ export class Api implements LogsHost {
     return this.agent.requireManager().state;
   }
 
-  info() {
+  /** This node's engine, asked now (at most 2 s): `info` says when Docker does not answer. */
+  private async engine(): Promise<{ Reachable: boolean; Message?: string }> {
+    try {
+      await Promise.race([this.docker.ping(), Bun.sleep(2000).then(() => Promise.reject(new Error("no answer within 2 s")))]);
+      return { Reachable: true };
+    } catch (err) {
+      return { Reachable: false, Message: `cannot reach Docker at ${this.cfg.dockerHost} (${plainMessage(err)}): start dockerd, or check --docker-host` };
+    }
+  }
+
+  async info() {
     const m = this.agent.active ? this.agentManager() : undefined;
     const st = m?.state;
     const tasks = st ? Object.values(st.tasks) : [];
@@ -68,6 +79,7 @@ export class Api implements LogsHost {
       RaftIndex: st?.index ?? null,
       DataDir: this.cfg.dataDir,
       DockerHost: this.cfg.dockerHost,
+      Engine: this.docker ? await this.engine() : null,
       Socket: this.cfg.socketPath,
       NodeAddr: this.agent.addr,
       ListenPort: this.agent.dhtPort,

@@ -26,7 +26,7 @@ export function makeRouter(api: Api, shutdown: (removeState: boolean) => void): 
   const ref = (p: string | undefined) => decodeURIComponent(p ?? "");
   const routes: [string, RegExp, Handler][] = [
     ["GET", /^\/_ping$/, () => new Response("OK")],
-    ["GET", /^\/info$/, () => json(api.info())],
+    ["GET", /^\/info$/, async () => json(await api.info())],
     ["POST", /^\/init$/, async (_r, _u, _p, body) => {
       parseBody(body, bodies.empty, "init");
       return json(await api.init());

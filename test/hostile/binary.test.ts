@@ -89,6 +89,23 @@ describe.skipIf(skip)("defect 8: waiting says what is wrong", () => {
   }, 60_000);
 });
 
+describe.skipIf(skip)("defect 8: an engine that does not answer", () => {
+  test("`node ls` and `info` say the engine is unreachable while Docker is down, and recover when it is back", async () => {
+    const engineCell = async () => (await n.ok(["node", "ls"])).split("\n")[1]!.trim().split(/\s{3,}/).at(-1);
+    expect(await engineCell()).toMatch(/^\d+\.\d+/);
+    process.kill(n.dockerd.pid, "SIGTERM");
+    try {
+      await waitUntil("node ls shows the engine unreachable", async () => (await engineCell()) === "unreachable", 30_000, 200);
+      const inspect = await n.ok(["node", "inspect", "--pretty", "self"]);
+      expect(inspect).toMatch(/Engine Status:\s+unreachable: cannot reach Docker/);
+      expect(await n.ok(["info"])).toMatch(/Docker: unix:\/\/.* \(unreachable: cannot reach Docker/);
+    } finally {
+      await n.dockerd.restart();
+    }
+    await waitUntil("node ls shows the engine version again", async () => /^\d+\.\d+/.test((await engineCell()) ?? ""), 30_000, 200);
+  }, 120_000);
+});
+
 describe.skipIf(skip)("defect 11: `service logs -f` of a removed service", () => {
   test("ends (exit 0) once the service is removed, after its last lines", async () => {
     await n.ok(["service", "create", "--name", "chatty", n.image, "sh", "-c", "echo hello; exec sleep 100000"]);
