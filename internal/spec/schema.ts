@@ -19,12 +19,12 @@ import { z } from "zod";
 import { SwarmError, type ServiceSpec } from "../api/index.ts";
 import { normalizeImage } from "../imageref/index.ts";
 import { parseConstraint } from "../scheduler/index.ts";
-import { validateServiceName } from "./parse.ts";
+import { MAX_REPLICAS, validateServiceName } from "./parse.ts";
 
 /** Bounds on a spec (far above real use; they keep one spec from costing the cluster much). */
 export const SPEC_LIMITS = {
-  /** Replicas of one service: each is a task in the replicated state. */
-  maxReplicas: 100_000,
+  /** Replicas of one service: each is a task in the replicated state (see parse.ts MAX_REPLICAS). */
+  maxReplicas: MAX_REPLICAS,
   maxLabels: 256,
   maxLabelKey: 1024,
   maxLabelValue: 8192,
@@ -211,7 +211,15 @@ const endpointSpec = z.strictObject({
 
 const mode = z
   .strictObject({
-    Replicated: z.strictObject({ Replicas: int(0, L.maxReplicas).default(1) }).optional(),
+    Replicated: z
+      .strictObject({
+        Replicas: z
+          .int({ error: "must be an integer" })
+          .min(0, { error: "must be at least 0" })
+          .max(L.maxReplicas, { error: `must be at most ${L.maxReplicas} (every replica is a task the managers keep, placed or not)` })
+          .default(1),
+      })
+      .optional(),
     Global: z.strictObject({}, { error: "must be an empty object {}" }).optional(),
   })
   .superRefine((m, ctx) => {
