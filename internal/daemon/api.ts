@@ -32,9 +32,9 @@ export class Api implements LogsHost {
     readonly archive: LogArchive,
     readonly log: Logger,
   ) {
-    this.forgotten = new ForgottenTasks(`${cfg.dataDir}/logs`);
+    this.forgotten = new ForgottenTasks(`${cfg.dataDir}/logs`, archive, (err) => log.warn({ err }, "keeping the index of archived task logs failed"));
     agent.onState((after) => {
-      if (this.before) this.forgotten.observe(this.before, after, () => this.archive.list());
+      if (this.before) this.forgotten.observe(this.before, after);
       this.before = after;
     });
   }

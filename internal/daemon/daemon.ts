@@ -93,6 +93,7 @@ export async function startDaemon(cfg: AgentConfig, log: Logger): Promise<Daemon
   const stop = (removeState = false) =>
     (stopping ??= (async () => {
       await agent.close();
+      await api.forgotten.flush().catch((err) => log.warn({ err }, "writing the index of archived task logs failed"));
       server?.stop(true);
       rmSync(cfg.socketPath, { force: true });
       rmSync(pidFile, { force: true });

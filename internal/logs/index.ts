@@ -7,6 +7,8 @@ export {
   createFileLogArchive,
   createMemoryLogArchive,
   defaultLogArchiveLimits,
+  evictions,
+  FILE_COST_BYTES,
   encodeBounded,
   decodeArchive,
   type LogArchive,
