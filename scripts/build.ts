@@ -38,6 +38,17 @@ const embedAddons: BunPlugin = {
     build.onResolve({ filter: /^msgpackr-extract$/ }, () => ({ path: "msgpackr-extract", namespace: "empty" }));
     // ssh2 (docker-modem's optional SSH transport) probes optional addons; ship it without them.
     build.onResolve({ filter: /^cpu-features$/ }, () => ({ path: "cpu-features", namespace: "empty" }));
+    // dockerode's BuildKit session (gRPC + protobuf, ~35 MB of heap at load) and docker-modem's SSH
+    // transport (ssh2): swarm never builds images through BuildKit nor reaches Docker over SSH. Each is
+    // replaced by a function that explains itself if it is ever called.
+    build.onLoad({ filter: /node_modules\/dockerode\/lib\/session\.js$/ }, () => ({
+      contents: `module.exports = function () { throw new Error("dockerode BuildKit sessions are not bundled in swarm"); };`,
+      loader: "js",
+    }));
+    build.onLoad({ filter: /node_modules\/docker-modem\/lib\/ssh\.js$/ }, () => ({
+      contents: `module.exports = function () { throw new Error("Docker over SSH is not bundled in swarm: use unix:// or tcp://"); };`,
+      loader: "js",
+    }));
     build.onLoad({ filter: /.*/, namespace: "empty" }, () => ({
       contents: `throw new Error("optional native module not bundled")`,
       loader: "js",

@@ -61,6 +61,7 @@ export class Agent {
   private closed = false;
   private port = 0;
   private readonly stateListeners = new Set<(st: ClusterState) => void>();
+  private bootstrapper: { port: number; close(): Promise<void> } | undefined;
 
   constructor(
     readonly o: AgentOptions,
@@ -212,7 +213,7 @@ export class Agent {
         discoveryKey: token.discoveryKey,
         proveSecret: token.secret,
         host: this.addr,
-        port: this.listenPort,
+        port: 0,
         bootstrap: [remote],
       });
       let reply: JoinReply;
@@ -299,26 +300,62 @@ export class Agent {
 
   // ---- running the members ------------------------------------------------------------------------
 
-  private transportSetup(bootstrapSelf: boolean): TransportSetup {
+  /**
+   * The transport's own DHT node takes any port; managers also run a DHT bootstrap node on the listen
+   * port, which every other node bootstraps from. (A transport that is itself the only bootstrap node
+   * never finds its first peer: with two DHT nodes, neither stores the other's announcement where the
+   * other looks.)
+   */
+  private transportSetup(): TransportSetup {
     const f = this.file!;
-    const self = `${this.addr}:${this.listenPort}`;
-    const bootstrap = [...new Set([...(bootstrapSelf ? [self] : []), ...f.managers])];
+    const own = this.bootstrapper ? [`${this.addr}:${this.port}`] : [];
+    const bootstrap = [...new Set([...own, ...f.managers])];
     return {
       clusterId: f.clusterId,
       discoveryKey: unhex(f.discoveryKey),
       clusterPublicKey: unhex(f.clusterPublicKey),
       certificate: { cert: unhex(f.cert), sig: unhex(f.sig) },
       host: this.addr,
-      port: this.listenPort,
-      bootstrap: bootstrap.length > 0 ? bootstrap : [self],
+      port: 0,
+      bootstrap: bootstrap.length > 0 ? bootstrap : [`${this.addr}:${this.listenPort}`],
     };
+  }
+
+  /** Managers run the DHT bootstrap node on the listen port (this.port is where it listens). */
+  private async startBootstrapper(): Promise<void> {
+    if (this.bootstrapper) return;
+    const self = `${this.addr}:${this.listenPort}`;
+    const others = (this.file?.managers ?? []).filter((m) => m !== self);
+    if (!this.deps.startBootstrap) {
+      this.port = this.listenPort;
+      return;
+    }
+    try {
+      this.bootstrapper = await this.deps.startBootstrap(this.addr, this.listenPort, others);
+    } catch (err) {
+      const msg = (err as Error).message ?? String(err);
+      if (/EADDRINUSE/.test(msg)) {
+        throw SwarmError.unavailable(
+          `cannot listen on ${this.addr}:${this.listenPort}/udp: the port is in use (another swarm agent on this host?); stop it, or choose another port with --listen-addr`,
+        );
+      }
+      if (/EADDRNOTAVAIL/.test(msg)) throw SwarmError.invalid(`cannot listen on ${this.addr}: this host has no such address; check --advertise-addr`);
+      throw err;
+    }
+    this.port = this.bootstrapper.port;
+  }
+
+  private async stopBootstrapper(): Promise<void> {
+    const b = this.bootstrapper;
+    this.bootstrapper = undefined;
+    await b?.close().catch(() => undefined);
   }
 
   /** Starts transport, manager (if any) and node agent from `this.file`. */
   private async activate(bootstrapNew: boolean): Promise<void> {
-    const f = this.file!;
-    const listSelf = f.role === "manager" && (bootstrapNew || f.managers.length === 0 || f.managers.includes(`${this.addr}:${this.listenPort}`));
-    const transport = await this.deps.transport(this.transportSetup(listSelf || bootstrapNew));
+    if (this.file!.role === "manager") await this.startBootstrapper();
+    else this.port = this.listenPort;
+    const transport = await this.deps.transport(this.transportSetup());
     this.transport = transport;
     await startTransport(transport, this);
     await this.startMembers(bootstrapNew);
@@ -327,11 +364,10 @@ export class Agent {
   private async startMembers(bootstrapNew: boolean): Promise<void> {
     const transport = this.transport!;
     const f = this.file!;
-    this.port = (transport as { dhtAddress?: () => { port: number } }).dhtAddress?.().port ?? this.listenPort;
-    if (f.role === "manager") await this.startManager(bootstrapNew);
-    this.unwatch.push(
-      transport.on("peer-up", () => undefined),
-    );
+    if (f.role === "manager") {
+      await this.startBootstrapper();
+      await this.startManager(bootstrapNew);
+    }
     const node = new NodeAgent({
       nodeId: this.nodeId,
       clusterId: f.clusterId,
@@ -439,9 +475,11 @@ export class Agent {
     if (!this.transport || !this.file || this.file.role !== role) return; // left meanwhile, or changed again
     this.log.info({ role }, role === "manager" ? "promoted: starting Raft" : "demoted: stopping Raft");
     if (role === "manager") {
+      await this.startBootstrapper();
       await this.startManager(false);
     } else {
       await this.stopManager();
+      await this.stopBootstrapper();
       this.deps.dropRaftStorage();
       this.transport?.updateAdmission({ joinSecrets: null });
       this.lastSecrets = "";
@@ -524,6 +562,7 @@ export class Agent {
     const t = this.transport;
     this.transport = undefined;
     await t?.close();
+    await this.stopBootstrapper();
     this.lastSecrets = this.lastRevoked = "";
   }
 

@@ -22,8 +22,13 @@ export interface TransportSetup extends Omit<TransportOptions, "log"> {
 export interface AgentDeps {
   /** This node's ID: hex of its transport public key. */
   nodeId: string;
-  /** A port of 0 means any free one (the factory resolves it, in `bootstrap` too). */
   transport(setup: TransportSetup): ClusterTransport | Promise<ClusterTransport>;
+  /**
+   * Starts a DHT bootstrap node at host:port (0: any free port) that also knows `peers` (other
+   * managers' bootstrap nodes). Managers run one; absent for transports without a DHT (the in-memory
+   * twin), where the listen port is then only recorded.
+   */
+  startBootstrap?(host: string, port: number, peers: string[]): Promise<{ port: number; close(): Promise<void> }>;
   /** Raft's storage on this node (opened when the node becomes or resumes as a manager). */
   openRaftStorage(): RaftStorage;
   /** Forgets Raft's storage (demoted, or leaving). Closed by the caller first. */

@@ -21,6 +21,12 @@ import { plainMessage } from "./http.ts";
 import { ForgottenTasks } from "./log-index.ts";
 import type { LogsHost } from "./logs.ts";
 
+/** The agent's own memory, in bytes (RSS as the kernel counts it; the JS heap's share of it). */
+function memory() {
+  const m = process.memoryUsage();
+  return { RSS: m.rss, HeapUsed: m.heapUsed, HeapTotal: m.heapTotal, External: m.external };
+}
+
 export class Api implements LogsHost {
   readonly forgotten: ForgottenTasks;
   private before: ClusterState | undefined;
@@ -85,6 +91,7 @@ export class Api implements LogsHost {
       ListenPort: this.agent.dhtPort,
       Peers: this.agent.transportPeers.length,
       Mesh: this.agent.meshStatus ? { Requested: this.cfg.meshBackend, ...this.agent.meshStatus } : null,
+      Memory: memory(),
     };
   }
 

@@ -14,7 +14,7 @@ import type { AgentConfig } from "../config/index.ts";
 import { dockerRuntime } from "../executor/index.ts";
 import { createFileLogArchive, type LogArchive } from "../logs/index.ts";
 import { SqliteStorage } from "../raft/index.ts";
-import { createHyperswarmTransport, keyPairFromSeed, loadOrCreateKeySeed, nodeIdOf } from "../transport/index.ts";
+import { createHyperswarmTransport, keyPairFromSeed, loadOrCreateKeySeed, nodeIdOf, startBootstrapNode } from "../transport/index.ts";
 import { dockerClient, engineFacts } from "./docker.ts";
 
 async function freeUdpPort(host: string): Promise<number> {
@@ -37,12 +37,11 @@ export function realDeps(cfg: AgentConfig, log: Logger): AgentDeps & { docker: D
   return {
     nodeId,
     docker,
+    async startBootstrap(host, port, peers) {
+      const b = await startBootstrapNode({ host, port: port === 0 ? await freeUdpPort(host) : port, bootstrap: peers });
+      return { port: b.address.port, close: () => b.close() };
+    },
     transport: async (setup) => {
-      if (setup.port === 0) {
-        // A bootstrap node needs its port up front: take a free one now (tests and `--listen-addr 0`).
-        const port = await freeUdpPort(setup.host);
-        setup = { ...setup, port, bootstrap: setup.bootstrap.map((b) => (b === `${setup.host}:0` ? `${setup.host}:${port}` : b)) };
-      }
       return createHyperswarmTransport({
         ...setup,
         dataDir: cfg.dataDir,
