@@ -147,7 +147,7 @@ describe.skipIf(skip)("defect 9: `swarm init` after the agent crashed", () => {
     agent.unref();
     await waitUntil("the restarted agent answers", () => fetch("http://agent/_ping", { unix: n.socket } as RequestInit).then((x) => x.ok, () => false), 15_000);
     // It answers at once and resumes the cluster right after (a moment of "not a manager" between).
-    await waitUntil("the cluster resumed with its service", async () => (await n.run(["service", "ls", "--format", "json"])).stdout.includes('"Name":"keep"'), 15_000);
+    await waitUntil("the cluster resumed with its service", async () => (await n.run(["service", "ls", "--format", "json"])).stdout.includes('"Name":"keep"'), 45_000);
     await n.ok(["service", "rm", "keep"]);
   }, 60_000);
 });
