@@ -4,8 +4,11 @@ import { AgentClient } from "../../internal/client/index.ts";
 export interface Ctx {
   socket: string;
   client: AgentClient;
-  out: (s: string) => void;
-  err: (s: string) => void;
+  /** Writes to stdout; false when the reader is slower than us (then `await ctx.drained()`). */
+  out: (s: string) => boolean;
+  err: (s: string) => boolean;
+  /** Resolves once stdout and stderr can take more (a streaming command awaits this when `out` says false). */
+  drained: () => Promise<void>;
 }
 
 export type Command = {
@@ -16,18 +19,35 @@ export type Command = {
 };
 
 /** Writes to a stream; a reader that went away (`swarm service logs -f | head`) ends the CLI quietly. */
-function writer(stream: NodeJS.WriteStream): (s: string) => void {
+function writer(stream: NodeJS.WriteStream): (s: string) => boolean {
   stream.on("error", (e: NodeJS.ErrnoException) => {
     if (e.code === "EPIPE") process.exit(0);
   });
   return (s) => {
     try {
-      stream.write(s);
+      return stream.write(s);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === "EPIPE") process.exit(0);
       throw e;
     }
   };
+}
+
+function drained(stream: NodeJS.WriteStream): Promise<void> {
+  if (!stream.writableNeedDrain) return Promise.resolve();
+  return new Promise((resolve) => stream.once("drain", () => resolve()));
+}
+
+/**
+ * Resolves once everything written to `stream` has reached the reader (or the reader is gone).
+ * `process.exit` does not wait for a pipe: without this, `swarm service ps big | (sleep 1; wc -l)`
+ * printed a few hundred of 100,001 lines and exited 0.
+ */
+export function flushed(stream: NodeJS.WriteStream): Promise<void> {
+  return new Promise((resolve) => {
+    stream.once("error", () => resolve());
+    stream.end(() => resolve());
+  });
 }
 
 export function makeCtx(socket: string): Ctx {
@@ -36,5 +56,9 @@ export function makeCtx(socket: string): Ctx {
     client: new AgentClient(socket),
     out: writer(process.stdout),
     err: writer(process.stderr),
+    drained: async () => {
+      await drained(process.stdout);
+      await drained(process.stderr);
+    },
   };
 }

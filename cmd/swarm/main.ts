@@ -3,9 +3,9 @@
  * The one `swarm` binary: agent and CLI. Parses global flags, then hands the rest to one command
  * file. Every error ends as one line on stderr and a non-zero exit.
  */
-import { isSwarmError } from "../../internal/api/index.ts";
 import { defaultConfig, socketFromHost, VERSION } from "../../internal/config/index.ts";
-import { makeCtx } from "./context.ts";
+import { flushed, makeCtx } from "./context.ts";
+import { errorText } from "./error-text.ts";
 import { dispatch, topHelp } from "./registry.ts";
 
 async function main(argv: string[]): Promise<number> {
@@ -32,11 +32,16 @@ async function main(argv: string[]): Promise<number> {
   return dispatch(rest, makeCtx(socket));
 }
 
+/** Exits once stdout and stderr have drained: output must arrive whole, whatever the reader's speed. */
+async function exit(code: number): Promise<never> {
+  await Promise.all([flushed(process.stdout), flushed(process.stderr)]);
+  process.exit(code);
+}
+
 main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
+  (code) => exit(code),
   (err) => {
-    const msg = isSwarmError(err) ? err.message : err instanceof Error ? err.message : String(err);
-    process.stderr.write(`Error: ${msg}\n`);
-    process.exit(1);
+    process.stderr.write(`Error: ${errorText(err)}\n`);
+    return exit(1);
   },
 );

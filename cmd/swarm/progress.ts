@@ -27,13 +27,14 @@ export async function waitForConvergence(ctx: Ctx, serviceId: string, quiet: boo
   let removed = false;
   let drawn = 0;
   let lastText = "";
+  const printedErrors = new Set<string>();
   const onSigint = () => {
     ac.abort();
     ctx.err("\nOperation continuing in background.\nUse `swarm service ps " + serviceId.slice(0, 12) + "` to check progress.\n");
     process.exit(0);
   };
   process.once("SIGINT", onSigint);
-  const draw = (lines: string[], final: boolean) => {
+  const draw = (p: Progress, lines: string[], final: boolean) => {
     if (quiet) return;
     const text = lines.join("\n");
     if (tty) {
@@ -43,8 +44,16 @@ export async function waitForConvergence(ctx: Ctx, serviceId: string, quiet: boo
     } else if (final) {
       const first = lastText.split("\n")[0] === lines[0] ? 1 : 0;
       ctx.out(lines.slice(first).join("\n") + "\n");
-    } else if (text !== lastText && lines[0] !== lastText.split("\n")[0]) {
-      ctx.out(lines[0] + "\n");
+    } else {
+      if (text !== lastText && lines[0] !== lastText.split("\n")[0]) ctx.out(lines[0] + "\n");
+      // Without a terminal to redraw, each slot's new error is printed once: waiting never hides why.
+      for (const l of p.lines) {
+        const e = l.message ? `${l.label}: ${l.message}` : "";
+        if (e && !printedErrors.has(e)) {
+          printedErrors.add(e);
+          ctx.out(e + "\n");
+        }
+      }
     }
     lastText = text;
   };
@@ -63,11 +72,11 @@ export async function waitForConvergence(ctx: Ctx, serviceId: string, quiet: boo
       if (latest) {
         const p = progressOf(latest.svc, latest.tasks, Date.now());
         if (p.converged) {
-          draw(render(p, "Service converged"), true);
+          draw(p, render(p, "Service converged"), true);
           return;
         }
         const verify = p.allRunning ? `Waiting ${Math.ceil(p.verifyRemainingMs / 1000)} seconds to verify that tasks are stable...` : "";
-        draw(render(p, verify), false);
+        draw(p, render(p, verify), false);
       }
       await Promise.race([Bun.sleep(50), reader]);
     }

@@ -3,7 +3,7 @@
  * running for Docker's): spawns `swarm agent` detached with the same flags, logging to
  * `<data-dir>/agent.log`, and waits until it answers on its socket.
  */
-import { mkdirSync, openSync } from "node:fs";
+import { existsSync, fchmodSync, mkdirSync, openSync } from "node:fs";
 import { join } from "node:path";
 import { SwarmError } from "../../internal/api/index.ts";
 import type { AgentClient } from "../../internal/client/index.ts";
@@ -38,6 +38,7 @@ export async function ensureAgent(cfg: AgentConfig, client: AgentClient, listen?
   if (listen) args.push("--listen-addr", listen);
   args.push("--mesh-backend", cfg.meshBackend);
   const fd = openSync(logFile, "a", 0o600);
+  fchmodSync(fd, 0o600); // an older file keeps its mode otherwise
   const child = Bun.spawn(args, { stdio: ["ignore", fd, fd], detached: true, env: process.env });
   child.unref();
   await waitForAgent(client, child, logFile, 15000);
@@ -49,4 +50,20 @@ export async function stopStartedAgent(client: AgentClient, removeState: boolean
   await client.call("POST", "/shutdown", { removeState }).catch(() => undefined);
   const until = Date.now() + 10_000;
   while (Date.now() < until && (await client.ping())) await Bun.sleep(20);
+}
+
+/**
+ * `init` and `join` on a data dir that already holds a cluster whose agent is not running (it was
+ * stopped, or crashed): starting an agent there would resume that cluster, and the old advice
+ * (`swarm leave --force`) destroyed it. Say how to start its agent again instead; nothing is started.
+ */
+export async function refuseIfClusterWithoutAgent(cfg: AgentConfig, client: AgentClient, command: string): Promise<void> {
+  if (!existsSync(join(cfg.dataDir, "node.json")) || (await client.ping())) return;
+  const args = ["swarm agent", `--data-dir ${cfg.dataDir}`, `--socket ${cfg.socketPath}`, `--docker-host ${cfg.dockerHost}`];
+  throw SwarmError.conflict(
+    `this node already belongs to a swarm (its state is in ${cfg.dataDir}), but its agent is not running: it stopped or crashed. ` +
+      `Start the agent again to resume that swarm: \`${args.join(" ")} --log-file ${join(cfg.dataDir, "agent.log")} &\` ` +
+      `(or through your service manager, e.g. \`systemctl start swarm\`). Nothing was changed. ` +
+      `To ${command} another swarm, start that agent and run \`swarm leave\` first; deleting ${cfg.dataDir} loses this node's cluster state.`,
+  );
 }

@@ -13,6 +13,7 @@ export type ErrorCode =
   | "NOT_A_MANAGER" // cluster state asked of a worker node
   | "FORBIDDEN" // the peer may not use that channel or act on that object
   | "NOT_INITIALIZED" // no cluster yet: run `swarm init`
+  | "TOO_LARGE" // a request body over the API's limit
   | "INTERNAL";
 
 export class SwarmError extends Error {
@@ -77,6 +78,8 @@ export function httpStatusFor(code: ErrorCode): number {
       return 409;
     case "FORBIDDEN":
       return 403;
+    case "TOO_LARGE":
+      return 413;
     case "NOT_INITIALIZED":
     case "NOT_LEADER":
     case "NO_LEADER":

@@ -157,7 +157,11 @@ export interface NodeDescription {
   Hostname: string;
   Platform: { Architecture: string; OS: string };
   Resources: { NanoCPUs: number; MemoryBytes: number };
-  Engine: { EngineVersion: string };
+  /**
+   * `Unreachable`: why the node's container engine does not answer (absent while it does). Reported by
+   * the node with its session; `node ls`, `node inspect` and `info` show it.
+   */
+  Engine: { EngineVersion: string; Unreachable?: string };
 }
 
 export interface Node {

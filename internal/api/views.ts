@@ -9,6 +9,8 @@ export interface ServiceView {
   Service: Service;
   Running: number;
   Desired: number;
+  /** Set when the stored spec is not well formed: why, and what to do (the Spec shown is a stand-in). */
+  Invalid?: string;
 }
 
 export function serviceView(state: ClusterState, s: Service): ServiceView {

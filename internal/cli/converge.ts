@@ -32,7 +32,7 @@ export function progressOf(svc: Service, tasks: Task[], now: number, monitorMs =
   const lines: ProgressLine[] = [];
   let done = 0;
   let remaining = 0;
-  const check = (label: string, newest: Task | undefined) => {
+  const check = (label: string, newest: Task | undefined, slotTasks: Task[]) => {
     if (!newest) {
       lines.push({ label, state: "pending", message: "" });
       return;
@@ -43,8 +43,7 @@ export function progressOf(svc: Service, tasks: Task[], now: number, monitorMs =
       done++;
       remaining = Math.max(remaining, Date.parse(newest.Status.Timestamp) + monitorMs - now);
     }
-    const failed = isTerminal(newest.Status.State) && newest.Status.State !== "complete";
-    lines.push({ label, state: newest.Status.State, message: failed ? newest.Status.Err ?? newest.Status.Message : "" });
+    lines.push({ label, state: newest.Status.State, message: ok ? "" : slotError(newest, slotTasks) });
   };
   const newestOf = (ts: Task[]) =>
     ts.filter((t) => t.DesiredState === "running").sort((a, b) => b.CreatedAt.localeCompare(a.CreatedAt) || stateRank(b.Status.State) - stateRank(a.Status.State))[0];
@@ -52,16 +51,38 @@ export function progressOf(svc: Service, tasks: Task[], now: number, monitorMs =
   let leftovers = 0;
   if ("Replicated" in svc.Spec.Mode) {
     total = svc.Spec.Mode.Replicated.Replicas;
-    for (let slot = 1; slot <= total; slot++) check(`${slot}/${total}`, newestOf(current.filter((t) => t.Slot === slot)));
+    for (let slot = 1; slot <= total; slot++) {
+      const inSlot = current.filter((t) => t.Slot === slot);
+      check(`${slot}/${total}`, newestOf(inSlot), inSlot);
+    }
     leftovers = current.filter((t) => (t.Slot ?? 0) > total && !isTerminal(t.Status.State)).length;
   } else {
     const nodes = [...new Set(current.filter((t) => t.DesiredState === "running").map((t) => t.NodeID ?? ""))].sort();
     total = nodes.length;
-    for (const n of nodes) check(n.slice(0, 12), newestOf(current.filter((t) => t.NodeID === n)));
+    for (const n of nodes) {
+      const onNode = current.filter((t) => t.NodeID === n);
+      check(n.slice(0, 12), newestOf(onNode), onNode);
+    }
   }
   const allRunning = done === total && leftovers === 0;
   const verifyRemainingMs = Math.max(0, remaining);
   return { done, total, lines, allRunning, verifyRemainingMs, converged: allRunning && verifyRemainingMs === 0 };
+}
+
+/**
+ * What is wrong with a slot that is not done, as Docker's progress shows it: the newest task's own
+ * error (a failed start, or why the scheduler cannot place it), else the error of the slot's most
+ * recent failed or rejected task while its replacement waits (an image that cannot be pulled retries
+ * forever: the user must see why). Empty when nothing went wrong.
+ */
+function slotError(newest: Task, slotTasks: Task[]): string {
+  const own = newest.Status.Err;
+  if (own) return own;
+  if (isTerminal(newest.Status.State) && newest.Status.State !== "complete") return newest.Status.Message;
+  const lastFailure = slotTasks
+    .filter((t) => t !== newest && (t.Status.State === "failed" || t.Status.State === "rejected") && (t.Status.Err || t.Status.Message))
+    .sort((a, b) => b.Status.Timestamp.localeCompare(a.Status.Timestamp))[0];
+  return lastFailure ? lastFailure.Status.Err || lastFailure.Status.Message : "";
 }
 
 const STEPS: Partial<Record<TaskState | "pending", number>> = {

@@ -6,7 +6,7 @@
 import type Docker from "dockerode";
 import type { Logger } from "pino";
 import {
-  SwarmError, nodeView, serviceView, tasksOf, type ClusterState, type Node, type NodeRole, type ServiceSpec, type ServiceView, type TaskView,
+  SwarmError, nodeView, serviceView, tasksOf, type ClusterState, type Node, type NodeRole, type Service, type ServiceSpec, type ServiceView, type TaskView,
 } from "../api/index.ts";
 import type { Agent } from "../agent/index.ts";
 import { VERSION, type AgentConfig } from "../config/index.ts";
@@ -16,6 +16,8 @@ import {
   joinTokenOf, planCreateService, planDemote, planNodeRemove, planNodeUpdate, planPromote, planRemoveServices, planUpdateService,
   type NodeChanges,
 } from "../manager/index.ts";
+import { parseServiceSpec } from "../spec/index.ts";
+import { plainMessage } from "./http.ts";
 import { ForgottenTasks } from "./log-index.ts";
 import type { LogsHost } from "./logs.ts";
 
@@ -36,9 +38,9 @@ export class Api implements LogsHost {
     readonly archive: LogArchive,
     readonly log: Logger,
   ) {
-    this.forgotten = new ForgottenTasks(`${cfg.dataDir}/logs`);
+    this.forgotten = new ForgottenTasks(`${cfg.dataDir}/logs`, archive, (err) => log.warn({ err }, "keeping the index of archived task logs failed"));
     agent.onState((after) => {
-      if (this.before) this.forgotten.observe(this.before, after, () => this.archive.list());
+      if (this.before) this.forgotten.observe(this.before, after);
       this.before = after;
     });
   }
@@ -52,7 +54,17 @@ export class Api implements LogsHost {
     return this.agent.requireManager().state;
   }
 
-  info() {
+  /** This node's engine, asked now (at most 2 s): `info` says when Docker does not answer. */
+  private async engine(): Promise<{ Reachable: boolean; Message?: string }> {
+    try {
+      await Promise.race([this.docker.ping(), Bun.sleep(2000).then(() => Promise.reject(new Error("no answer within 2 s")))]);
+      return { Reachable: true };
+    } catch (err) {
+      return { Reachable: false, Message: `cannot reach Docker at ${this.cfg.dockerHost} (${plainMessage(err)}): start dockerd, or check --docker-host` };
+    }
+  }
+
+  async info() {
     const m = this.agent.active ? this.agentManager() : undefined;
     const st = m?.state;
     const tasks = st ? Object.values(st.tasks) : [];
@@ -73,6 +85,7 @@ export class Api implements LogsHost {
       RaftIndex: st?.index ?? null,
       DataDir: this.cfg.dataDir,
       DockerHost: this.cfg.dockerHost,
+      Engine: this.docker ? await this.engine() : null,
       Socket: this.cfg.socketPath,
       NodeAddr: this.agent.addr,
       ListenPort: this.agent.dhtPort,
@@ -114,24 +127,33 @@ export class Api implements LogsHost {
 
   async services(): Promise<ServiceView[]> {
     const st = await this.agent.read();
-    return Object.values(st.services).map((s) => serviceView(st, s));
+    return Object.values(st.services).map((s) => safeServiceView(st, s));
   }
 
   async service(ref: string): Promise<ServiceView> {
     const st = await this.agent.read();
-    return serviceView(st, findService(st, ref));
+    return safeServiceView(st, findService(st, ref));
   }
 
-  async createService(spec: ServiceSpec): Promise<{ ID: string }> {
+  /**
+   * `spec` is untrusted (any JSON a client sent): it is checked by the shared schema, then against the
+   * cluster, before anything is proposed. What it returns is the normalized spec that was stored.
+   */
+  async createService(spec: unknown): Promise<{ ID: string }> {
     const st = await this.agent.read();
-    const plan = planCreateService(st, spec, new Date().toISOString());
+    const checked = parseServiceSpec(spec);
+    checkAgainstCluster(st, checked);
+    const plan = planCreateService(st, checked, new Date().toISOString());
     await this.agent.write(plan.commands);
     return { ID: plan.id };
   }
 
-  async updateService(ref: string, spec: ServiceSpec, version?: number): Promise<{ ID: string }> {
+  /** `version`: the service's Version.Index the spec was based on; a stale one is refused (CONFLICT) in apply. */
+  async updateService(ref: string, spec: unknown, version?: number): Promise<{ ID: string }> {
     const st = await this.agent.read();
-    const plan = planUpdateService(st, ref, spec, new Date().toISOString(), version);
+    const checked = parseServiceSpec(spec);
+    checkAgainstCluster(st, checked);
+    const plan = planUpdateService(st, ref, checked, new Date().toISOString(), version);
     await this.agent.write(plan.commands);
     return { ID: plan.id };
   }
@@ -213,5 +235,51 @@ export class Api implements LogsHost {
     const plan = planNodeRemove(st, refs, force);
     await this.agent.write(plan.commands);
     return { IDs: plan.ids };
+  }
+}
+
+/**
+ * A CPU or memory limit larger than every node can never start (Docker refuses it at create, and the
+ * task would be retried forever): refused here, where the nodes are known.
+ */
+function checkAgainstCluster(st: ClusterState, spec: ServiceSpec): void {
+  const nodes = Object.values(st.nodes);
+  if (nodes.length === 0) return;
+  const limits = spec.TaskTemplate.Resources?.Limits;
+  const maxCpus = Math.max(...nodes.map((n) => n.Description?.Resources?.NanoCPUs ?? 0));
+  if (limits?.NanoCPUs && maxCpus > 0 && limits.NanoCPUs > maxCpus) {
+    throw SwarmError.invalid(
+      `invalid CPU limit ${limits.NanoCPUs / 1e9}: the largest node has ${maxCpus / 1e9} CPUs (Docker allows 0.01 to the node's CPUs); lower --limit-cpu`,
+    );
+  }
+  const maxMem = Math.max(...nodes.map((n) => n.Description?.Resources?.MemoryBytes ?? 0));
+  if (limits?.MemoryBytes && maxMem > 0 && limits.MemoryBytes > maxMem) {
+    throw SwarmError.invalid(
+      `invalid memory limit ${limits.MemoryBytes} bytes: the largest node has ${maxMem} bytes of memory; lower --limit-memory`,
+    );
+  }
+}
+
+/**
+ * A service's view, even when its stored spec is not well formed (written before specs were checked,
+ * or by a buggy proposer): one bad service never makes `service ls` fail for the others. Such a
+ * service is shown with what can be read of it and `Invalid` saying why; `service rm` removes it.
+ */
+export function safeServiceView(st: ClusterState, s: Service): ServiceView {
+  try {
+    parseServiceSpec(s.Spec);
+    return serviceView(st, s);
+  } catch (err) {
+    const raw = (s.Spec ?? {}) as Partial<ServiceSpec>;
+    const Spec: ServiceSpec = {
+      Name: typeof raw.Name === "string" ? raw.Name : s.ID,
+      Labels: {},
+      TaskTemplate: { ContainerSpec: { Image: "(invalid spec)" }, RestartPolicy: { Condition: "none", Delay: 0, MaxAttempts: 0 }, ForceUpdate: 0 },
+      Mode: { Replicated: { Replicas: 0 } },
+      EndpointSpec: { Ports: [] },
+    };
+    const Endpoint = { Spec: { Ports: [] }, Ports: [] };
+    const reason = err instanceof Error ? err.message : String(err);
+    return { Service: { ...s, Spec, Endpoint }, Running: 0, Desired: 0, Invalid: `${reason}; remove it with \`swarm service rm ${Spec.Name}\`` };
   }
 }

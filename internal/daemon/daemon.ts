@@ -12,7 +12,9 @@ import { SwarmError } from "../api/index.ts";
 import { Agent } from "../agent/index.ts";
 import type { AgentConfig } from "../config/index.ts";
 import { Api } from "./api.ts";
+import { prepareDataDir, prepareSocketDir, secureSocket } from "./data-dir.ts";
 import { realDeps } from "./real-deps.ts";
+import { serveApi } from "./http.ts";
 import { makeRouter } from "./routes.ts";
 
 export interface Daemon {
@@ -67,8 +69,8 @@ export function firstAddress(): string {
 }
 
 export async function startDaemon(cfg: AgentConfig, log: Logger): Promise<Daemon> {
-  mkdirSync(cfg.dataDir, { recursive: true, mode: 0o700 });
-  mkdirSync(dirname(cfg.socketPath), { recursive: true });
+  prepareDataDir(cfg.dataDir);
+  prepareSocketDir(cfg.socketPath);
   if (existsSync(cfg.socketPath)) {
     if (await socketAnswers(cfg.socketPath)) {
       throw SwarmError.conflict(`another swarm agent already answers on ${cfg.socketPath}: stop it first, or use --socket`);
@@ -91,6 +93,7 @@ export async function startDaemon(cfg: AgentConfig, log: Logger): Promise<Daemon
   const stop = (removeState = false) =>
     (stopping ??= (async () => {
       await agent.close();
+      await api.forgotten.flush().catch((err) => log.warn({ err }, "writing the index of archived task logs failed"));
       server?.stop(true);
       rmSync(cfg.socketPath, { force: true });
       rmSync(pidFile, { force: true });
@@ -98,8 +101,8 @@ export async function startDaemon(cfg: AgentConfig, log: Logger): Promise<Daemon
       log.info({ removeState }, "agent stopped");
       resolveDone();
     })());
-  // idleTimeout 0: `logs --follow` and `--detach=false` watches stay open as long as the CLI wants.
-  server = Bun.serve({ unix: cfg.socketPath, fetch: makeRouter(api, (rm) => void stop(rm)), idleTimeout: 0 } as unknown as Parameters<typeof Bun.serve>[0]);
+  server = serveApi(cfg.socketPath, makeRouter(api, (rm) => void stop(rm)));
+  secureSocket(cfg.socketPath);
   log.info({ socket: cfg.socketPath, dataDir: cfg.dataDir, docker: cfg.dockerHost, nodeId: agent.nodeId }, "agent listening");
   try {
     await agent.resume();

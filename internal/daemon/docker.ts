@@ -2,6 +2,13 @@
 import Docker from "dockerode";
 import { SwarmError } from "../api/index.ts";
 
+/**
+ * The engine's API never redirects a well-formed request; a redirect means a malformed path (docker
+ * cleans `//` with a 301), and dockerode would follow it to a host named after the path, failing with
+ * an unhandled error event that kills the process. With no redirects allowed the call just fails.
+ */
+(require("docker-modem/lib/http") as { maxRedirects: number }).maxRedirects = 0;
+
 export function dockerClient(host: string): Docker {
   if (host.startsWith("unix://")) return new Docker({ socketPath: host.slice("unix://".length) });
   const u = new URL(host.replace(/^tcp:/, "http:"));

@@ -81,11 +81,26 @@ export async function streamServiceLogs(
     merger.add(quiet(t, readTaskLogs(c.docker, c.archive, t, o)));
   };
   for (const t of tasksOfService(c, serviceId, archived)) startTask(t, false);
-  const watching = c.watch(signal, () => {
-    if (signal.aborted || !c.state.services[serviceId]) return;
+  // The follow ends when the client goes away, or once the service is removed and the streams of its
+  // tasks have ended (their containers stop and go): `logs -f` of a removed service must not hang.
+  const stopWatching = new AbortController();
+  const onAbort = () => stopWatching.abort();
+  signal.addEventListener("abort", onAbort, { once: true });
+  const watching = c.watch(stopWatching.signal, () => {
+    if (stopWatching.signal.aborted) return;
+    if (!c.state.services[serviceId]) {
+      merger.end();
+      stopWatching.abort();
+      return;
+    }
     for (const t of tasksOfService(c, serviceId, archived)) startTask(t, true);
   });
   signal.addEventListener("abort", () => void merger.close(), { once: true });
-  for await (const l of merger) emit(l);
-  await watching;
+  try {
+    for await (const l of merger) emit(l);
+  } finally {
+    signal.removeEventListener("abort", onAbort);
+    stopWatching.abort();
+    await watching;
+  }
 }

@@ -3,7 +3,7 @@
  * key in the data dir, Raft on bun:sqlite in `<data-dir>/raft.db`, the Docker engine through dockerode,
  * the log archive in `<data-dir>/logs`.
  */
-import { rmSync } from "node:fs";
+import { existsSync, rmSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import type Docker from "dockerode";
@@ -60,6 +60,12 @@ export function realDeps(cfg: AgentConfig, log: Logger): AgentDeps & { docker: D
       for (const f of [raftDb, `${raftDb}-wal`, `${raftDb}-shm`]) rmSync(f, { force: true });
     },
     runtime: dockerRuntime(docker),
+    /**
+     * What the node's session tells the leader. While Docker does not answer, the last description
+     * (or, for a node of a cluster restarted with Docker down, a minimal one) with Engine.Unreachable
+     * saying why: the session opens anyway and `node ls` shows the engine as unreachable. Before the
+     * node belongs to a cluster (init, join) an unreachable engine is an error: nothing is created.
+     */
     async describe(): Promise<NodeDescription> {
       try {
         const f = await engineFacts(docker, cfg.dockerHost);
@@ -69,10 +75,17 @@ export function realDeps(cfg: AgentConfig, log: Logger): AgentDeps & { docker: D
           Resources: { NanoCPUs: f.nanoCpus, MemoryBytes: f.memoryBytes },
           Engine: { EngineVersion: f.version },
         };
+        return described;
       } catch (err) {
-        if (!described) throw err;
+        if (!described && !existsSync(join(cfg.dataDir, "node.json"))) throw err;
+        const base: NodeDescription = described ?? {
+          Hostname: hostname(),
+          Platform: { Architecture: process.arch === "x64" ? "x86_64" : process.arch, OS: "linux" },
+          Resources: { NanoCPUs: 0, MemoryBytes: 0 },
+          Engine: { EngineVersion: "" },
+        };
+        return { ...base, Engine: { ...base.Engine, Unreachable: (err as Error).message } };
       }
-      return described;
     },
     archive: createFileLogArchive(`${cfg.dataDir}/logs`),
   };

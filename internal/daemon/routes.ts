@@ -2,51 +2,64 @@
  * The agent's HTTP API on its unix socket (the CLI's only door): maps requests onto `Api` methods and
  * typed errors onto statuses in one place (http.ts). See docs/one-node.md and docs/cluster.md.
  */
-import { SwarmError, serviceView, tasksOf, type NodeRole, type ServiceSpec } from "../api/index.ts";
+import { SwarmError, serviceView, tasksOf, type NodeRole } from "../api/index.ts";
 import { findService } from "../lookup/index.ts";
-import type { NodeChanges } from "../manager/index.ts";
 import type { Api } from "./api.ts";
-import { errorResponse, json, ndjson, readJson } from "./http.ts";
+import { errorResponse, json, ndjson } from "./http.ts";
 import { streamServiceLogs } from "./logs.ts";
+import { bodies, parseBody, readBodyText, sinceQuery, tailQuery } from "./requests.ts";
 
-type Handler = (req: Request, url: URL, params: string[]) => Promise<Response> | Response;
+type Handler = (req: Request, url: URL, params: string[], body: string) => Promise<Response> | Response;
 
-export function makeRouter(api: Api, shutdown: (removeState: boolean) => void): (req: Request) => Promise<Response> {
+/** What the router needs of Bun's server: lifting the idle timeout of a request it is answering. */
+export interface RequestTimeouts {
+  timeout(req: Request, seconds: number): void;
+}
+
+/**
+ * Connections are closed after the server's idle timeout while a request is incomplete (a client that
+ * connects and stays silent, or stops mid-body). Once the whole request is read the timeout is lifted:
+ * handlers bound their own time (a join waits at most its deadlines), and streams (`logs -f`, a
+ * `--detach=false` watch) stay open as long as the client reads them.
+ */
+export function makeRouter(api: Api, shutdown: (removeState: boolean) => void): (req: Request, server?: RequestTimeouts) => Promise<Response> {
   const ref = (p: string | undefined) => decodeURIComponent(p ?? "");
   const routes: [string, RegExp, Handler][] = [
     ["GET", /^\/_ping$/, () => new Response("OK")],
-    ["GET", /^\/info$/, () => json(api.info())],
-    ["POST", /^\/init$/, async () => json(await api.init())],
-    ["POST", /^\/join$/, async (req) => {
-      const b = await readJson<{ token?: string; remote?: string }>(req);
-      if (typeof b.token !== "string" || typeof b.remote !== "string") throw SwarmError.invalid("join needs a token and the manager's address");
+    ["GET", /^\/info$/, async () => json(await api.info())],
+    ["POST", /^\/init$/, async (_r, _u, _p, body) => {
+      parseBody(body, bodies.empty, "init");
+      return json(await api.init());
+    }],
+    ["POST", /^\/join$/, async (_r, _u, _p, body) => {
+      const b = parseBody(body, bodies.join, "join");
       return json(await api.join(b.token, b.remote));
     }],
-    ["POST", /^\/leave$/, async (req) => {
-      const b = await readJson<{ force?: boolean }>(req);
+    ["POST", /^\/leave$/, async (_r, _u, _p, body) => {
+      const b = parseBody(body, bodies.leave, "leave");
       await api.agent.leave(b.force === true);
       queueMicrotask(() => shutdown(true));
       return json({ ok: true });
     }],
-    ["POST", /^\/shutdown$/, async (req) => {
-      const body = await readJson<{ removeState?: boolean }>(req);
-      queueMicrotask(() => shutdown(body.removeState === true));
+    ["POST", /^\/shutdown$/, async (_r, _u, _p, body) => {
+      const b = parseBody(body, bodies.shutdown, "shutdown");
+      queueMicrotask(() => shutdown(b.removeState === true));
       return json({ ok: true });
     }],
     ["GET", /^\/join-token$/, async (_r, url) =>
       json(await api.joinToken((url.searchParams.get("role") ?? "") as NodeRole, url.searchParams.get("rotate") === "1"))],
     ["GET", /^\/services$/, async () => json(await api.services())],
     ["GET", /^\/services\/([^/]+)$/, async (_r, _u, [r]) => json(await api.service(ref(r)))],
-    ["POST", /^\/services$/, async (req) => {
-      const { spec } = await readJson<{ spec: ServiceSpec }>(req);
+    ["POST", /^\/services$/, async (_r, _u, _p, body) => {
+      const { spec } = parseBody(body, bodies.createService, "create service");
       return json(await api.createService(spec), 201);
     }],
-    ["POST", /^\/services\/([^/]+)\/update$/, async (req, _u, [r]) => {
-      const { spec, version } = await readJson<{ spec: ServiceSpec; version?: number }>(req);
-      return json(await api.updateService(ref(r), spec, typeof version === "number" ? version : undefined));
+    ["POST", /^\/services\/([^/]+)\/update$/, async (_q, _u, [r], body) => {
+      const { spec, version } = parseBody(body, bodies.updateService, "update service");
+      return json(await api.updateService(ref(r), spec, version));
     }],
-    ["POST", /^\/services\/remove$/, async (req) => {
-      const { refs } = await readJson<{ refs: string[] }>(req);
+    ["POST", /^\/services\/remove$/, async (_r, _u, _p, body) => {
+      const { refs } = parseBody(body, bodies.refs, "remove services");
       return json(await api.removeServices(refs));
     }],
     ["GET", /^\/tasks$/, async (_r, url) => json(await api.tasks(url.searchParams.getAll("service"), url.searchParams.getAll("node")))],
@@ -63,32 +76,36 @@ export function makeRouter(api: Api, shutdown: (removeState: boolean) => void): 
       const svc = findService(st, url.searchParams.get("service") ?? "");
       const opts = {
         follow: url.searchParams.get("follow") === "1",
-        tail: url.searchParams.has("tail") ? Number(url.searchParams.get("tail")) : undefined,
-        since: url.searchParams.get("since") ?? undefined,
+        tail: tailQuery(url.searchParams.get("tail")),
+        since: sinceQuery(url.searchParams.get("since")),
         timestamps: true,
       };
       return ndjson(req, (write, signal) => streamServiceLogs(api, svc.ID, opts, write, signal));
     }],
     ["GET", /^\/nodes$/, async () => json(await api.nodes())],
     ["GET", /^\/nodes\/([^/]+)$/, async (_r, _u, [r]) => json(await api.node(ref(r)))],
-    ["POST", /^\/nodes\/([^/]+)\/update$/, async (req, _u, [r]) => json(await api.updateNode(ref(r), await readJson<NodeChanges>(req)))],
-    ["POST", /^\/nodes\/promote$/, async (req) => json(await api.promote((await readJson<{ refs: string[] }>(req)).refs ?? []))],
-    ["POST", /^\/nodes\/demote$/, async (req) => json(await api.demote((await readJson<{ refs: string[] }>(req)).refs ?? []))],
-    ["POST", /^\/nodes\/remove$/, async (req) => {
-      const b = await readJson<{ refs: string[]; force?: boolean }>(req);
-      return json(await api.removeNodes(b.refs ?? [], b.force === true));
+    ["POST", /^\/nodes\/([^/]+)\/update$/, async (_q, _u, [r], body) => json(await api.updateNode(ref(r), parseBody(body, bodies.updateNode, "update node")))],
+    ["POST", /^\/nodes\/promote$/, async (_r, _u, _p, body) => json(await api.promote((parseBody(body, bodies.refs, "promote")).refs))],
+    ["POST", /^\/nodes\/demote$/, async (_r, _u, _p, body) => json(await api.demote((parseBody(body, bodies.refs, "demote")).refs))],
+    ["POST", /^\/nodes\/remove$/, async (_r, _u, _p, body) => {
+      const b = parseBody(body, bodies.removeNodes, "remove nodes");
+      return json(await api.removeNodes(b.refs, b.force === true));
     }],
   ];
 
-  return async (req: Request) => {
+  return async (req: Request, server?: RequestTimeouts) => {
     const url = new URL(req.url);
     try {
       for (const [method, re, handler] of routes) {
         const m = re.exec(url.pathname);
-        if (m && req.method === method) return await handler(req, url, m.slice(1));
+        if (!m || req.method !== method) continue;
+        const body = method === "GET" ? "" : await readBodyText(req);
+        server?.timeout(req, 0);
+        return await handler(req, url, m.slice(1), body);
       }
       throw new SwarmError("NOT_FOUND", `no such API endpoint: ${req.method} ${url.pathname} (is the CLI newer than the agent?)`);
     } catch (err) {
+      if (!(err instanceof SwarmError)) api.log.error({ err, method: req.method, path: url.pathname }, "internal error answering a request");
       return errorResponse(err);
     }
   };

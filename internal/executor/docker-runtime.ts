@@ -2,6 +2,7 @@
  * ContainerRuntime over the Docker Engine API (dockerode). Thin: translates calls and errors only.
  */
 import type Dockerode from "dockerode";
+import { isValidImageRef } from "../imageref/index.ts";
 import { linesFromBuffer } from "../logs/index.ts";
 import {
   RuntimeError,
@@ -51,13 +52,34 @@ function labelFilter(labels: Record<string, string>): string[] {
   return Object.entries(labels).map(([k, v]) => `${k}=${v}`);
 }
 
+/**
+ * Every image reference and container ID or name goes into a URL path (`/images/<ref>/json`). One that
+ * is empty or holds `//`, `..`, `?` or spaces makes the engine answer with a redirect or another
+ * endpoint entirely, and dockerode follows a redirect to a host named after the path (`images`),
+ * whose DNS failure is an unhandled error event: the whole agent died of an empty image. So nothing
+ * that is not a well-formed reference or name reaches dockerode; it is a RuntimeError with status 400
+ * (the task is rejected, the agent carries on).
+ */
+function imageRef(ref: string): string {
+  if (typeof ref !== "string" || !isValidImageRef(ref)) throw new RuntimeError(`invalid image reference "${String(ref).slice(0, 80)}"`, 400);
+  return ref;
+}
+
+const CONTAINER_REF = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,254}$/;
+function containerRef(idOrName: string): string {
+  if (typeof idOrName !== "string" || !CONTAINER_REF.test(idOrName) || idOrName.includes("..")) {
+    throw new RuntimeError(`invalid container ID or name "${String(idOrName).slice(0, 80)}"`, 400);
+  }
+  return idOrName;
+}
+
 const ACTIONS = new Set<RuntimeEventAction>(["create", "start", "die", "stop", "kill", "oom", "destroy"]);
 
 export function dockerRuntime(docker: Dockerode): ContainerRuntime {
   return {
     async hasImage(ref) {
       try {
-        await docker.getImage(ref).inspect();
+        await docker.getImage(imageRef(ref)).inspect();
         return true;
       } catch (e) {
         const err = toRuntimeError(e);
@@ -67,7 +89,7 @@ export function dockerRuntime(docker: Dockerode): ContainerRuntime {
     },
 
     async pullImage(ref) {
-      const stream = await call(() => docker.pull(ref) as Promise<NodeJS.ReadableStream>);
+      const stream = await call(() => docker.pull(imageRef(ref)) as Promise<NodeJS.ReadableStream>);
       await new Promise<void>((resolve, reject) => {
         docker.modem.followProgress(stream, (err: Error | null, out: { error?: string; errorDetail?: { message?: string } }[]) => {
           const failed = out?.find((o) => o.error !== undefined);
@@ -81,8 +103,8 @@ export function dockerRuntime(docker: Dockerode): ContainerRuntime {
     async create(spec: CreateSpec) {
       const c = await call(() =>
         docker.createContainer({
-          name: spec.name,
-          Image: spec.image,
+          name: containerRef(spec.name),
+          Image: imageRef(spec.image),
           Labels: spec.labels,
           Env: spec.env,
           Entrypoint: spec.entrypoint,
@@ -106,12 +128,12 @@ export function dockerRuntime(docker: Dockerode): ContainerRuntime {
     },
 
     async start(id) {
-      await call(() => docker.getContainer(id).start());
+      await call(() => docker.getContainer(containerRef(id)).start());
     },
 
     async inspect(idOrName) {
       try {
-        const c = await docker.getContainer(idOrName).inspect();
+        const c = await docker.getContainer(containerRef(idOrName)).inspect();
         const info: ContainerInfo = {
           id: c.Id,
           name: c.Name.replace(/^\//, ""),
@@ -134,7 +156,7 @@ export function dockerRuntime(docker: Dockerode): ContainerRuntime {
 
     async stop(id, timeoutSec) {
       try {
-        await docker.getContainer(id).stop(timeoutSec === undefined ? {} : { t: timeoutSec });
+        await docker.getContainer(containerRef(id)).stop(timeoutSec === undefined ? {} : { t: timeoutSec });
       } catch (e) {
         const err = toRuntimeError(e);
         if (err.status === 304 || err.status === 404) return;
@@ -144,7 +166,7 @@ export function dockerRuntime(docker: Dockerode): ContainerRuntime {
 
     async remove(id) {
       try {
-        await docker.getContainer(id).remove({ force: true, v: false });
+        await docker.getContainer(containerRef(id)).remove({ force: true, v: false });
       } catch (e) {
         const err = toRuntimeError(e);
         if (err.status === 404) return;
@@ -162,7 +184,7 @@ export function dockerRuntime(docker: Dockerode): ContainerRuntime {
     async logs(id, tail): Promise<RawLogLine[]> {
       const opts = { follow: false as const, stdout: true, stderr: true, timestamps: true, ...(tail !== undefined ? { tail } : {}) };
       const buf = await call(
-        () => docker.getContainer(id).logs(opts) as unknown as Promise<Buffer>,
+        () => docker.getContainer(containerRef(id)).logs(opts) as unknown as Promise<Buffer>,
       );
       return linesFromBuffer(new Uint8Array(buf));
     },

@@ -6,10 +6,11 @@
 import { stateRank, type DesiredState, type Task, type TaskState, type TaskStatus } from "../api/index.ts";
 import type { LogArchive } from "../logs/index.ts";
 import type { Limiter } from "./concurrency.ts";
+import { isValidImageRef } from "../imageref/index.ts";
 import { createSpecFor, portStatus, stopGraceSeconds, type CreateDefaults } from "./container-spec.ts";
 import { decide, type ContainerObs, type Step } from "./decide.ts";
 import type { Logger } from "./logger.ts";
-import { RuntimeError, type BoundPort, type ContainerInfo, type ContainerRuntime } from "./runtime.ts";
+import { RuntimeError, type BoundPort, type ContainerInfo, type ContainerRuntime, type CreateSpec } from "./runtime.ts";
 
 export interface RunnerContext {
   runtime: ContainerRuntime;
@@ -222,7 +223,16 @@ export class TaskRunner {
         return;
       case "prepare": {
         const task = this.task!;
-        const spec = createSpecFor(this.ctx.clusterId, this.ctx.nodeId, task, this.serviceName!, this.ctx.defaults);
+        // A spec that cannot become a container (malformed, or an invalid image reference) rejects
+        // this task with the reason; it must never reach the engine, or fail anything but this task.
+        let spec: CreateSpec;
+        try {
+          spec = createSpecFor(this.ctx.clusterId, this.ctx.nodeId, task, this.serviceName!, this.ctx.defaults);
+          if (typeof spec.image !== "string" || !isValidImageRef(spec.image)) throw new Error(`invalid image reference "${String(spec.image).slice(0, 80)}"`);
+        } catch (e) {
+          this.report("rejected", "preparing", `invalid task spec: ${e instanceof Error ? e.message : String(e)}`);
+          return;
+        }
         const pullErr = await this.ctx.ensureImage(spec.image);
         if (this.desired !== "running") return; // changed while pulling: decide again
         try {

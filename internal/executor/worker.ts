@@ -45,6 +45,11 @@ export interface WorkerOptions {
    * instead of after the whole grace period.
    */
   init?: boolean;
+  /**
+   * Called when the engine stops answering (its event stream broke) and when it answers again: the
+   * node agent re-describes itself to the leader so `node ls` shows an unreachable engine.
+   */
+  onEngine?: (reachable: boolean) => void;
 }
 
 export interface Worker {
@@ -141,6 +146,7 @@ export function createRuntimeWorker(opts: WorkerOptions): Worker {
   };
 
   let resubscribeMs = 0;
+  let engineUp = true;
   const subscribe = () => {
     if (closed) return;
     const reconnect = resubscribeMs > 0;
@@ -153,6 +159,10 @@ export function createRuntimeWorker(opts: WorkerOptions): Worker {
         if (r && (e.action === "die" || e.action === "destroy" || e.action === "start" || e.action === "oom")) r.poke();
       },
       (err) => {
+        if (engineUp) {
+          engineUp = false;
+          opts.onEngine?.(false);
+        }
         resubscribeMs = Math.min(Math.max(resubscribeMs * 2, 1000), 10_000);
         logger.warn({ err: err.message, retryMs: resubscribeMs }, "docker event stream broke; resubscribing");
         subscription = undefined;
@@ -163,6 +173,10 @@ export function createRuntimeWorker(opts: WorkerOptions): Worker {
       },
       () => {
         resubscribeMs = 0;
+        if (!engineUp) {
+          engineUp = true;
+          opts.onEngine?.(true);
+        }
         for (const r of runners.values()) r.poke(); // a container may have died before we listened
         if (reconnect) void discover().catch((e: unknown) => logger.warn({ err: String(e) }, "listing containers failed"));
       },

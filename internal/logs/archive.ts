@@ -4,7 +4,8 @@
  *
  * File twin: one file per task in `<dir>/<taskId>.log`, lines `<ts> <o|e> <text>`, written atomically
  * (tmp + rename). Bounds: the last `maxLinesPerTask` lines and at most `maxBytesPerTask` bytes per task;
- * when all files exceed `maxTotalBytes`, the oldest saved are evicted first. The memory twin has the
+ * when all files exceed `maxTotalBytes` (each counted at least a disk block, so empty files count) or
+ * `maxFiles`, the oldest saved are evicted first. The memory twin has the
  * same contract and passes the same suite (test/logs/archive.test.ts).
  */
 import { mkdir, readdir, readFile, rename, stat, unlink, writeFile } from "node:fs/promises";
@@ -26,12 +27,41 @@ export interface LogArchiveLimits {
   maxLinesPerTask: number;
   /** Per task: keep the newest lines up to this many bytes (encoded). Default 1 MiB. */
   maxBytesPerTask: number;
-  /** All tasks together; the oldest saved copies are evicted first. Default 64 MiB. */
+  /**
+   * All tasks together; the oldest saved copies are evicted first. Default 64 MiB. Every copy counts
+   * at least FILE_COST_BYTES (a disk block), so empty copies are bounded by bytes too.
+   */
   maxTotalBytes: number;
+  /** At most this many copies; the oldest are evicted first. Default 2,000. */
+  maxFiles: number;
 }
 
+/** What one archived copy costs at least, however small: a file's block on disk. */
+export const FILE_COST_BYTES = 4096;
+
 export function defaultLogArchiveLimits(): LogArchiveLimits {
-  return { maxLinesPerTask: 10_000, maxBytesPerTask: 1024 * 1024, maxTotalBytes: 64 * 1024 * 1024 };
+  return { maxLinesPerTask: 10_000, maxBytesPerTask: 1024 * 1024, maxTotalBytes: 64 * 1024 * 1024, maxFiles: 2000 };
+}
+
+const costOf = (bodyBytes: number) => Math.max(bodyBytes, FILE_COST_BYTES);
+
+/**
+ * Pure: which copies to evict (oldest first) so that the rest fit `lim`; `keep` (the one just saved)
+ * is never evicted. `entries` are in save order, oldest first.
+ */
+export function evictions(entries: readonly [string, number][], lim: LogArchiveLimits, keep: string): string[] {
+  let total = 0;
+  for (const [, bytes] of entries) total += costOf(bytes);
+  let count = entries.length;
+  const out: string[] = [];
+  for (const [id, bytes] of entries) {
+    if (total <= lim.maxTotalBytes && count <= lim.maxFiles) break;
+    if (id === keep) continue;
+    out.push(id);
+    total -= costOf(bytes);
+    count--;
+  }
+  return out;
 }
 
 function encodeLine(l: StampedLine): string {
@@ -84,13 +114,8 @@ export function createMemoryLogArchive(limits: Partial<LogArchiveLimits> = {}): 
       safeName(taskId);
       files.delete(taskId);
       files.set(taskId, encodeBounded(lines, lim));
-      let total = 0;
-      for (const body of files.values()) total += Buffer.byteLength(body);
-      for (const [id, body] of files) {
-        if (total <= lim.maxTotalBytes || id === taskId) break;
-        files.delete(id);
-        total -= Buffer.byteLength(body);
-      }
+      const entries = [...files].map(([id, body]): [string, number] => [id, Buffer.byteLength(body)]);
+      for (const id of evictions(entries, lim, taskId)) files.delete(id);
     },
     async read(taskId) {
       const body = files.get(taskId);
@@ -152,15 +177,12 @@ export function createFileLogArchive(dir: string, limits: Partial<LogArchiveLimi
         const tmp = `${file}.tmp`;
         await writeFile(tmp, body);
         await rename(tmp, file);
+        m.delete(taskId);
         m.set(taskId, { bytes: Buffer.byteLength(body), order: order++ });
-        let total = 0;
-        for (const v of m.values()) total += v.bytes;
-        const oldest = [...m.entries()].sort((a, b) => a[1].order - b[1].order);
-        for (const [id, v] of oldest) {
-          if (total <= lim.maxTotalBytes || id === taskId) break;
+        const oldest = [...m.entries()].sort((a, b) => a[1].order - b[1].order).map(([id, v]): [string, number] => [id, v.bytes]);
+        for (const id of evictions(oldest, lim, taskId)) {
           await unlink(path(id)).catch(() => undefined);
           m.delete(id);
-          total -= v.bytes;
         }
       });
     },

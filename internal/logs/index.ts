@@ -7,6 +7,8 @@ export {
   createFileLogArchive,
   createMemoryLogArchive,
   defaultLogArchiveLimits,
+  evictions,
+  FILE_COST_BYTES,
   encodeBounded,
   decodeArchive,
   type LogArchive,
@@ -15,3 +17,4 @@ export {
 export { parseSince, parseGoDuration, sinceParam, tsSeconds, compareTs, tsKey } from "./since.ts";
 export { dockerLogSource, isLogSource, type LogSource, type ContainerLogOptions } from "./source.ts";
 export { readTaskLogs, selectLines, mergeSorted, interleave, LogMerger, type TaskLogLine, type TaskLogRef, type ReadLogsOptions } from "./reader.ts";
+export { createLogSink, realSinkFs, type LogSink, type SinkFs } from "./log-sink.ts";

@@ -73,6 +73,12 @@ export class NodeAgent {
       logger: o.log.child({ component: "worker" }),
       init: true, // ContainerSpec.Init unset means on (see internal/api/types.ts)
       maxConcurrent: 16,
+      // The engine went away or came back: reopen the session, which describes this node again
+      // (Engine.Unreachable), so the leader records it and `node ls` shows it.
+      onEngine: (reachable) => {
+        o.log.warn({ reachable }, reachable ? "the container engine answers again" : "the container engine does not answer");
+        this.session.poke();
+      },
     });
   }
 

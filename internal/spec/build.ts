@@ -11,6 +11,7 @@ import {
   parseBytes, parseCpus, parseDuration, parseKeyValue, parseMount, parsePublish, parseReplicas,
   validateServiceName,
 } from "./parse.ts";
+import { parseServiceSpec, SPEC_LIMITS } from "./schema.ts";
 
 export const DEFAULT_RESTART_DELAY_NS = 5e9;
 export const DEFAULT_STOP_GRACE_NS = 10e9;
@@ -50,7 +51,12 @@ function resources(p: Parsed, base: TaskSpec["Resources"]): TaskSpec["Resources"
   const lc = one(p, "limit-cpu");
   if (lc !== undefined) out.Limits.NanoCPUs = parseCpus("--limit-cpu", lc);
   const lm = one(p, "limit-memory");
-  if (lm !== undefined) out.Limits.MemoryBytes = parseBytes("--limit-memory", lm);
+  if (lm !== undefined) {
+    out.Limits.MemoryBytes = parseBytes("--limit-memory", lm);
+    if (out.Limits.MemoryBytes < SPEC_LIMITS.minMemoryLimitBytes) {
+      throw SwarmError.invalid(`invalid argument "${lm}" for "--limit-memory" flag: the minimum memory limit is 6 MiB (6m), as Docker's`);
+    }
+  }
   const rc = one(p, "reserve-cpu");
   if (rc !== undefined) out.Reservations.NanoCPUs = parseCpus("--reserve-cpu", rc);
   const rm = one(p, "reserve-memory");
@@ -120,7 +126,7 @@ export function buildCreateSpec(p: Parsed): ServiceSpec {
   if (constraints.length) spec.TaskTemplate.Placement = { Constraints: constraints };
   if (networks.length) spec.TaskTemplate.Networks = [{ Target: "host" }];
   checkPortsUnique(spec);
-  return spec;
+  return parseServiceSpec(spec); // the API's own schema: what the CLI sends, the agent accepts
 }
 
 function checkPortsUnique(spec: ServiceSpec): void {
@@ -201,5 +207,5 @@ export function buildUpdateSpec(old: ServiceSpec, p: Parsed): ServiceSpec {
   t.Resources = resources(p, t.Resources);
   if (bool(p, "force")) t.ForceUpdate = (t.ForceUpdate ?? 0) + 1;
   checkPortsUnique(spec);
-  return spec;
+  return parseServiceSpec(spec);
 }

@@ -16,7 +16,8 @@ const line = (i: number, stream: StampedLine["stream"] = "stdout"): StampedLine 
   line: `line ${i} with some text`,
 });
 
-const body30 = Array.from({ length: 30 }, (_, i) => line(i));
+/** Larger than a disk block (FILE_COST_BYTES), so its real size decides the eviction. */
+const body30 = Array.from({ length: 30 }, (_, i) => ({ ...line(i), line: `${line(i).line} ${"x".repeat(150)}` }));
 /** Room for exactly three copies of body30. */
 const CAP3 = 3 * Buffer.byteLength(encodeBounded(body30, defaultLogArchiveLimits())) + 100;
 
@@ -66,7 +67,7 @@ for (const [name, make] of twins) {
       for (const id of ["a", "b", "c", "d"]) await a.save(id, body);
       expect(await a.read("a")).toBeUndefined();
       expect((await a.list()).sort()).toEqual(["b", "c", "d"]);
-      const huge = Array.from({ length: 200 }, (_, i) => line(i));
+      const huge = Array.from({ length: 200 }, (_, i) => ({ ...line(i), line: `${line(i).line} ${"x".repeat(150)}` }));
       await a.save("e", huge);
       expect(await a.list()).toEqual(["e"]);
     });

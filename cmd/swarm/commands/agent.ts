@@ -1,5 +1,6 @@
 /** `swarm agent`: run the daemon in the foreground (for systemd, and what `swarm init` starts). */
 import { one, type FlagDef } from "../../../internal/cli/index.ts";
+import { createLogSink } from "../../../internal/logs/index.ts";
 import { defaultConfig, parseListenAddr, socketFromHost, validateConfig, type AgentConfig } from "../../../internal/config/index.ts";
 import type { Command, Ctx } from "../context.ts";
 import { parseOrHelp } from "../parse.ts";
@@ -41,13 +42,23 @@ export const agentCmd: Command = {
   name: "agent",
   summary: "Run the swarm agent in the foreground",
   async run(argv, ctx) {
+    // Before anything creates a file: whatever the caller's umask, what the agent makes is private
+    // (the socket is opened up to 0660 once bound; see internal/daemon/data-dir.ts).
+    process.umask(0o077);
     const p = parseOrHelp(ctx, argv, "Usage:  swarm agent [OPTIONS]\n\nRun the swarm agent (daemon) in the foreground.", AGENT_FLAGS);
     if (!p) return 0;
     const cfg = agentConfigFrom(p, ctx);
     const logFile = one(p, "log-file");
     // Loaded here, not at the top: every other command starts faster without the daemon's modules.
-    const [{ default: pino }, { startDaemon }] = await Promise.all([import("pino"), import("../../../internal/daemon/index.ts")]);
-    const log = pino({ base: undefined }, logFile ? pino.destination({ dest: logFile, mkdir: true, sync: true }) : pino.destination(1));
+    const [{ default: pino }, { startDaemon, prepareDataDir }] = await Promise.all([import("pino"), import("../../../internal/daemon/index.ts")]);
+    prepareDataDir(cfg.dataDir); // before the logger: agent.log usually lives there
+    // A log file that cannot be written (a full disk) drops lines; it never stops the agent.
+    const log = pino({ base: undefined }, logFile ? createLogSink(logFile) : pino.destination(1));
+    // The last line of defence: an error that escaped every handler (an engine call's stray error
+    // event, a bug) is logged and the agent carries on; one bad request or task must not take down
+    // the node, and a stored spec that fails must not fail again on every start.
+    process.on("uncaughtException", (err) => log.error({ err }, "an error escaped its handler; the agent carries on"));
+    process.on("unhandledRejection", (err) => log.error({ err }, "a rejected promise had no handler; the agent carries on"));
     let daemon;
     try {
       daemon = await startDaemon(cfg, log);

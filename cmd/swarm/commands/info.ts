@@ -33,7 +33,7 @@ export const infoCmd: Command = {
       `Agent version: ${i.Version}`,
       `Socket: unix://${i.Socket}`,
       `Data dir: ${i.DataDir}`,
-      `Docker: ${i.DockerHost}`,
+      `Docker: ${i.DockerHost}${i.Engine && !i.Engine.Reachable ? ` (unreachable: ${i.Engine.Message})` : ""}`,
       `Swarm: ${i.Cluster ? "active" : "inactive"}`,
     ];
     if (i.Cluster) {

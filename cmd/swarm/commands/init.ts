@@ -6,7 +6,7 @@ import { one } from "../../../internal/cli/index.ts";
 import { AgentClient } from "../../../internal/client/index.ts";
 import type { Command } from "../context.ts";
 import { parseOrHelp } from "../parse.ts";
-import { ensureAgent, stopStartedAgent } from "../start-agent.ts";
+import { ensureAgent, refuseIfClusterWithoutAgent, stopStartedAgent } from "../start-agent.ts";
 import { agentConfigFrom, AGENT_FLAGS } from "./agent.ts";
 
 export const initCmd: Command = {
@@ -17,6 +17,7 @@ export const initCmd: Command = {
     if (!p) return 0;
     const cfg = agentConfigFrom(p, ctx);
     const client = new AgentClient(cfg.socketPath);
+    await refuseIfClusterWithoutAgent(cfg, client, "create");
     const started = await ensureAgent(cfg, client, one(p, "listen-addr"));
     let res: { nodeId: string; workerToken: string; address: string };
     try {

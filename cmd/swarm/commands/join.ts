@@ -10,7 +10,7 @@ import { one } from "../../../internal/cli/index.ts";
 import { AgentClient } from "../../../internal/client/index.ts";
 import type { Command } from "../context.ts";
 import { parseOrHelp } from "../parse.ts";
-import { ensureAgent, stopStartedAgent } from "../start-agent.ts";
+import { ensureAgent, refuseIfClusterWithoutAgent, stopStartedAgent } from "../start-agent.ts";
 import { agentConfigFrom, AGENT_FLAGS } from "./agent.ts";
 
 function remoteOf(arg: string): string {
@@ -52,6 +52,7 @@ export const joinCmd: Command = {
     const cfg = agentConfigFrom(p, ctx);
     const client = new AgentClient(cfg.socketPath);
     const fresh = !existsSync(cfg.dataDir);
+    await refuseIfClusterWithoutAgent(cfg, client, "join");
     const started = await ensureAgent(cfg, client, one(p, "listen-addr"));
     let res: { role: string };
     try {

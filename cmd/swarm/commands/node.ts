@@ -61,7 +61,7 @@ export const nodeLsCmd: Command = {
         capitalize(n.Status.State),
         capitalize(n.Spec.Availability),
         managerStatus(n),
-        n.Description.Engine.EngineVersion,
+        n.Description.Engine.Unreachable ? "unreachable" : n.Description.Engine.EngineVersion,
       ]);
       ctx.out(table(["ID", "HOSTNAME", "STATUS", "AVAILABILITY", "MANAGER STATUS", "ENGINE VERSION"], rows));
     }
@@ -93,6 +93,7 @@ function pretty(n: Node): string {
     ` CPUs:\t\t\t${n.Description.Resources.NanoCPUs / 1e9}`,
     ` Memory:\t\t${(n.Description.Resources.MemoryBytes / 2 ** 30).toFixed(2)}GiB`,
     `Engine Version:\t\t${n.Description.Engine.EngineVersion}`,
+    ...(n.Description.Engine.Unreachable ? [`Engine Status:\t\tunreachable: ${n.Description.Engine.Unreachable}`] : []),
   );
   if (n.Certificate) lines.push(`Certificate:`, ` Role:\t\t\t${n.Certificate.Role}`, ` Serial:\t\t${n.Certificate.Serial}`, ` Expires:\t\t${new Date(n.Certificate.NotAfterMs).toISOString()}`);
   return lines.join("\n") + "\n";

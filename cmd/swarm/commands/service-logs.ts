@@ -51,13 +51,14 @@ export const serviceLogsCmd: Command = {
     let width = 0;
     for await (const r of ctx.client.stream<LogRecord>(`/logs?${q}`, ac.signal)) {
       const text = (ts ? `${r.ts} ` : "") + r.line + "\n";
-      if (raw) {
-        (r.stream === "stderr" ? ctx.err : ctx.out)(text);
-        continue;
+      let line = text;
+      if (!raw) {
+        const prefix = logPrefix(r, o);
+        width = Math.max(width, prefix.length);
+        line = `${prefix.padEnd(width)}    | ${text}`;
       }
-      const prefix = logPrefix(r, o);
-      width = Math.max(width, prefix.length);
-      (r.stream === "stderr" ? ctx.err : ctx.out)(`${prefix.padEnd(width)}    | ${text}`);
+      // A slow reader slows the stream down (the agent's side waits too) instead of growing memory.
+      if (!(r.stream === "stderr" ? ctx.err : ctx.out)(line)) await ctx.drained();
     }
     return 0;
   },

@@ -1,6 +1,6 @@
 /** `swarm service scale SERVICE=REPLICAS [SERVICE=REPLICAS...]`. */
 import { SwarmError } from "../../../internal/api/index.ts";
-import { bool } from "../../../internal/cli/index.ts";
+import { bool, updateServiceWithRetry } from "../../../internal/cli/index.ts";
 import type { ServiceView } from "../../../internal/api/index.ts";
 import { parseReplicas } from "../../../internal/spec/index.ts";
 import type { Command } from "../context.ts";
@@ -27,9 +27,10 @@ export const serviceScaleCmd: Command = {
       if (!("Replicated" in v.Service.Spec.Mode)) throw SwarmError.invalid(`scale can only be used with replicated mode: ${wanted[i]!.ref} is global`);
     }
     for (const [i, v] of views.entries()) {
-      const spec = structuredClone(v.Service.Spec);
-      spec.Mode = { Replicated: { Replicas: wanted[i]!.replicas } };
-      await ctx.client.call("POST", `/services/${encodeURIComponent(v.Service.ID)}/update`, { spec });
+      await updateServiceWithRetry(ctx.client, v.Service.ID, (svc) => {
+        if (!("Replicated" in svc.Spec.Mode)) throw SwarmError.invalid(`scale can only be used with replicated mode: ${wanted[i]!.ref} is global`);
+        return { ...structuredClone(svc.Spec), Mode: { Replicated: { Replicas: wanted[i]!.replicas } } };
+      });
       ctx.out(`${wanted[i]!.ref} scaled to ${wanted[i]!.replicas}\n`);
     }
     if (!bool(p, "detach")) for (const v of views) await waitForConvergence(ctx, v.Service.ID, false);
