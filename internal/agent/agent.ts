@@ -218,8 +218,10 @@ export class Agent {
       });
       let reply: JoinReply;
       try {
-        await startTransport(transport, this);
-        reply = await this.askToJoin(transport, remote);
+        // One deadline for the whole join: a DHT whose bootstrap node never answers takes long to start.
+        const deadline = Date.now() + (this.o.joinTimeoutMs ?? 15_000);
+        await Promise.race([startTransport(transport, this), Bun.sleep(Math.max(0, deadline - Date.now()))]);
+        reply = await this.askToJoin(transport, remote, deadline);
       } catch (err) {
         await transport.close();
         throw err;
@@ -262,8 +264,7 @@ export class Agent {
     });
   }
 
-  private async askToJoin(transport: ClusterTransport, remote: string): Promise<JoinReply> {
-    const deadline = Date.now() + (this.o.joinTimeoutMs ?? 15_000);
+  private async askToJoin(transport: ClusterTransport, remote: string, deadline: number): Promise<JoinReply> {
     const refusals: string[] = [];
     const off = transport.on("refused", (_id, reason) => refusals.push(reason));
     try {
