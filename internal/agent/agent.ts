@@ -18,6 +18,7 @@ import {
 } from "../transport/index.ts";
 import type { Command } from "../api/index.ts";
 import type { MeshBackendChoice } from "../config/index.ts";
+import type { MeshConfig } from "../mesh/index.ts";
 import type { AgentDeps, TransportSetup } from "./deps.ts";
 import { localLink } from "./local-link.ts";
 
@@ -32,6 +33,8 @@ export interface AgentOptions {
   /** UDP port of this node's DHT: managers' bootstrap port. Unset: node.json's, else 2377. 0 picks any (tests). */
   listenPort?: number;
   meshBackend: MeshBackendChoice | "none";
+  /** Mesh options (one-process cluster tests: an in-memory backend per node). */
+  meshConfig?: Partial<MeshConfig>;
   timings?: Partial<ManagerTimings>;
   /** Seed of Raft's election randomness (tests). */
   seed?: number;
@@ -107,6 +110,11 @@ export class Agent {
 
   get meshStatus() {
     return this.node?.meshStatus ?? null;
+  }
+
+  /** The node agent while this node is in a cluster (diagnostics and the one-process cluster tests). */
+  get nodeAgent(): NodeAgent | undefined {
+    return this.node;
   }
 
   get transportPeers() {
@@ -378,6 +386,7 @@ export class Agent {
       runtime: this.deps.runtime,
       archive: this.deps.archive,
       meshBackend: this.o.meshBackend,
+      meshConfig: this.o.meshConfig,
       describe: () => this.deps.describe(),
       local: () => {
         const d = this.manager?.localDispatcher;

@@ -82,6 +82,7 @@ export function createFakeRuntime(opts: { images?: string[]; clock?: () => numbe
     if (!c.info.running) return;
     Object.assign(c.info, { running: false, status: "exited", pid: 0, exitCode: code });
     delete c.info.ports;
+    delete c.info.ip;
     emit(c, "die", code);
   };
   const stamp = () => new Date(now()).toISOString().replace("Z", "000000Z");
@@ -191,6 +192,8 @@ export function createFakeRuntime(opts: { images?: string[]; clock?: () => numbe
         Object.assign(c.info, { running: true, status: "running", pid: ++pid, exitCode: 0 });
         // Like Docker: ephemeral host ports (hostPort 0) get a fresh port at each start.
         if (c.spec.ports?.length) c.info.ports = c.spec.ports.map((p) => ({ protocol: p.protocol, targetPort: p.targetPort, hostPort: p.hostPort || ++hostPort }));
+        // A bridge address, like Docker's default network (none on the host network).
+        if (c.spec.networkMode !== "host") c.info.ip = `172.17.${(pid >> 8) & 255}.${pid & 255}`;
         emit(c, "start");
         run(c);
       }, true),

@@ -12,10 +12,12 @@ import { type Command, type Id, type NodeDescription, type SessionMessage, type 
 import type { MeshBackendChoice } from "../config/index.ts";
 import { createRuntimeWorker, type ContainerRuntime, type Worker } from "../executor/index.ts";
 import type { LogArchive } from "../logs/index.ts";
+import type { MeshConfig } from "../mesh/index.ts";
 import type { ClusterTransport } from "../transport/index.ts";
 import { assignmentsFor, type AssignmentSink } from "./assignments.ts";
+import { EndpointView, tableInputs } from "./endpoints.ts";
 import type { LeaderLink } from "./link.ts";
-import { MeshLink } from "./mesh-link.ts";
+import { MeshLink, type MeshFeed } from "./mesh-link.ts";
 import { NodeSession } from "./session.ts";
 import { NodeView } from "./view.ts";
 
@@ -38,6 +40,8 @@ export interface NodeAgentOptions {
   archive: LogArchive;
   /** `none`: no routing mesh (tests without a kernel to program). */
   meshBackend: MeshBackendChoice | "none";
+  /** Mesh options (tests: an in-memory backend). */
+  meshConfig?: Partial<MeshConfig>;
   describe: () => Promise<NodeDescription>;
   /** The in-process link when this node's own manager is the ready leader. */
   local: () => LeaderLink | undefined;
@@ -48,11 +52,15 @@ export interface NodeAgentOptions {
 
 export class NodeAgent {
   readonly view: NodeView;
+  readonly endpoints = new EndpointView();
   readonly session: NodeSession;
   readonly worker: Worker;
   private mesh: MeshLink | undefined;
   private unsubscribe: (() => void) | undefined;
   private readonly names = new Map<Id, string>();
+  /** This node's endpoint tasks → their container's address (see tableInputs). */
+  private readonly containerIps = new Map<Id, string>();
+  private readonly resolving = new Set<Id>();
 
   constructor(private readonly o: NodeAgentOptions) {
     this.view = new NodeView(o.nodeId, o.addr);
@@ -87,14 +95,61 @@ export class NodeAgent {
     return this.mesh ? { Backend: this.mesh.backend, Error: this.mesh.error } : null;
   }
 
+  /** The routing mesh's current inputs (what it holds once applied), for diagnostics and tests. */
+  get meshApplied() {
+    return this.mesh?.applied ?? null;
+  }
+
+  /** The feed of the routing mesh: the endpoint table, with this node's containers reached directly. */
+  private meshFeed(): MeshFeed {
+    return {
+      current: () => {
+        if (!this.endpoints.received) return null;
+        const table = this.endpoints.table();
+        this.resolveLocal(table);
+        return { version: this.endpoints.version, inputs: tableInputs(table, { self: this.o.nodeId, containers: this.containerIps }) };
+      },
+      subscribe: (fn) => this.endpoints.subscribe(fn),
+    };
+  }
+
+  /**
+   * Looks up the container address of this node's endpoints not known yet (then re-applies the mesh);
+   * forgets those no longer endpoints. Until it is known, the endpoint is reached at its host port.
+   */
+  private resolveLocal(table: ReturnType<EndpointView["table"]>): void {
+    const mine = new Set<Id>();
+    for (const s of table) for (const e of s.endpoints) if (e.node === this.o.nodeId) mine.add(e.task);
+    for (const id of [...this.containerIps.keys()]) if (!mine.has(id)) this.containerIps.delete(id);
+    for (const id of mine) {
+      if (this.containerIps.has(id) || this.resolving.has(id)) continue;
+      const container = this.view.state.tasks[id]?.Status.ContainerStatus?.ContainerID;
+      if (!container) continue;
+      this.resolving.add(id);
+      this.o.runtime.inspect(container).then(
+        (info) => {
+          this.resolving.delete(id);
+          if (!info?.running || !info.ip || !/^\d+\.\d+\.\d+\.\d+$/.test(info.ip)) return;
+          this.containerIps.set(id, info.ip);
+          this.mesh?.observe();
+        },
+        () => void this.resolving.delete(id),
+      );
+    }
+  }
+
   async start(): Promise<void> {
-    if (this.o.meshBackend !== "none") this.mesh = new MeshLink(this.view, this.o.meshBackend, this.o.log.child({ component: "mesh" }) as never);
+    if (this.o.meshBackend !== "none") {
+      this.mesh = new MeshLink(this.meshFeed(), this.o.meshBackend, this.o.log.child({ component: "mesh" }) as never, this.o.meshConfig, (v) =>
+        this.session.ackMesh(v),
+      );
+    }
     try {
       await this.worker.adopt();
     } catch (err) {
       this.o.log.error({ err }, "adopting this node's containers failed (is Docker up?); continuing");
     }
-    const sink: AssignmentSink = this.mesh ? this.mesh.gate(this.view, this.worker) : this.worker;
+    const sink: AssignmentSink = this.mesh ? this.mesh.gate(this.worker) : this.worker;
     const push = () => {
       if (!this.view.ready) return;
       Promise.resolve(sink.sync(assignmentsFor(this.view.state, this.o.nodeId, this.names))).catch((err) =>
@@ -110,12 +165,14 @@ export class NodeAgent {
     this.session.poke();
   }
 
-  /** Stops the session and the worker; containers keep running. */
+  /** Stops the session and the worker; containers keep running, and so do the mesh's kernel rules. */
   async stop(): Promise<void> {
     this.unsubscribe?.();
     await this.session.stop();
     await this.worker.close();
-    await this.closeMesh();
+    const m = this.mesh;
+    this.mesh = undefined;
+    await m?.release();
   }
 
   /** Stops and removes this node's containers (leave), then stops. */
@@ -141,6 +198,11 @@ export class NodeAgent {
         return;
       case "assignments":
         this.view.apply(m);
+        return;
+      case "endpoints":
+        this.endpoints.apply(m);
+        // Without a mesh nothing here routes: the table is held as soon as it arrives.
+        if (!this.mesh) this.session.ackMesh(this.endpoints.version);
         return;
       case "certificate":
       case "cluster":
