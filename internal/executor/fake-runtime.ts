@@ -8,7 +8,7 @@
  * until stopped (`sleep 1000`, `ping 127.0.0.1`, `httpd -f`). Stopping a running container makes it
  * exit 137 (PID 1 ignores SIGTERM, as in Docker).
  *
- * Test hooks: `addImage`, `pullable` (refs `pullImage` can fetch), `crash(id, code)`, `removeExternally(id)`,
+ * Test hooks: `addImage`, `pullable` (refs `pullImage` can fetch), `crash(id, code)`, `print(id, line)`, `removeExternally(id)`,
  * `delayMs` (artificial latency per call), `unreachable` (every call fails like a dead engine), `stats` (call counts and peak concurrency).
  */
 import {
@@ -31,6 +31,8 @@ export interface FakeRuntime extends ContainerRuntime {
   addImage(ref: string): void;
   pullable: Set<string>;
   crash(id: string, exitCode: number): void;
+  /** The container's program prints a line (stamped now). */
+  print(id: string, line: string, stream?: "stdout" | "stderr"): void;
   removeExternally(id: string): void;
   /** Breaks every event subscription (their onError runs), like an engine restart. */
   breakEvents(): void;
@@ -139,6 +141,9 @@ export function createFakeRuntime(opts: { images?: string[]; clock?: () => numbe
     addImage: (ref) => void images.add(withTag(ref)),
     crash(id, code) {
       exit(mustFind(id), code);
+    },
+    print(id, line, stream = "stdout") {
+      mustFind(id).logs.push({ stream, ts: stamp(), line });
     },
     removeExternally(id) {
       const c = mustFind(id);

@@ -8,15 +8,18 @@
  * whenever there is no session). `stop()` leaves containers running (a restarted agent adopts them);
  * `leave()` stops and removes them.
  */
-import { type Command, type Id, type NodeDescription, type SessionMessage, type TaskStatus } from "../api/index.ts";
+import {
+  LOGS_CHANNEL, type Command, type Id, type LogsMessage, type LogsRequest, type NodeDescription, type SessionMessage, type TaskStatus,
+} from "../api/index.ts";
 import type { MeshBackendChoice } from "../config/index.ts";
 import { createRuntimeWorker, type ContainerRuntime, type Worker } from "../executor/index.ts";
-import type { LogArchive } from "../logs/index.ts";
+import { Channel, type LogArchive, type LogSource } from "../logs/index.ts";
 import type { MeshConfig } from "../mesh/index.ts";
 import type { ClusterTransport } from "../transport/index.ts";
 import { assignmentsFor, type AssignmentSink } from "./assignments.ts";
 import { EndpointView, tableInputs } from "./endpoints.ts";
 import type { LeaderLink } from "./link.ts";
+import { checkLogsRequest, runtimeLogSource, serveLogs, type LogServerDeps } from "./log-server.ts";
 import { MeshLink, type MeshFeed } from "./mesh-link.ts";
 import { NodeSession } from "./session.ts";
 import { NodeView } from "./view.ts";
@@ -38,6 +41,8 @@ export interface NodeAgentOptions {
   transport: ClusterTransport;
   runtime: ContainerRuntime;
   archive: LogArchive;
+  /** Where live task logs come from (default: the runtime's logs call, polled for follow). */
+  logSource?: LogSource;
   /** `none`: no routing mesh (tests without a kernel to program). */
   meshBackend: MeshBackendChoice | "none";
   /** Mesh options (tests: an in-memory backend). */
@@ -61,9 +66,12 @@ export class NodeAgent {
   /** This node's endpoint tasks → their container's address (see tableInputs). */
   private readonly containerIps = new Map<Id, string>();
   private readonly resolving = new Set<Id>();
+  private readonly logDeps: LogServerDeps;
+  private unhandleLogs: (() => void) | undefined;
 
   constructor(private readonly o: NodeAgentOptions) {
     this.view = new NodeView(o.nodeId, o.addr);
+    this.logDeps = { source: o.logSource ?? runtimeLogSource(o.runtime), archive: o.archive, warn: (obj, msg) => o.log.warn(obj, msg) };
     this.session = new NodeSession({
       transport: o.transport,
       local: o.local,
@@ -157,7 +165,33 @@ export class NodeAgent {
       );
     };
     this.unsubscribe = this.view.subscribe(push);
+    // Managers read the logs of this node's tasks (docs/cluster.md "Logs from every node").
+    this.unhandleLogs = this.o.transport.onStream(
+      LOGS_CHANNEL,
+      async (body, sink) => serveLogs(this.logDeps, checkLogsRequest(body), (m) => sink.write(m), sink.signal),
+      { accept: ["manager"], maxBytes: 256 * 1024 },
+    );
     this.session.start();
+  }
+
+  /**
+   * This node's log server, in process (the manager on this node reads its own tasks without the
+   * transport). At most `credit` messages wait for the reader; breaking out of the iteration stops it.
+   */
+  readLogs(req: LogsRequest, credit = 4): AsyncIterable<LogsMessage> {
+    const ch = new Channel<LogsMessage>(credit);
+    let checked: LogsRequest;
+    try {
+      checked = checkLogsRequest(structuredClone(req));
+    } catch (err) {
+      ch.end(err);
+      return ch;
+    }
+    serveLogs(this.logDeps, checked, (m) => ch.write(m), ch.signal).then(
+      () => ch.end(),
+      (err) => ch.end(ch.signal.aborted ? undefined : err),
+    );
+    return ch;
   }
 
   /** Leadership moved here or away: reopen the session where the leader now is. */
@@ -168,6 +202,7 @@ export class NodeAgent {
   /** Stops the session and the worker; containers keep running, and so do the mesh's kernel rules. */
   async stop(): Promise<void> {
     this.unsubscribe?.();
+    this.unhandleLogs?.();
     await this.session.stop();
     await this.worker.close();
     const m = this.mesh;
@@ -178,6 +213,7 @@ export class NodeAgent {
   /** Stops and removes this node's containers (leave), then stops. */
   async leave(): Promise<void> {
     this.unsubscribe?.();
+    this.unhandleLogs?.();
     await this.session.stop();
     await this.worker.sync([]);
     await this.worker.whenIdle();

@@ -10,3 +10,4 @@ export { assignmentsFor, startNodeAgent, type Assignment, type AssignmentSink, t
 export { MeshLink, meshInputs, stateFeed, RETRY_MS, type MeshInputs, type MeshFeed, type StateFeed } from "./mesh-link.ts";
 export { EndpointView, tableInputs, type LocalTargets } from "./endpoints.ts";
 export { readNodeFile, writeNodeFile, removeNodeFile, NODE_FILE, type NodeFile } from "./node-file.ts";
+export { serveLogs, checkLogsRequest, runtimeLogSource, type LogServerDeps } from "./log-server.ts";
