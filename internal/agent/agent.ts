@@ -12,7 +12,9 @@ import {
   type LogsRequest, type NodeRole, type SessionMessage,
 } from "../api/index.ts";
 import { joinSecrets, Manager, signCertificate, newCluster, type ManagerTimings } from "../manager/index.ts";
-import { NodeAgent, readNodeFile, writeNodeFile, type NodeFile } from "../node/index.ts";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { NODE_FILE, NodeAgent, readNodeFile, writeNodeFile, type NodeFile } from "../node/index.ts";
 import { proposeOrThrow, type Applied } from "../store/index.ts";
 import {
   clusterFingerprint, verifyCertificate, type ClusterTransport, type SignedCertificate,
@@ -371,6 +373,11 @@ export class Agent {
       throw err;
     }
     this.port = this.bootstrapper.port;
+    // `--listen-addr 0` picked a free port: keep it, so the managers' recorded address stays valid.
+    if (this.file && this.file.listenPort === 0) {
+      this.file = { ...this.file, listenPort: this.port };
+      if (existsSync(join(this.o.dataDir, NODE_FILE))) writeNodeFile(this.o.dataDir, this.file);
+    }
   }
 
   private async stopBootstrapper(): Promise<void> {
@@ -380,12 +387,23 @@ export class Agent {
   }
 
   /** Starts transport, manager (if any) and node agent from `this.file`. */
+  /**
+   * Starts transport, manager (if any) and node agent from `this.file`. On `init` the transport is up
+   * before anything else; on a restart the members start at once and the transport joins the DHT in
+   * the background (a DHT whose recorded bootstrap nodes are gone can take long to give up on them,
+   * and a one-manager cluster needs no network to serve its API and run its tasks).
+   */
   private async activate(bootstrapNew: boolean): Promise<void> {
     if (this.file!.role === "manager") await this.startBootstrapper();
     else this.port = this.listenPort;
     const transport = await this.deps.transport(this.transportSetup());
     this.transport = transport;
-    await startTransport(transport, this);
+    if (bootstrapNew) await startTransport(transport, this);
+    else {
+      transport.start().catch((err: Error) => {
+        this.log.error({ err }, "the cluster transport did not start; this node cannot reach the others (check --advertise-addr and --listen-addr)");
+      });
+    }
     await this.startMembers(bootstrapNew);
   }
 

@@ -94,11 +94,13 @@ export async function startDaemon(cfg: AgentConfig, log: Logger): Promise<Daemon
     (stopping ??= (async () => {
       await agent.close();
       await api.forgotten.flush().catch((err) => log.warn({ err }, "writing the index of archived task logs failed"));
-      server?.stop(true);
-      rmSync(cfg.socketPath, { force: true });
-      rmSync(pidFile, { force: true });
-      if (removeState) rmSync(cfg.dataDir, { recursive: true, force: true });
+      // The last log line comes before the data dir goes: the log file lives in it, and writing
+      // after the removal would create the directory again.
       log.info({ removeState }, "agent stopped");
+      server?.stop(true);
+      if (removeState) rmSync(cfg.dataDir, { recursive: true, force: true });
+      rmSync(pidFile, { force: true });
+      rmSync(cfg.socketPath, { force: true });
       resolveDone();
     })());
   server = serveApi(cfg.socketPath, makeRouter(api, (rm) => void stop(rm)));

@@ -120,8 +120,9 @@ describe.skipIf(skip)("task lifecycle on a one-node cluster", () => {
       "--detach", n.image, "sh", "-c", "echo $GREETING from $(pwd) as $(id -u) on $(hostname); mount | grep -c ' /scratch type tmpfs'",
     ]);
     const out = await waitUntil("the container's output", async () => {
+      // Both lines: the second is written a moment after the first.
       const r = await n.ok(["service", "logs", "--raw", "shape"]);
-      return r.includes("hello") && r;
+      return r.includes("hello") && /\n\d+\n/.test(r) && r;
     }, 20_000, 100);
     expect(out).toContain("hello from /scratch as 65534 on shaped\n1\n");
     const c = (await n.containers(true)).find((x) => x.Labels["com.swarm.service.name"] === "shape")!;

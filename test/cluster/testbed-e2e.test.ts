@@ -159,6 +159,7 @@ describe.skipIf(why !== null)("a 5-host cluster with the compiled binary (test b
     await waitUntil("10 web tasks on h1-h4", async () => total(await running("web", [h5])) === 10, 30_000, 100);
     const movedMs = Date.now() - t0;
     console.log(`worker power-off: Down after ${downMs} ms, tasks running elsewhere after ${movedMs} ms`);
+    if (movedMs > 6000) console.log(`slow move; tasks:\n${await ok(via, ["service", "ps", "web"])}\nnodes:\n${await ok(via, ["node", "ls"])}`);
     expect(downMs).toBeLessThan(8000);
     await oneRunningPerSlot(via, "web");
     await bed.start(4);
