@@ -247,12 +247,12 @@ export class Agent {
         listenPort: this.listenPort,
       };
       writeNodeFile(this.o.dataDir, this.file);
-      // Keep the transport: admit by certificate from now on and reconnect, so peers see our role.
+      // Keep the transport: prove ourselves by certificate from now on, on the open connections too.
       transport.updateAdmission({ certificate: signed, clusterPublicKey: reply.clusterPublicKey, proveSecret: null });
       this.transport = transport;
-      for (const p of transport.peers()) transport.disconnect(p.id, "joined: reconnecting with a certificate");
+      transport.reprove();
       try {
-        await this.startMembers(false);
+        await this.startMembers(false, true);
         if (reply.role === "manager") {
           const m = this.manager!;
           await waitFor(() => m.state.nodes[this.nodeId]?.ManagerStatus?.Voter === true, 30_000, "this manager to join Raft");
@@ -380,7 +380,12 @@ export class Agent {
     await this.startMembers(bootstrapNew);
   }
 
-  private async startMembers(bootstrapNew: boolean): Promise<void> {
+  /**
+   * Starts the manager (on managers) and the node agent. With `background`, the node agent (adopting
+   * containers, then the session) starts without holding the caller: a join answers once the node is
+   * a member, and the node shows Ready moments later.
+   */
+  private async startMembers(bootstrapNew: boolean, background = false): Promise<void> {
     const transport = this.transport!;
     const f = this.file!;
     if (f.role === "manager") {
@@ -405,7 +410,9 @@ export class Agent {
       log: this.log.child({ component: "node" }) as never,
     });
     this.node = node;
-    await node.start();
+    const started = node.start();
+    if (!background) return started;
+    started.catch((err) => this.log.error({ err }, "starting this node's worker and session failed; restart the agent"));
   }
 
   private async startManager(bootstrapNew: boolean): Promise<void> {
@@ -481,13 +488,13 @@ export class Agent {
     if (before !== m.role) void this.serial(() => this.changeRole(m.role));
   }
 
-  /** Records a new certificate, presents it from now on, and reconnects so peers see it. */
+  /** Records a new certificate and presents it from now on, on the open connections too. */
   private applyCertificate(signed: SignedCertificate, role: NodeRole): void {
     this.file = { ...this.file!, role, cert: hex(signed.cert), sig: hex(signed.sig) };
     writeNodeFile(this.o.dataDir, this.file);
     const t = this.transport!;
     t.updateAdmission({ certificate: signed });
-    for (const p of t.peers()) t.disconnect(p.id, "certificate changed: reconnecting");
+    t.reprove();
   }
 
   private async changeRole(role: NodeRole): Promise<void> {
