@@ -10,11 +10,11 @@ import type { Logger } from "pino";
 import {
   JOIN_CHANNEL, LEAVE_CHANNEL, parseToken, SwarmError, type ClusterState, type Id, type JoinReply, type NodeRole, type SessionMessage,
 } from "../api/index.ts";
-import { joinSecrets, Manager, signCertificate, newCluster, type ManagerTimings } from "../manager/index.ts";
+import type { Manager, ManagerTimings } from "../manager/index.ts";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { NODE_FILE, NodeAgent, readNodeFile, writeNodeFile, type NodeFile } from "../node/index.ts";
-import { proposeOrThrow, type Applied } from "../store/index.ts";
+import type { Applied } from "../store/index.ts";
 import {
   clusterFingerprint, verifyCertificate, type ClusterTransport, type SignedCertificate,
 } from "../transport/index.ts";
@@ -64,6 +64,8 @@ export class Agent {
   private port = 0;
   private readonly stateListeners = new Set<(st: ClusterState) => void>();
   private bootstrapper: { port: number; close(): Promise<void> } | undefined;
+  /** internal/manager, loaded when this node first becomes a manager (workers never load it). */
+  private managerCode: typeof import("../manager/index.ts") | undefined;
 
   constructor(
     readonly o: AgentOptions,
@@ -142,7 +144,9 @@ export class Agent {
 
   /** Proposes a user's write through the leader; throws the first refusal (CONFLICT, NOT_FOUND, …). */
   async write(cmds: Command[]): Promise<Applied> {
-    return proposeOrThrow(this.requireManager().store, cmds);
+    const m = this.requireManager();
+    const { proposeOrThrow } = await import("../store/index.ts");
+    return proposeOrThrow(m.store, cmds);
   }
 
   // ---- init / join --------------------------------------------------------------------------------
@@ -152,6 +156,7 @@ export class Agent {
       if (this.file) throw SwarmError.conflict("This node is already part of a swarm. Use \"swarm leave\" to leave this swarm and join another one.");
       const description = await this.deps.describe(); // Docker must answer before anything is created
       const at = new Date().toISOString();
+      const { newCluster, signCertificate } = await managerCode();
       const cluster = newCluster(at);
       // A provisional certificate (serial 0) lets the transport start; the recorded one replaces it below.
       const now = Date.now();
@@ -173,6 +178,7 @@ export class Agent {
         const m = this.manager!;
         await waitFor(() => m.isLeader && m.localDispatcher !== undefined, 10_000, "this node to become the leader of its new cluster");
         const notAfterMs = now + 90 * 24 * 3600_000;
+        const { proposeOrThrow } = await import("../store/index.ts");
         const r = await proposeOrThrow(m.store, [
           { kind: "cluster.init", cluster },
           {
@@ -417,9 +423,10 @@ export class Agent {
 
   private async startManager(bootstrapNew: boolean): Promise<void> {
     const transport = this.transport!;
-    const m = await Manager.start({
+    this.managerCode = await managerCode();
+    const m = await this.managerCode.Manager.start({
       transport,
-      storage: this.deps.openRaftStorage(),
+      storage: await this.deps.openRaftStorage(),
       log: this.log.child({ component: "manager" }),
       bootstrap: bootstrapNew,
       timings: this.o.timings,
@@ -454,7 +461,7 @@ export class Agent {
     if (gens !== this.lastSecrets) {
       const rotated = this.lastSecrets !== "";
       this.lastSecrets = gens;
-      t.updateAdmission({ joinSecrets: joinSecrets(c) });
+      t.updateAdmission({ joinSecrets: this.managerCode!.joinSecrets(c) });
       // Sessions admitted by an old secret (joiners mid-join) end with the rotation.
       if (rotated) for (const p of t.peers()) if (p.class === "joiner") t.disconnect(p.id, "join token rotated");
     }
@@ -545,6 +552,7 @@ export class Agent {
           const self = st.nodes[this.nodeId];
           if (self) {
             try {
+              const { proposeOrThrow } = await import("../store/index.ts");
               await proposeOrThrow(m.store, [{ kind: "node.update", id: this.nodeId, spec: { ...self.Spec, Role: "worker" }, at: new Date().toISOString() }]);
               // Removed from Raft, this manager may never hear of it (the leader stops writing to it): the
               // worker certificate the leader sends next is the signal.
@@ -598,6 +606,12 @@ export class Agent {
     this.busy = run.catch(() => undefined);
     return run;
   }
+}
+
+/** The manager side is loaded on managers only: an idle worker does not pay for Raft, the store's
+ * planners and the orchestrator in memory. */
+function managerCode(): Promise<typeof import("../manager/index.ts")> {
+  return import("../manager/index.ts");
 }
 
 /** Starts a transport; a port already in use says which and what to do. */
