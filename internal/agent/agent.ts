@@ -432,6 +432,7 @@ export class Agent {
       timings: this.o.timings,
       seed: this.o.seed,
       onFatal: (err) => this.log.error({ err }, "the manager stopped; restart the agent"),
+      onOwnCertificate: (signed) => this.applyCertificate(signed, "manager"),
     });
     this.manager = m;
     this.unwatch.push(
