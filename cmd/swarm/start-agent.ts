@@ -23,7 +23,7 @@ async function waitForAgent(client: AgentClient, child: { exitCode: number | nul
       const tail = (await Bun.file(logFile).text().catch(() => "")).trim().split("\n").slice(-3).join("\n");
       throw SwarmError.unavailable(`the agent exited (code ${child.exitCode}) before answering; its log (${logFile}) ends with:\n${tail}`);
     }
-    await Bun.sleep(20);
+    await Bun.sleep(5); // the agent answers ~50 ms after it starts
   }
   throw SwarmError.unavailable(`the agent did not answer on ${client.socketPath} within ${deadlineMs / 1000}s; see ${logFile}`);
 }

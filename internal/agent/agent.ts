@@ -11,11 +11,11 @@ import {
   JOIN_CHANNEL, LEAVE_CHANNEL, LOGS_CHANNEL, parseToken, SwarmError, type ClusterState, type Id, type JoinReply, type LogsMessage,
   type LogsRequest, type NodeRole, type SessionMessage,
 } from "../api/index.ts";
-import { joinSecrets, Manager, signCertificate, newCluster, type ManagerTimings } from "../manager/index.ts";
+import type { Manager, ManagerTimings } from "../manager/index.ts";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { NODE_FILE, NodeAgent, readNodeFile, writeNodeFile, type NodeFile } from "../node/index.ts";
-import { proposeOrThrow, type Applied } from "../store/index.ts";
+import type { Applied } from "../store/index.ts";
 import {
   clusterFingerprint, verifyCertificate, type ClusterTransport, type SignedCertificate,
 } from "../transport/index.ts";
@@ -68,6 +68,8 @@ export class Agent {
   private port = 0;
   private readonly stateListeners = new Set<(st: ClusterState) => void>();
   private bootstrapper: { port: number; close(): Promise<void> } | undefined;
+  /** internal/manager, loaded when this node first becomes a manager (workers never load it). */
+  private managerCode: typeof import("../manager/index.ts") | undefined;
 
   constructor(
     readonly o: AgentOptions,
@@ -169,7 +171,9 @@ export class Agent {
 
   /** Proposes a user's write through the leader; throws the first refusal (CONFLICT, NOT_FOUND, …). */
   async write(cmds: Command[]): Promise<Applied> {
-    return proposeOrThrow(this.requireManager().store, cmds);
+    const m = this.requireManager();
+    const { proposeOrThrow } = await import("../store/index.ts");
+    return proposeOrThrow(m.store, cmds);
   }
 
   // ---- init / join --------------------------------------------------------------------------------
@@ -179,6 +183,7 @@ export class Agent {
       if (this.file) throw SwarmError.conflict("This node is already part of a swarm. Use \"swarm leave\" to leave this swarm and join another one.");
       const description = await this.deps.describe(); // Docker must answer before anything is created
       const at = new Date().toISOString();
+      const { newCluster, signCertificate } = await managerCode();
       const cluster = newCluster(at);
       // A provisional certificate (serial 0) lets the transport start; the recorded one replaces it below.
       const now = Date.now();
@@ -200,6 +205,7 @@ export class Agent {
         const m = this.manager!;
         await waitFor(() => m.isLeader && m.localDispatcher !== undefined, 10_000, "this node to become the leader of its new cluster");
         const notAfterMs = now + 90 * 24 * 3600_000;
+        const { proposeOrThrow } = await import("../store/index.ts");
         const r = await proposeOrThrow(m.store, [
           { kind: "cluster.init", cluster },
           {
@@ -274,12 +280,12 @@ export class Agent {
         listenPort: this.listenPort,
       };
       writeNodeFile(this.o.dataDir, this.file);
-      // Keep the transport: admit by certificate from now on and reconnect, so peers see our role.
+      // Keep the transport: prove ourselves by certificate from now on, on the open connections too.
       transport.updateAdmission({ certificate: signed, clusterPublicKey: reply.clusterPublicKey, proveSecret: null });
       this.transport = transport;
-      for (const p of transport.peers()) transport.disconnect(p.id, "joined: reconnecting with a certificate");
+      transport.reprove();
       try {
-        await this.startMembers(false);
+        await this.startMembers(false, true);
         if (reply.role === "manager") {
           const m = this.manager!;
           await waitFor(() => m.state.nodes[this.nodeId]?.ManagerStatus?.Voter === true, 30_000, "this manager to join Raft");
@@ -407,7 +413,12 @@ export class Agent {
     await this.startMembers(bootstrapNew);
   }
 
-  private async startMembers(bootstrapNew: boolean): Promise<void> {
+  /**
+   * Starts the manager (on managers) and the node agent. With `background`, the node agent (adopting
+   * containers, then the session) starts without holding the caller: a join answers once the node is
+   * a member, and the node shows Ready moments later.
+   */
+  private async startMembers(bootstrapNew: boolean, background = false): Promise<void> {
     const transport = this.transport!;
     const f = this.file!;
     if (f.role === "manager") {
@@ -434,19 +445,23 @@ export class Agent {
       log: this.log.child({ component: "node" }) as never,
     });
     this.node = node;
-    await node.start();
+    const started = node.start();
+    if (!background) return started;
+    started.catch((err) => this.log.error({ err }, "starting this node's worker and session failed; restart the agent"));
   }
 
   private async startManager(bootstrapNew: boolean): Promise<void> {
     const transport = this.transport!;
-    const m = await Manager.start({
+    this.managerCode = await managerCode();
+    const m = await this.managerCode.Manager.start({
       transport,
-      storage: this.deps.openRaftStorage(),
+      storage: await this.deps.openRaftStorage(),
       log: this.log.child({ component: "manager" }),
       bootstrap: bootstrapNew,
       timings: this.o.timings,
       seed: this.o.seed,
       onFatal: (err) => this.log.error({ err }, "the manager stopped; restart the agent"),
+      onOwnCertificate: (signed) => this.applyCertificate(signed, "manager"),
     });
     this.manager = m;
     this.unwatch.push(
@@ -476,7 +491,7 @@ export class Agent {
     if (gens !== this.lastSecrets) {
       const rotated = this.lastSecrets !== "";
       this.lastSecrets = gens;
-      t.updateAdmission({ joinSecrets: joinSecrets(c) });
+      t.updateAdmission({ joinSecrets: this.managerCode!.joinSecrets(c) });
       // Sessions admitted by an old secret (joiners mid-join) end with the rotation.
       if (rotated) for (const p of t.peers()) if (p.class === "joiner") t.disconnect(p.id, "join token rotated");
     }
@@ -510,13 +525,13 @@ export class Agent {
     if (before !== m.role) void this.serial(() => this.changeRole(m.role));
   }
 
-  /** Records a new certificate, presents it from now on, and reconnects so peers see it. */
+  /** Records a new certificate and presents it from now on, on the open connections too. */
   private applyCertificate(signed: SignedCertificate, role: NodeRole): void {
     this.file = { ...this.file!, role, cert: hex(signed.cert), sig: hex(signed.sig) };
     writeNodeFile(this.o.dataDir, this.file);
     const t = this.transport!;
     t.updateAdmission({ certificate: signed });
-    for (const p of t.peers()) t.disconnect(p.id, "certificate changed: reconnecting");
+    t.reprove();
   }
 
   private async changeRole(role: NodeRole): Promise<void> {
@@ -567,6 +582,7 @@ export class Agent {
           const self = st.nodes[this.nodeId];
           if (self) {
             try {
+              const { proposeOrThrow } = await import("../store/index.ts");
               await proposeOrThrow(m.store, [{ kind: "node.update", id: this.nodeId, spec: { ...self.Spec, Role: "worker" }, at: new Date().toISOString() }]);
               // Removed from Raft, this manager may never hear of it (the leader stops writing to it): the
               // worker certificate the leader sends next is the signal.
@@ -620,6 +636,12 @@ export class Agent {
     this.busy = run.catch(() => undefined);
     return run;
   }
+}
+
+/** The manager side is loaded on managers only: an idle worker does not pay for Raft, the store's
+ * planners and the orchestrator in memory. */
+function managerCode(): Promise<typeof import("../manager/index.ts")> {
+  return import("../manager/index.ts");
 }
 
 /** Starts a transport; a port already in use says which and what to do. */

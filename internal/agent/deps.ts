@@ -30,7 +30,7 @@ export interface AgentDeps {
    */
   startBootstrap?(host: string, port: number, peers: string[]): Promise<{ port: number; close(): Promise<void> }>;
   /** Raft's storage on this node (opened when the node becomes or resumes as a manager). */
-  openRaftStorage(): RaftStorage;
+  openRaftStorage(): RaftStorage | Promise<RaftStorage>;
   /** Forgets Raft's storage (demoted, or leaving). Closed by the caller first. */
   dropRaftStorage(): void;
   runtime: ContainerRuntime;

@@ -13,11 +13,10 @@ import type { Agent } from "../agent/index.ts";
 import { VERSION, type AgentConfig } from "../config/index.ts";
 import type { LogArchive } from "../logs/index.ts";
 import { findNode, findService } from "../lookup/index.ts";
-import {
-  joinTokenOf, planCreateService, planDemote, planNodeRemove, planNodeUpdate, planPromote, planRemoveServices, planUpdateService,
-  type NodeChanges,
-} from "../manager/index.ts";
-import { parseServiceSpec } from "../spec/index.ts";
+import type { NodeChanges } from "../manager/index.ts";
+
+/** The manager's planners, loaded on first use: a worker's agent never loads them. */
+const manager = () => import("../manager/index.ts");
 import { plainMessage } from "./http.ts";
 import { ForgottenTasks } from "./log-index.ts";
 import type { LogsHost } from "./logs.ts";
@@ -117,7 +116,7 @@ export class Api implements LogsHost {
   async init() {
     const r = await this.agent.init();
     const st = this.agent.requireManager().state;
-    return { ...r, workerToken: joinTokenOf(st.cluster!, "worker"), address: `${r.advertiseAddr}:${r.listenPort}` };
+    return { ...r, workerToken: (await manager()).joinTokenOf(st.cluster!, "worker"), address: `${r.advertiseAddr}:${r.listenPort}` };
   }
 
   async join(token: string, remote: string) {
@@ -129,19 +128,21 @@ export class Api implements LogsHost {
     if (role !== "worker" && role !== "manager") throw SwarmError.invalid(`unknown role ${role}: use worker or manager`);
     if (rotate) await this.agent.write([{ kind: "cluster.rotate-token", role }]);
     const st = await this.agent.read();
-    return { token: joinTokenOf(st.cluster!, role), address: `${this.agent.addr}:${this.agent.dhtPort}` };
+    return { token: (await manager()).joinTokenOf(st.cluster!, role), address: `${this.agent.addr}:${this.agent.dhtPort}` };
   }
 
   // ---- services -----------------------------------------------------------------------------------
 
   async services(): Promise<ServiceView[]> {
     const st = await this.agent.read();
-    return Object.values(st.services).map((s) => safeServiceView(st, s));
+    const { parseServiceSpec } = await import("../spec/index.ts");
+    return Object.values(st.services).map((s) => safeServiceView(st, s, parseServiceSpec));
   }
 
   async service(ref: string): Promise<ServiceView> {
     const st = await this.agent.read();
-    return safeServiceView(st, findService(st, ref));
+    const { parseServiceSpec } = await import("../spec/index.ts");
+    return safeServiceView(st, findService(st, ref), parseServiceSpec);
   }
 
   /**
@@ -150,9 +151,9 @@ export class Api implements LogsHost {
    */
   async createService(spec: unknown): Promise<{ ID: string }> {
     const st = await this.agent.read();
-    const checked = parseServiceSpec(spec);
+    const checked = (await import("../spec/index.ts")).parseServiceSpec(spec);
     checkAgainstCluster(st, checked);
-    const plan = planCreateService(st, checked, new Date().toISOString());
+    const plan = (await manager()).planCreateService(st, checked, new Date().toISOString());
     await this.agent.write(plan.commands);
     return { ID: plan.id };
   }
@@ -160,16 +161,16 @@ export class Api implements LogsHost {
   /** `version`: the service's Version.Index the spec was based on; a stale one is refused (CONFLICT) in apply. */
   async updateService(ref: string, spec: unknown, version?: number): Promise<{ ID: string }> {
     const st = await this.agent.read();
-    const checked = parseServiceSpec(spec);
+    const checked = (await import("../spec/index.ts")).parseServiceSpec(spec);
     checkAgainstCluster(st, checked);
-    const plan = planUpdateService(st, ref, checked, new Date().toISOString(), version);
+    const plan = (await manager()).planUpdateService(st, ref, checked, new Date().toISOString(), version);
     await this.agent.write(plan.commands);
     return { ID: plan.id };
   }
 
   async removeServices(refs: string[]): Promise<{ IDs: string[] }> {
     const st = await this.agent.read();
-    const plan = planRemoveServices(st, refs, new Date().toISOString());
+    const plan = (await manager()).planRemoveServices(st, refs, new Date().toISOString());
     await this.agent.write(plan.commands);
     return { IDs: plan.ids };
   }
@@ -220,28 +221,28 @@ export class Api implements LogsHost {
 
   async updateNode(ref: string, ch: NodeChanges): Promise<{ ID: string }> {
     const st = await this.agent.read();
-    const plan = planNodeUpdate(st, ref, ch, new Date().toISOString(), this.live(), this.agent.nodeId);
+    const plan = (await manager()).planNodeUpdate(st, ref, ch, new Date().toISOString(), this.live(), this.agent.nodeId);
     await this.agent.write(plan.commands);
     return { ID: plan.id };
   }
 
   async promote(refs: string[]): Promise<{ names: string[] }> {
     const st = await this.agent.read();
-    const plan = planPromote(st, refs, new Date().toISOString(), this.live());
+    const plan = (await manager()).planPromote(st, refs, new Date().toISOString(), this.live());
     if (plan.commands.length) await this.agent.write(plan.commands);
     return { names: plan.names };
   }
 
   async demote(refs: string[]): Promise<{ names: string[] }> {
     const st = await this.agent.read();
-    const plan = planDemote(st, refs, new Date().toISOString(), this.live());
+    const plan = (await manager()).planDemote(st, refs, new Date().toISOString(), this.live());
     if (plan.commands.length) await this.agent.write(plan.commands);
     return { names: plan.names };
   }
 
   async removeNodes(refs: string[], force: boolean): Promise<{ IDs: string[] }> {
     const st = await this.agent.read();
-    const plan = planNodeRemove(st, refs, force);
+    const plan = (await manager()).planNodeRemove(st, refs, force);
     await this.agent.write(plan.commands);
     return { IDs: plan.ids };
   }
@@ -274,7 +275,7 @@ function checkAgainstCluster(st: ClusterState, spec: ServiceSpec): void {
  * or by a buggy proposer): one bad service never makes `service ls` fail for the others. Such a
  * service is shown with what can be read of it and `Invalid` saying why; `service rm` removes it.
  */
-export function safeServiceView(st: ClusterState, s: Service): ServiceView {
+export function safeServiceView(st: ClusterState, s: Service, parseServiceSpec: (x: unknown) => unknown): ServiceView {
   try {
     parseServiceSpec(s.Spec);
     return serviceView(st, s);

@@ -106,10 +106,26 @@ export async function startDaemon(cfg: AgentConfig, log: Logger): Promise<Daemon
   server = serveApi(cfg.socketPath, makeRouter(api, (rm) => void stop(rm)));
   secureSocket(cfg.socketPath);
   log.info({ socket: cfg.socketPath, dataDir: cfg.dataDir, docker: cfg.dockerHost, nodeId: agent.nodeId }, "agent listening");
+  if (process.env.SWARM_DEBUG_MEMORY) startMemoryDiagnostics(log, Number(process.env.SWARM_DEBUG_MEMORY) || 30_000);
   try {
     await agent.resume();
   } catch (err) {
     log.error({ err }, "resuming the cluster failed; the agent answers, but this node is not running its tasks");
   }
   return { api, done, stop: () => stop(false) };
+}
+
+/**
+ * `SWARM_DEBUG_MEMORY=<ms>`: every <ms>, log the agent's memory and the JS heap's largest object
+ * types (finding what an idle agent holds).
+ */
+function startMemoryDiagnostics(log: Logger, everyMs: number): void {
+  const t = setInterval(async () => {
+    const { heapStats } = await import("bun:jsc");
+    Bun.gc(true);
+    const h = heapStats();
+    const top = Object.entries(h.objectTypeCounts).sort((a, b) => b[1] - a[1]).slice(0, 25);
+    log.info({ memory: process.memoryUsage(), heapSize: h.heapSize, extraMemorySize: h.extraMemorySize, objects: h.objectCount, top }, "memory diagnostics");
+  }, everyMs);
+  t.unref();
 }

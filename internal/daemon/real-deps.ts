@@ -13,7 +13,6 @@ import type { AgentDeps } from "../agent/index.ts";
 import type { AgentConfig } from "../config/index.ts";
 import { dockerRuntime } from "../executor/index.ts";
 import { createFileLogArchive, dockerLogSource, type LogArchive } from "../logs/index.ts";
-import { SqliteStorage } from "../raft/index.ts";
 import { createHyperswarmTransport, keyPairFromSeed, loadOrCreateKeySeed, nodeIdOf, startBootstrapNode } from "../transport/index.ts";
 import { dockerClient, engineFacts } from "./docker.ts";
 
@@ -55,7 +54,8 @@ export function realDeps(cfg: AgentConfig, log: Logger): AgentDeps & { docker: D
         },
       });
     },
-    openRaftStorage: () => new SqliteStorage(raftDb),
+    // Raft's code is loaded on managers only.
+    openRaftStorage: async () => new (await import("../raft/index.ts")).SqliteStorage(raftDb),
     dropRaftStorage: () => {
       for (const f of [raftDb, `${raftDb}-wal`, `${raftDb}-shm`]) rmSync(f, { force: true });
     },

@@ -3,33 +3,16 @@
  * wrong type is a 400 naming the field, never a 500 with a JavaScript message. Service specs are
  * checked by the shared spec schema (internal/spec `parseServiceSpec`) inside the Api methods.
  */
-import { z } from "zod";
+import type { z } from "zod";
 import { SwarmError } from "../api/index.ts";
 import { parseSince } from "../logs/index.ts";
-import { zodError } from "../spec/index.ts";
+
+/** The body schemas (zod), loaded with the first request that has a body: an idle agent (a worker
+ * answering `info`) does not pay for the schema library in memory. */
+type Bodies = typeof import("./bodies.ts").bodies;
 
 /** Bodies larger than this are refused (413) before they are read: a spec is a few KiB. */
 export const MAX_BODY_BYTES = 1 << 20;
-
-const ref = z.string().min(1, { error: "must not be empty" }).max(256, { error: "must be at most 256 characters" });
-const refs = z.array(ref).max(1000, { error: "at most 1000 references" });
-
-export const bodies = {
-  empty: z.object({}),
-  join: z.object({ token: z.string().max(512), remote: z.string().max(512) }),
-  leave: z.object({ force: z.boolean().optional() }),
-  shutdown: z.object({ removeState: z.boolean().optional() }),
-  createService: z.object({ spec: z.unknown() }),
-  updateService: z.object({ spec: z.unknown(), version: z.int().min(0).max(Number.MAX_SAFE_INTEGER).optional() }),
-  refs: z.object({ refs }),
-  removeNodes: z.object({ refs, force: z.boolean().optional() }),
-  updateNode: z.strictObject({
-    availability: z.enum(["active", "pause", "drain"], { error: "must be active, pause or drain" }).optional(),
-    labelAdd: z.record(z.string().min(1).max(1024), z.string().max(8192)).optional(),
-    labelRm: z.array(z.string().max(1024)).max(256).optional(),
-    role: z.enum(["manager", "worker"], { error: "must be manager or worker" }).optional(),
-  }),
-};
 
 /** Reads a request's whole body as UTF-8 text, refusing more than MAX_BODY_BYTES (413). */
 export async function readBodyText(req: Request): Promise<string> {
@@ -45,8 +28,10 @@ export async function readBodyText(req: Request): Promise<string> {
   }
 }
 
-/** Parses a JSON body (empty means `{}`) and checks it against `schema`: 400 naming the field. */
-export function parseBody<S extends z.ZodType>(text: string, schema: S, what: string): z.output<S> {
+/** Parses a JSON body (empty means `{}`) and checks it against the `kind` schema: 400 naming the field. */
+export async function parseBody<K extends keyof Bodies>(text: string, kind: K, what: string): Promise<z.output<Bodies[K]>> {
+  const { bodies, zodError } = await import("./bodies.ts");
+  const schema = bodies[kind] as Bodies[K];
   let value: unknown = {};
   if (text.trim() !== "") {
     try {
@@ -57,7 +42,7 @@ export function parseBody<S extends z.ZodType>(text: string, schema: S, what: st
   }
   const r = schema.safeParse(value, { reportInput: true });
   if (!r.success) throw zodError(r.error, `${what} request`);
-  return r.data;
+  return r.data as z.output<Bodies[K]>;
 }
 
 function tooLarge(): SwarmError {

@@ -8,7 +8,7 @@ import type { Api } from "./api.ts";
 import { errorResponse, json, ndjson } from "./http.ts";
 import { parseSince } from "../logs/index.ts";
 import { streamServiceLogs } from "./logs.ts";
-import { bodies, parseBody, readBodyText, sinceQuery, tailQuery } from "./requests.ts";
+import { parseBody, readBodyText, sinceQuery, tailQuery } from "./requests.ts";
 
 type Handler = (req: Request, url: URL, params: string[], body: string) => Promise<Response> | Response;
 
@@ -29,21 +29,21 @@ export function makeRouter(api: Api, shutdown: (removeState: boolean) => void): 
     ["GET", /^\/_ping$/, () => new Response("OK")],
     ["GET", /^\/info$/, async () => json(await api.info())],
     ["POST", /^\/init$/, async (_r, _u, _p, body) => {
-      parseBody(body, bodies.empty, "init");
+      await parseBody(body, "empty", "init");
       return json(await api.init());
     }],
     ["POST", /^\/join$/, async (_r, _u, _p, body) => {
-      const b = parseBody(body, bodies.join, "join");
+      const b = await parseBody(body, "join", "join");
       return json(await api.join(b.token, b.remote));
     }],
     ["POST", /^\/leave$/, async (_r, _u, _p, body) => {
-      const b = parseBody(body, bodies.leave, "leave");
+      const b = await parseBody(body, "leave", "leave");
       await api.agent.leave(b.force === true);
       queueMicrotask(() => shutdown(true));
       return json({ ok: true });
     }],
     ["POST", /^\/shutdown$/, async (_r, _u, _p, body) => {
-      const b = parseBody(body, bodies.shutdown, "shutdown");
+      const b = await parseBody(body, "shutdown", "shutdown");
       queueMicrotask(() => shutdown(b.removeState === true));
       return json({ ok: true });
     }],
@@ -52,15 +52,15 @@ export function makeRouter(api: Api, shutdown: (removeState: boolean) => void): 
     ["GET", /^\/services$/, async () => json(await api.services())],
     ["GET", /^\/services\/([^/]+)$/, async (_r, _u, [r]) => json(await api.service(ref(r)))],
     ["POST", /^\/services$/, async (_r, _u, _p, body) => {
-      const { spec } = parseBody(body, bodies.createService, "create service");
+      const { spec } = await parseBody(body, "createService", "create service");
       return json(await api.createService(spec), 201);
     }],
     ["POST", /^\/services\/([^/]+)\/update$/, async (_q, _u, [r], body) => {
-      const { spec, version } = parseBody(body, bodies.updateService, "update service");
+      const { spec, version } = await parseBody(body, "updateService", "update service");
       return json(await api.updateService(ref(r), spec, version));
     }],
     ["POST", /^\/services\/remove$/, async (_r, _u, _p, body) => {
-      const { refs } = parseBody(body, bodies.refs, "remove services");
+      const { refs } = await parseBody(body, "refs", "remove services");
       return json(await api.removeServices(refs));
     }],
     ["GET", /^\/tasks$/, async (_r, url) => json(await api.tasks(url.searchParams.getAll("service"), url.searchParams.getAll("node")))],
@@ -86,11 +86,11 @@ export function makeRouter(api: Api, shutdown: (removeState: boolean) => void): 
     }],
     ["GET", /^\/nodes$/, async () => json(await api.nodes())],
     ["GET", /^\/nodes\/([^/]+)$/, async (_r, _u, [r]) => json(await api.node(ref(r)))],
-    ["POST", /^\/nodes\/([^/]+)\/update$/, async (_q, _u, [r], body) => json(await api.updateNode(ref(r), parseBody(body, bodies.updateNode, "update node")))],
-    ["POST", /^\/nodes\/promote$/, async (_r, _u, _p, body) => json(await api.promote((parseBody(body, bodies.refs, "promote")).refs))],
-    ["POST", /^\/nodes\/demote$/, async (_r, _u, _p, body) => json(await api.demote((parseBody(body, bodies.refs, "demote")).refs))],
+    ["POST", /^\/nodes\/([^/]+)\/update$/, async (_q, _u, [r], body) => json(await api.updateNode(ref(r), await parseBody(body, "updateNode", "update node")))],
+    ["POST", /^\/nodes\/promote$/, async (_r, _u, _p, body) => json(await api.promote((await parseBody(body, "refs", "promote")).refs))],
+    ["POST", /^\/nodes\/demote$/, async (_r, _u, _p, body) => json(await api.demote((await parseBody(body, "refs", "demote")).refs))],
     ["POST", /^\/nodes\/remove$/, async (_r, _u, _p, body) => {
-      const b = parseBody(body, bodies.removeNodes, "remove nodes");
+      const b = await parseBody(body, "removeNodes", "remove nodes");
       return json(await api.removeNodes(b.refs, b.force === true));
     }],
   ];

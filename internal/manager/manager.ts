@@ -15,7 +15,7 @@ import {
 } from "../api/index.ts";
 import { RaftError, RaftNode, Role, type RaftStorage, type StateMachine } from "../raft/index.ts";
 import { ClusterStateMachine, createStore, type Store } from "../store/index.ts";
-import type { ClusterTransport, PeerInfo } from "../transport/index.ts";
+import type { ClusterTransport, PeerInfo, SignedCertificate } from "../transport/index.ts";
 import { ManagerConsensus, type ConsensusOptions } from "./consensus.ts";
 import { Dispatcher, type DispatcherTimings, type SessionSink } from "./dispatcher/index.ts";
 import { hostOf, JoinHandler } from "./join.ts";
@@ -54,6 +54,8 @@ export interface ManagerOptions {
   /** Raft runner's snapshot interval (entries). */
   snapshotEntries?: number;
   onFatal?: (err: Error) => void;
+  /** The leader renewed its own certificate: present it from now on (the agent records and reproves). */
+  onOwnCertificate?: (signed: SignedCertificate) => void;
 }
 
 export class Manager {
@@ -197,7 +199,9 @@ export class Manager {
       tickMs: this.t.reconcileTickMs,
       orphanGraceMs: this.t.orphanGraceMs,
     });
-    this.membership = new MembershipLoop(this.raft, this.store, this.o.transport, this.dispatcher, log.child({ component: "membership" }));
+    this.membership = new MembershipLoop(this.raft, this.store, this.o.transport, this.dispatcher, log.child({ component: "membership" }), (signed) =>
+      this.o.onOwnCertificate?.(signed),
+    );
     for (const fn of [...this.leaderListeners]) fn(this.raft.leaderId);
   }
 

@@ -6,7 +6,7 @@
 import type { Logger } from "pino";
 import { RaftError, RaftErrorCode, type RaftNode } from "../raft/index.ts";
 import type { Store } from "../store/index.ts";
-import type { ClusterTransport } from "../transport/index.ts";
+import type { ClusterTransport, SignedCertificate } from "../transport/index.ts";
 import type { Dispatcher } from "./dispatcher/index.ts";
 import { planMembership, type MembershipStep } from "./membership.ts";
 import { CERT_VALIDITY_MS, signCertificate } from "./secrets.ts";
@@ -28,6 +28,7 @@ export class MembershipLoop {
     private readonly transport: ClusterTransport,
     private readonly dispatcher: Dispatcher,
     private readonly log: Logger,
+    private readonly onOwnCertificate: (signed: SignedCertificate) => void = () => {},
   ) {
     this.timer = setInterval(() => this.kick(), TICK_MS);
     this.unsubscribe = [store.subscribe(() => this.kick()), transport.on("peer-up", () => this.kick())];
@@ -86,6 +87,8 @@ export class MembershipLoop {
           return await this.certify(s.id, s.role);
         case "resend":
           return this.resend(s.id);
+        case "certify-self":
+          return await this.certifySelf();
         case "add-learner":
           this.log.info({ node: s.id.slice(0, 12) }, "adding a manager to Raft as a learner");
           await this.raft.addLearner(s.id);
@@ -110,6 +113,18 @@ export class MembershipLoop {
       const benign = err instanceof RaftError && (err.code === RaftErrorCode.ConfChangePending || err.code === RaftErrorCode.LearnerNotCaughtUp);
       if (!benign) throw err;
     }
+  }
+
+  /** Renews the leader's own certificate (nobody else can hand it one) and presents it from now on. */
+  private async certifySelf(): Promise<void> {
+    const nowMs = Date.now();
+    const notAfterMs = nowMs + CERT_VALIDITY_MS;
+    const r = await this.store.propose([{ kind: "node.certificate", id: this.raft.id, role: "manager", notAfterMs }]);
+    const o = r.outcomes[0];
+    if (!o?.ok || typeof o.value !== "number") return;
+    const signed = signCertificate(this.store.state.cluster!, this.raft.id, "manager", o.value, nowMs, notAfterMs);
+    this.onOwnCertificate(signed);
+    this.log.info({ serial: o.value }, "renewed this manager's own certificate");
   }
 
   /** Signs the recorded certificate again (same serial and expiry) and sends it, at most every few seconds. */

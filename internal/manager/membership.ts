@@ -15,6 +15,8 @@ import { CERT_VALIDITY_MS } from "./secrets.ts";
 
 export type MembershipStep =
   | { kind: "certify"; id: Id; role: NodeRole }
+  /** The leader's own manager certificate is due for renewal: it signs one for itself. */
+  | { kind: "certify-self" }
   /** The node presents an older certificate than the one recorded: sign the recorded one again and send it. */
   | { kind: "resend"; id: Id }
   | { kind: "add-learner"; id: Id }
@@ -52,7 +54,9 @@ export function planMembership(i: MembershipInputs): MembershipStep[] {
     const shown = i.presented.get(id);
     const behind = cert !== undefined && shown !== undefined && shown < cert.Serial && i.sessions.has(id) && id !== i.self;
     if (want === "manager") {
-      if ((cert?.Role !== "manager" || renew) && i.sessions.has(id) && id !== i.self) steps.push({ kind: "certify", id, role: "manager" });
+      if (id === i.self) {
+        if (cert?.Role === "manager" && renew) steps.push({ kind: "certify-self" });
+      } else if ((cert?.Role !== "manager" || renew) && i.sessions.has(id)) steps.push({ kind: "certify", id, role: "manager" });
       else if (behind) steps.push({ kind: "resend", id });
       if (cert?.Role !== "manager") continue;
       if (!member && i.connectedManagers.has(id)) confStep ??= { kind: "add-learner", id };

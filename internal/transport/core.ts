@@ -41,6 +41,9 @@ export class TransportCore implements ClusterTransport, SessionHost {
   onRevoke: (id: NodeId) => void = () => {};
   /** Set by the adapter: a node left the revoked set (setRevoked). */
   onUnrevoke: (id: NodeId) => void = () => {};
+  /** Set by the adapter: dial `id` at once (after `reconnect` closed our connection to it). */
+  onRedial: (id: NodeId) => void = () => {};
+  private readonly redial = new Set<NodeId>();
   /** Set by the adapter: stops discovery and releases sockets. */
   onClose: () => Promise<void> = async () => {};
   private starting: Promise<void> | undefined;
@@ -113,6 +116,17 @@ export class TransportCore implements ClusterTransport, SessionHost {
     for (const fn of this.upListeners) safe(() => fn(s.info!), this.log);
   }
 
+  sessionReadmitted(s: Session): void {
+    if (this.sessions.get(s.peer) !== s) return;
+    this.log.info({ peer: short(s.peer), class: s.info!.class }, "peer re-admitted with a new proof");
+    for (const fn of this.upListeners) safe(() => fn(s.info!), this.log);
+  }
+
+  /** Presents our current proof again on every open connection (see ClusterTransport.reprove). */
+  reprove(): void {
+    for (const s of this.sessions.values()) s.reprove();
+  }
+
   refusedBy(peer: NodeId, reason: string): void {
     for (const fn of this.refusedListeners) safe(() => fn(peer, reason), this.log);
   }
@@ -123,6 +137,7 @@ export class TransportCore implements ClusterTransport, SessionHost {
     this.sessions.delete(s.peer);
     this.log.info({ peer: short(s.peer), reason }, "peer down");
     for (const fn of this.downListeners) safe(() => fn(s.peer, reason), this.log);
+    if (this.redial.delete(s.peer) && !this.closed) this.onRedial(s.peer);
   }
 
   peers(): PeerInfo[] {
@@ -216,6 +231,12 @@ export class TransportCore implements ClusterTransport, SessionHost {
 
   disconnect(id: NodeId, reason: string): void {
     this.sessions.get(id)?.close(reason, true);
+  }
+
+  reconnect(id: NodeId, reason: string): void {
+    if (!this.sessions.has(id)) return;
+    this.redial.add(id);
+    this.disconnect(id, reason);
   }
 
   start(): Promise<void> {

@@ -76,6 +76,14 @@ interface DHTCtor {
 const HyperDHT: DHTCtor = require("hyperdht");
 const Hyperswarm: new (opts: object) => SwarmLike = require("hyperswarm");
 
+/**
+ * Hyperswarm redials a peer whose connection closed after these delays (then stays at the last).
+ * Its defaults (1 s, 5 s, 15 s, 10 min) suit the public DHT; a cluster on a LAN wants a peer that
+ * restarted, or reconnected to present a new certificate, back within a fraction of a second.
+ */
+const DEFAULT_REDIAL_BACKOFFS_MS = [150, 1000, 5000, 60_000];
+const REDIAL_JITTER_MS = 100;
+
 
 export interface HyperswarmTransportOptions extends TransportOptions {
   /** Holds `transport.key` (the node's identity). */
@@ -100,6 +108,8 @@ export interface HyperswarmTransportOptions extends TransportOptions {
   closeGraceMs?: number;
   /** Hyperswarm's connection cap (its default 64 is too low for a big flat cluster). */
   maxPeers?: number;
+  /** Delays before Hyperswarm redials a peer whose connection closed (DEFAULT_REDIAL_BACKOFFS_MS). */
+  redialBackoffsMs?: number[];
   /** Incoming connection attempts accepted per remote host: a burst, then a rate. Refused ones cost
    * one Noise message and no connection (issue 10 finding 3). A node reconnects a few times a
    * minute at most, so 16 and 4/s never bind a cluster member. */
@@ -214,6 +224,7 @@ export function createHyperswarmTransport(o: HyperswarmTransportOptions): Hypers
     core.limited.warn({ peer: id.slice(0, 8), reason: `node ${id.slice(0, 8)} is revoked (firewall)` }, "refusing peer");
     return true;
   };
+  core.onRedial = (id) => px.dialNow(id);
   core.onUnrevoke = (id) => {
     swarm?.peers?.get(id)?.ban(false);
     px.dialNow(id); // Hyperswarm's own retry of a refused peer backs off to minutes
@@ -229,6 +240,7 @@ export function createHyperswarmTransport(o: HyperswarmTransportOptions): Hypers
       : new HyperDHT({ ...dhtOpts, port: o.port, anyPort: !o.port }));
     const sw = (swarm = new Hyperswarm({
       dht: d, keyPair, maxPeers: o.maxPeers ?? 256, firewall: (remoteKey: Uint8Array) => refuseRevoked(Buffer.from(remoteKey).toString("hex")),
+      backoffs: o.redialBackoffsMs ?? DEFAULT_REDIAL_BACKOFFS_MS, jitter: REDIAL_JITTER_MS,
     }));
     sw.server.firewall = serverFirewall;
     sw.on("connection", (conn) => {

@@ -12,7 +12,7 @@ import { TransportError, short } from "./errors.ts";
 import { FrameDecoder, encodeFrame } from "./frame.ts";
 import { clip, type LogLimiter } from "./log-limit.ts";
 import { Buckets } from "./rate.ts";
-import { Kind, decodeMessage, encodeMessage, peekCall, type Message } from "./messages.ts";
+import { Kind, decodeMessage, encodeMessage, peekCall, type HelloProof, type Message } from "./messages.ts";
 import { StreamReader, StreamWriter } from "./stream.ts";
 import type { Handler, Link, Logger, NodeId, PeerInfo, StreamHandler } from "./types.ts";
 
@@ -40,6 +40,8 @@ export interface SessionHost {
   sessionClosed(s: Session, reason: string): void;
   /** The peer refused our admission proof (a joiner with a wrong or rotated token learns it here). */
   refusedBy(peer: NodeId, reason: string): void;
+  /** An open session's peer presented a new, valid proof: `info` changed (class, certificate). */
+  sessionReadmitted(s: Session): void;
 }
 
 interface Pending {
@@ -227,6 +229,8 @@ export class Session {
       case Kind.StreamCancel:
         return this.writers.get(m.sid)?.abort(new TransportError("STREAM_CANCELLED", "the reader cancelled the stream; stop writing"));
       case Kind.StreamCredit: return this.writers.get(m.sid)?.addCredit(m.n);
+      case Kind.Hello: return this.onReHello(m.proof);
+      case Kind.Reject: return this.onRejected(m.code, m.message);
       default:
         throw TransportError.malformed(`handshake message kind ${m.k} after admission`);
     }
@@ -248,13 +252,7 @@ export class Session {
       if (!this.admitted) throw TransportError.malformed("welcome before hello");
       this.welcomed = true;
     } else if (m.k === Kind.Reject) {
-      this.host.limited.warn(
-        { peer: short(this.peer), code: clip(m.code, 40), reason: clip(m.message) },
-        "peer refused our admission proof; check the join token or certificate",
-      );
-      this.close(`refused by peer: ${clip(m.message)}`);
-      this.host.refusedBy(this.peer, clip(m.message));
-      return;
+      return this.onRejected(m.code, m.message);
     } else {
       throw TransportError.malformed(`message kind ${m.k} before admission`);
     }
@@ -262,18 +260,61 @@ export class Session {
       clearTimeout(this.handshakeTimer);
       this.state = "open";
       const a = this.admitted;
-      this.info = {
-        id: this.peer,
-        class: a.class,
-        via: a.via,
-        ...(a.joinSecret ? { joinRole: a.joinSecret.role } : {}),
-        ...(a.cert ? { certificate: a.cert, clusterPublicKey: a.ca } : {}),
-        address: this.link.remoteAddress,
-        connectedAtMs: Date.now(),
-      };
+      this.info = this.infoOf(a, Date.now());
       this.decoder.maxFrameBytes = this.host.frameLimitFor(a.class);
       this.host.sessionOpened(this);
     }
+  }
+
+  private infoOf(a: NonNullable<Session["admitted"]>, connectedAtMs: number): PeerInfo {
+    return {
+      id: this.peer,
+      class: a.class,
+      via: a.via,
+      ...(a.joinSecret ? { joinRole: a.joinSecret.role } : {}),
+      ...(a.cert ? { certificate: a.cert, clusterPublicKey: a.ca } : {}),
+      address: this.link.remoteAddress,
+      connectedAtMs,
+    };
+  }
+
+  private onRejected(code: string, message: string): void {
+    this.host.limited.warn(
+      { peer: short(this.peer), code: clip(code, 40), reason: clip(message) },
+      "peer refused our admission proof; check the join token or certificate",
+    );
+    this.close(`refused by peer: ${clip(message)}`);
+    this.host.refusedBy(this.peer, clip(message));
+  }
+
+  /**
+   * Presents our current proof again on an open connection (we got a certificate, or a new one): the
+   * peer re-admits us under it without a new connection, or refuses and closes.
+   */
+  reprove(): void {
+    if (this.state !== "open") return;
+    let proof;
+    try {
+      proof = makeProof(this.host.policy, this.link.localKey, this.link.remoteKey);
+    } catch (e) {
+      return this.close((e as Error).message);
+    }
+    this.write({ k: Kind.Hello, proof });
+  }
+
+  /** The peer presents a new proof on an open connection: it replaces the old one, or the connection closes. */
+  private onReHello(proof: HelloProof): void {
+    const res = checkProof(this.host.policy, proof, this.link.localKey, this.link.remoteKey, (id) => this.host.isRevoked(id), Date.now());
+    if (!res.ok) {
+      this.host.limited.warn({ peer: short(this.peer), reason: res.reason }, "refusing a peer's new proof");
+      this.write({ k: Kind.Reject, code: res.code, message: res.reason });
+      this.close(`refused: ${res.reason}`, true);
+      return;
+    }
+    this.admitted = res;
+    this.info = this.infoOf(res, this.info!.connectedAtMs);
+    this.decoder.maxFrameBytes = this.host.frameLimitFor(res.class);
+    this.host.sessionReadmitted(this);
   }
 
   /** Refuses a call this peer may not make (channel access, size) before its body is decoded (or,

@@ -107,6 +107,7 @@ export interface ClusterTransport {
   openStream(to: NodeId, channel: string, msg: unknown, opts?: StreamOptions): MessageStream;
   /** Registers the acceptor of streams on a channel; access as for `handle`. */
   onStream(channel: string, handler: StreamHandler, opts?: ChannelOptions): () => void;
+  /** Also called again when an open connection's peer is re-admitted under a new proof (`reprove`). */
   on(event: "peer-up", fn: PeerUpListener): () => void;
   on(event: "peer-down", fn: PeerDownListener): () => void;
   on(event: "refused", fn: RefusedListener): () => void;
@@ -121,6 +122,15 @@ export interface ClusterTransport {
   /** Closes our connection to `id` (e.g. a joiner once it has its certificate); it may reconnect and
    * is admitted again by whatever it then proves. No-op when not connected. */
   disconnect(id: NodeId, reason: string): void;
+  /**
+   * Presents our current proof again on every open connection, after `updateAdmission` gave us a
+   * certificate (joined) or a new one (promoted, demoted, renewed): each peer re-admits us under it
+   * — a "peer-up" with the new class on its side — without a new connection, or refuses and closes.
+   */
+  reprove(): void;
+  /** Closes our connection to `id` and dials it again at once (our certificate changed: the peer
+   * must see the new one), instead of waiting for discovery to find it again. */
+  reconnect(id: NodeId, reason: string): void;
   /** Starts discovery and admitting peers. Register handlers and listeners before. Idempotent;
    * resolves when the node is reachable (for Hyperswarm: the DHT is bootstrapped). */
   start(): Promise<void>;

@@ -106,7 +106,10 @@ describe.skipIf(why !== null)("a 5-host cluster with the compiled binary (test b
     const manager = (await ok(h1, ["join-token", "-q", "manager"])).trim();
     const worker = (await ok(h1, ["join-token", "-q", "worker"])).trim();
     for (const h of [h2, h3]) {
-      const r = await inHost(h, ["join", "--token", manager, `${h1.ip}:2377`]);
+      // h3 reads its token from a file (argv is visible to every local user).
+      const tokenArgs = h === h3 ? ["--token-file", join(h.dir, "token")] : ["--token", manager];
+      if (h === h3) await Bun.write(join(h.dir, "token"), `${manager}\n`);
+      const r = await inHost(h, ["join", ...tokenArgs, `${h1.ip}:2377`]);
       expect(`${r.stdout}${r.stderr}`).toContain("This node joined a swarm as a manager.");
     }
     for (const h of [h4, h5]) {

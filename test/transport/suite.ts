@@ -351,6 +351,28 @@ export function transportSuite(name: string, makeHarness: () => Promise<Harness>
         m.disconnect(j.self, "joined");
         await waitFor("member now", () => m.peers().some((p) => p.id === j.self && p.class === "worker"), so.connectMs);
         await waitFor("and meshed with the worker", () => j.isConnected(w.self), so.connectMs);
+        // Both ends redial after the disconnect; a duplicate connection may replace the first one.
+        await waitFor("the member answers", async () => (await j.request(m.self, "echo", 2).catch(() => undefined)) === 2, so.connectMs);
+      });
+    }, 60_000);
+
+    test("reprove: a new proof on an open connection re-admits the peer under its new class, without reconnecting", async () => {
+      await withNodes(0, async (_ts, { h, c, label }) => {
+        const [ms, js] = ["m", "j"].map((x) => seedOf(`${label}-${x}`)) as [Uint8Array, Uint8Array];
+        const m = await h.start({ seed: ms, options: c.member(ms, "manager", { joinSecrets: [{ role: "manager", secret: SECRET }] }) });
+        m.handle("echo", (x) => x);
+        const ups: string[] = [];
+        m.on("peer-up", (p) => p.id !== m.self && ups.push(p.class));
+        const j = await h.start({ seed: js, options: c.joiner(SECRET) });
+        await waitFor("joiner in", () => m.peers().some((p) => p.id === j.self && p.class === "joiner"), so.connectMs);
+        const since = m.peers().find((p) => p.id === j.self)!.connectedAtMs;
+        expect(await codeOf(j.request(m.self, "echo", 1))).toBe("FORBIDDEN/");
+        // Joined as a manager: present the certificate on the same connection.
+        j.updateAdmission({ certificate: c.certFor(js, "manager"), clusterPublicKey: c.ck.publicKey, proveSecret: null });
+        j.reprove();
+        await waitFor("re-admitted as a manager", () => m.peers().some((p) => p.id === j.self && p.class === "manager"), so.connectMs);
+        expect(m.peers().find((p) => p.id === j.self)!.connectedAtMs).toBe(since); // the same connection
+        expect(ups).toEqual(["joiner", "manager"]);
         expect(await j.request(m.self, "echo", 2)).toBe(2);
       });
     }, 60_000);
