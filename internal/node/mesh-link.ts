@@ -38,6 +38,9 @@ export function stateFeed(feed: StateFeed): MeshFeed {
   };
 }
 
+/** An apply slower than this is logged (it delays the worker: see `gate`). */
+const SLOW_APPLY_MS = 500;
+
 /** After a failed apply, the mesh is re-applied this soon even if nothing changes. */
 export const RETRY_MS = 1000;
 
@@ -148,9 +151,28 @@ export class MeshLink {
     const { services, endpoints } = cur.inputs;
     // The first table of this run replaces what a previous agent left; with nothing published, that
     // means removing it.
-    const op = first && services.length === 0 ? mesh.clear() : mesh.update(services, endpoints);
+    const t0 = Date.now();
+    if (first && services.length === 0) {
+      // Removing what a previous agent left: no endpoint of this run is involved, so the worker need
+      // not wait for it (with iptables' lock held by busy engines this can take seconds).
+      void mesh.clear().then(
+        () => {
+          if (this.last !== text) return;
+          this.applied = cur.inputs;
+          this.report(cur.version);
+        },
+        (err: Error) => {
+          if (this.last === text) this.last = "";
+          this.log.error({ err }, "routing mesh: removing the rules a previous agent left failed; retrying on the next change");
+        },
+      );
+      return;
+    }
+    const op = mesh.update(services, endpoints);
     this.latest = op.then(
       () => {
+        const ms = Date.now() - t0;
+        if (ms > SLOW_APPLY_MS) this.log.warn({ ms, first }, "routing mesh: applying the endpoint table was slow");
         if (this.last !== text) return;
         this.applied = cur.inputs;
         this.report(cur.version);
