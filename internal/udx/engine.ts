@@ -1,9 +1,10 @@
 // Engine: the I/O half of one UDX stream. Owns the Sender/Receiver cores, the remote address, the
 // timer (retransmission, loss probe, pacing) and ack scheduling; turns datagrams into owner
 // callbacks and core output into datagrams. The owner (UDXStream) is the streamx/API half.
-// Acks, as libudx: one ACK (with SACK blocks when data is missing) for every DATA packet, built when
-// the packet is processed; the ACKs of one I/O batch leave together at its end (one sendmmsg), so a
-// lost ACK is covered by the next one. END and HEARTBEAT are acked at once.
+// Acks: an ACK (with SACK blocks when data is missing) for every ACK_EVERY-th DATA packet and for the
+// last one of each I/O batch, built when the packet is processed; the ACKs of one batch leave together at
+// its end (one sendmmsg), so a lost ACK is covered by the next one; outgoing data carrying the same
+// ack replaces them. END and HEARTBEAT are acked at once.
 // Time and timers come from a Clock (clock.ts) so test/udx/sim.ts can run engines on virtual time.
 
 import {
@@ -33,6 +34,11 @@ export interface EngineOwner {
 
 /** How long a gracefully closed stream keeps re-acking (covers the peer's TLP and first RTOs). */
 export const LINGER_MS = 3000
+/** One ACK per this many DATA packets of an I/O batch, plus one for the batch's last packet. libudx
+ *  acks every packet; on a paced WAN path batches hold a packet or two, so this acks about as often,
+ *  while on loopback, where batches are large, it saves a third of the receiver's CPU (measured: 8.2
+ *  vs 5.5 ms/MB). A batch of many packets still carries several ACKs: one lost is covered. */
+export const ACK_EVERY = 8
 const isLoopback = (host: string) => host.startsWith('127.') || host === '::1' || host.startsWith('::ffff:127.')
 
 export class Engine {
@@ -52,6 +58,8 @@ export class Engine {
   private sendScheduled = false
   /** ACKs built during the current I/O batch, sent together at its end. */
   private acks: Uint8Array[] = []
+  /** DATA packets processed since the last ACK was built. */
+  private unacked = 0
   private timer: unknown = null
   private timerAt = Infinity
   private readonly hdr: Header = { type: 0, dataOffset: 0, id: 0, rwnd: DEFAULT_RWND, seq: 0, ack: 0 }
@@ -204,11 +212,15 @@ export class Engine {
     })
   }
 
-  /** Build the ACK for the DATA packet just processed; it leaves with the batch's others. */
+  /** A DATA packet was processed: every ACK_EVERY-th one gets its ACK built now; the batch's last
+   *  one gets one at the end of the batch; all leave together then. */
   private queueAck(): void {
     if (this.socket === null) return // sent by setRemote (ackNeeded)
-    this.acks.push(this.buildAck())
-    this.ackNeeded = false
+    if (++this.unacked >= ACK_EVERY) {
+      this.acks.push(this.buildAck())
+      this.unacked = 0
+      this.ackNeeded = false
+    }
     if (this.ackScheduled) return
     this.ackScheduled = true
     this.clock.defer(this.sendAcks)
@@ -216,6 +228,9 @@ export class Engine {
 
   private sendAcks = (): void => {
     this.ackScheduled = false
+    if (this.unacked > 0 && this.ackNeeded) this.acks.push(this.buildAck())
+    this.unacked = 0
+    this.ackNeeded = false
     const acks = this.acks
     this.acks = []
     if (this.closed || this.socket === null || this.remoteHost === null || acks.length === 0) return
@@ -258,7 +273,11 @@ export class Engine {
       }
       if (bufs.length === 1) this.socket.sendRaw(bufs[0], this.remotePort, this.remoteHost)
       else if (bufs.length > 1) this.socket.sendMany(bufs, this.remotePort, this.remoteHost)
-      if (this.receiver.pending === 0) this.noteAckSent()
+      if (this.receiver.pending === 0) {
+        this.noteAckSent()
+        this.unacked = 0
+        if (this.acks.length > 0) this.acks = []
+      }
     }
     this.armTimer(t)
   }
