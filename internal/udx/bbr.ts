@@ -1,6 +1,6 @@
-// BBR congestion control (v1, counted in packets, times in ms), as libudx's src/udx_bbr.c and Linux
-// tcp_bbr.c do it. Pure: the sender feeds one rate sample per ack and reads `cwnd` (packets) and
-// `pacingRate` (payload bytes per ms). The model:
+// BBR congestion control (v1, times in ms), as libudx's src/udx_bbr.c and Linux tcp_bbr.c do it.
+// Pure: the sender feeds one rate sample per ack and reads `cwnd` (packets) and `pacingRate`
+// (payload bytes per ms). The model:
 //   bw      = windowed max of delivery-rate samples over 10 round trips
 //   min_rtt = windowed min of RTT samples over 10 s (PROBE_RTT drains to 4 packets for 200 ms when it
 //             expires)
@@ -12,7 +12,9 @@
 // (libudx never calls bbr_ssthresh, so prior_cwnd stays 0), and after an RTO the saved cwnd comes back
 // with the first delivery (the path answers again: resend at the modelled rate instead of growing
 // from one packet); min_rtt counts as at least 1 ms for the BDP (libudx's clock has 1 ms ticks, and
-// our timers cannot pace finer either).
+// our timers cannot pace finer either); STARTUP also ends on losses while the RTT shows a full
+// queue (a shallow bottleneck buffer), see checkFullBwReached; bandwidth is measured in bytes, not
+// packets (libudx), so the estimate stays right while MTU probing makes packets bigger.
 
 import { MaxFilter } from './filter.ts'
 
@@ -26,6 +28,8 @@ export type CaState = (typeof CaState)[keyof typeof CaState]
 export interface RateSample {
   /** Packets delivered over the sample's interval; -1 when there is no valid sample. */
   delivered: number
+  /** Payload bytes delivered over the sample's interval. */
+  deliveredBytes: number
   /** The sample's interval in ms; -1 when invalid. */
   intervalMs: number
   /** `delivered` of the sender when the newest acked packet was sent. */
@@ -70,6 +74,8 @@ const EXTRA_ACKED_MAX_MS = 100
 /** Smallest min_rtt used for the BDP (ms): see the header. */
 const MIN_RTT_FLOOR_MS = 1
 const INITIAL_CWND = 10
+/** RTT above this multiple of min_rtt while losing packets ends STARTUP (see checkFullBwReached). */
+const STARTUP_QUEUE_RTT = 1.5
 
 export class Bbr {
   state: BbrState = BbrState.Startup
@@ -105,27 +111,31 @@ export class Bbr {
   /** Set when PROBE_RTT wants the sender to count the current flight as app-limited. */
   markAppLimited = false
 
+  private mss: number
+
   constructor(now: number, mss: number, initialCwnd = INITIAL_CWND) {
     this.cwnd = initialCwnd
+    this.mss = mss
     this.minRttStamp = now
     this.ackEpochStart = now
     this.bw.reset(0, 0)
     // cwnd per (unknown) 1 ms round trip at the startup gain, as libudx's bbr_init
-    this.pacingRate = this.rateOf(initialCwnd, mss, HIGH_GAIN)
+    this.pacingRate = this.rateOf(initialCwnd * mss, HIGH_GAIN)
   }
 
-  /** Estimated bottleneck bandwidth, packets per ms. */
+  /** Estimated bottleneck bandwidth, payload bytes per ms. */
   get bandwidth(): number {
     return this.bw.get()
   }
 
-  private rateOf(bwPktsPerMs: number, mss: number, gain: number): number {
-    return Math.max(bwPktsPerMs * mss * gain * PACING_MARGIN, 1)
+  private rateOf(bwBytesPerMs: number, gain: number): number {
+    return Math.max(bwBytesPerMs * gain * PACING_MARGIN, 1)
   }
 
+  /** Bandwidth-delay product times gain, in packets of the current size. */
   private bdp(bw: number, gain: number): number {
     if (this.minRttMs === Infinity) return INITIAL_CWND
-    return Math.ceil(bw * Math.max(this.minRttMs, MIN_RTT_FLOOR_MS) * gain)
+    return Math.ceil((bw * Math.max(this.minRttMs, MIN_RTT_FLOOR_MS) * gain) / this.mss)
   }
 
   /** Remember cwnd before a reduction (entering recovery, an RTO, PROBE_RTT). */
@@ -151,12 +161,14 @@ export class Bbr {
     this.idleRestart = true
     this.ackEpochStart = now
     this.ackEpochAcked = 0
-    if (this.state === BbrState.ProbeBw) this.setPacingRate(this.bandwidth, 1, mss, 0)
+    this.mss = mss
+    if (this.state === BbrState.ProbeBw) this.setPacingRate(this.bandwidth, 1, 0)
     else if (this.state === BbrState.ProbeRtt) this.checkProbeRttDone(now)
   }
 
   /** One rate sample per ack that was processed while data was in flight. */
   onAck(rs: RateSample, s: BbrInput): void {
+    this.mss = s.mss
     this.updateBw(rs, s)
     this.updateAckAggregation(rs, s)
     this.updateCyclePhase(rs, s)
@@ -165,16 +177,16 @@ export class Bbr {
     this.updateMinRtt(rs, s)
     this.updateGains()
     const bw = this.bandwidth
-    this.setPacingRate(bw, this.pacingGain, s.mss, s.srtt)
+    this.setPacingRate(bw, this.pacingGain, s.srtt)
     this.setCwnd(rs, s, bw)
   }
 
-  private setPacingRate(bw: number, gain: number, mss: number, srtt: number): void {
+  private setPacingRate(bw: number, gain: number, srtt: number): void {
     if (!this.hasSeenRtt && srtt > 0) {
       this.hasSeenRtt = true
-      this.pacingRate = this.rateOf(this.cwnd / Math.max(srtt, MIN_RTT_FLOOR_MS), mss, HIGH_GAIN)
+      this.pacingRate = this.rateOf((this.cwnd * this.mss) / Math.max(srtt, MIN_RTT_FLOOR_MS), HIGH_GAIN)
     }
-    const rate = this.rateOf(bw, mss, gain)
+    const rate = this.rateOf(bw, gain)
     if (bw > 0 && (this.fullBwReached || rate > this.pacingRate)) this.pacingRate = rate
   }
 
@@ -187,7 +199,7 @@ export class Bbr {
       this.roundStart = true
       this.packetConservation = false
     }
-    const bw = rs.delivered / rs.intervalMs
+    const bw = rs.deliveredBytes / rs.intervalMs
     if (!rs.isAppLimited || bw >= this.bandwidth) this.bw.update(this.roundCount, bw)
   }
 
@@ -201,7 +213,7 @@ export class Bbr {
         this.extraAcked[this.extraAckedIdx] = 0
       }
     }
-    let expected = this.bandwidth * (s.now - this.ackEpochStart)
+    let expected = (this.bandwidth * (s.now - this.ackEpochStart)) / this.mss
     if (this.ackEpochAcked <= expected) {
       this.ackEpochAcked = 0
       this.ackEpochStart = s.now
@@ -243,7 +255,17 @@ export class Bbr {
   }
 
   private checkFullBwReached(rs: RateSample): void {
-    if (this.fullBwReached || !this.roundStart || rs.isAppLimited) return
+    if (this.fullBwReached) return
+    // Losses while the RTT shows a standing queue: STARTUP's 2.89x pacing has filled the bottleneck
+    // buffer and keeps overflowing it. BBR v1 waits for 3 rounds without bw growth, long enough to
+    // drop most of a shallow buffer's worth of packets per round; libudx receivers report only the
+    // lowest 50 SACK blocks, so recovering from hundreds of holes takes many round trips. Random
+    // loss without queueing (no RTT inflation) does not end STARTUP.
+    if (rs.losses > 0 && rs.rttMs > this.minRttMs * STARTUP_QUEUE_RTT + MIN_RTT_FLOOR_MS && this.bandwidth > 0) {
+      this.fullBwReached = true
+      return
+    }
+    if (!this.roundStart || rs.isAppLimited) return
     if (this.bandwidth >= this.fullBw * FULL_BW_THRESH) {
       this.fullBw = this.bandwidth
       this.fullBwCount = 0
@@ -314,7 +336,7 @@ export class Bbr {
 
   private aggregationCwnd(): number {
     if (!this.fullBwReached) return 0
-    const maxAggr = this.bandwidth * EXTRA_ACKED_MAX_MS
+    const maxAggr = (this.bandwidth * EXTRA_ACKED_MAX_MS) / this.mss
     return Math.min(Math.max(this.extraAcked[0], this.extraAcked[1]), maxAggr)
   }
 

@@ -9,7 +9,7 @@
 
 import {
   DEFAULT_RWND, FLAG_DATA, FLAG_DESTROY, FLAG_END, FLAG_HEARTBEAT, FLAG_MESSAGE, HEADER_SIZE,
-  decode, encode, MTU_BASE, MTU_MAX, seqDiff, writeHeader, writeU32, type Header
+  decode, encode, MAX_ACK_SACKS, MTU_BASE, MTU_MAX, seqDiff, writeHeader, writeU32, type Header
 } from './packet.ts'
 import { Receiver } from './receiver.ts'
 import { Sender, type SenderConfig } from './sender.ts'
@@ -79,7 +79,7 @@ export class Engine {
     readonly clock: Clock = realClock
   ) {
     this.sender = new Sender(cfg, initialSeq, (fixedMtu ?? MTU_BASE) - 48, clock.now())
-    this.receiver = new Receiver(0)
+    this.receiver = new Receiver(0, DEFAULT_RWND, MAX_ACK_SACKS)
   }
 
   /** Current path MTU (IP + UDP headers included): grows while probing succeeds. */

@@ -14,7 +14,7 @@
 // token-bucket pacer. rwnd bounds the packets in flight (not SACKed, not lost), floor 1 while
 // rwnd > 0; a zero window stops new data and asks for HEARTBEAT probes at rto, then every 2 x rto.
 
-import { FLAG_DATA, FLAG_END, HEADER_SIZE, seqAdd, seqDiff } from './packet.ts'
+import { FLAG_DATA, FLAG_END, HEADER_SIZE, MAX_SACKS, seqAdd, seqDiff } from './packet.ts'
 import { RttEstimator } from './rtt.ts'
 import { Window, type OutPacket } from './window.ts'
 import { Bbr, CaState } from './bbr.ts'
@@ -60,6 +60,7 @@ export type TimerResult = 'ok' | 'timeout' | 'probe'
 interface Sample {
   valid: boolean
   priorDelivered: number
+  priorDeliveredBytes: number
   priorTs: number
   sendIntervalMs: number
   isAppLimited: boolean
@@ -101,8 +102,14 @@ export class Sender {
   private rackXmit = -1
   private rackSeq = 0
   private rackRtt = 0
+  /** When the last SACK list may have been cut (MAX_SACKS blocks or more): the end of its last
+   *  block. Packets from there on may have arrived unreported, so RACK must not call them lost
+   *  (receivers report the lowest blocks only: libudx 50, ours MAX_ACK_SACKS). */
+  private sackHorizon: number | null = null
   // delivery-rate sampling (libudx udx_rate.c)
   delivered = 0
+  /** Payload bytes delivered (acked or SACKed), for BBR's bandwidth samples. */
+  private deliveredBytes = 0
   private deliveredTs = 0
   private firstSentTs = 0
   /** 0, or the `delivered` count after which the flight stops being app-limited. */
@@ -309,6 +316,7 @@ export class Sender {
     p.firstSentTsAtSend = this.firstSentTs
     p.deliveredTsAtSend = this.deliveredTs
     p.deliveredAtSend = this.delivered
+    p.deliveredBytesAtSend = this.deliveredBytes
     p.appLimitedAtSend = this.appLimited !== 0
     p.sentAt = now
     p.transmits++
@@ -316,7 +324,12 @@ export class Sender {
     this.packetsSent++
     this.tokens -= p.buf.length + IP_UDP
     out.push(p)
-    if (wasEmpty) this.bbr.onTransmitStart(now, this.appLimited !== 0, this.mss)
+    if (wasEmpty) {
+      this.bbr.onTransmitStart(now, this.appLimited !== 0, this.mss)
+      // after idle the bucket holds at most an initial window: no line-rate burst of a whole cwnd
+      const start = this.cfg.initialCwnd * (this.mss + HEADER_SIZE + IP_UDP)
+      if (this.tokens > start) this.tokens = start
+    }
     if (this.rtoAt === Infinity) this.rtoAt = now + this.rtt.rto
     if (isNew && armTlp) this.scheduleTlp(now, false)
   }
@@ -348,7 +361,7 @@ export class Sender {
       if (!this.tlpIsRetrans || seqDiff(ack, this.tlpEndSeq) > 0) this.tlpInFlight = false
     }
     if (this.ca !== CaState.Open && seqDiff(ack, this.highSeq) > 0) this.ca = CaState.Open
-    const rs: Sample = { valid: false, priorDelivered: 0, priorTs: 0, sendIntervalMs: 0, isAppLimited: false, sentAt: 0, seq: 0, rttMs: -1 }
+    const rs: Sample = { valid: false, priorDelivered: 0, priorDeliveredBytes: 0, priorTs: 0, sendIntervalMs: 0, isAppLimited: false, sentAt: 0, seq: 0, rttMs: -1 }
     while (seqDiff(ack, w.una) > 0) {
       const p = w.shift()
       if (!p.sacked) this.onDelivered(p, now, rs)
@@ -370,6 +383,8 @@ export class Sender {
         this.onDelivered(p, now, rs)
       }
     }
+    if (sacks.length >= 2 * MAX_SACKS) this.sackHorizon = sacks[sacks.length - 1]
+    else if (sacks.length > 0 || w.size === 0) this.sackHorizon = null
     const newly = this.delivered - deliveredBefore
     let armRtoOrTlp = ackAdvanced && dataInflight
     if (newly > 0) {
@@ -390,11 +405,13 @@ export class Sender {
 
   private onDelivered(p: OutPacket, now: number, rs: Sample): void {
     this.delivered++
+    this.deliveredBytes += p.size
     if (p.probeSize > 0) this.mtu.onProbeAcked(p.probeSize)
     if (p.deliveredTsAtSend >= 0) {
       if (!rs.valid || p.sentAt > rs.sentAt || (p.sentAt === rs.sentAt && seqDiff(p.seq, rs.seq) > 0)) {
         rs.valid = true
         rs.priorDelivered = p.deliveredAtSend
+        rs.priorDeliveredBytes = p.deliveredBytesAtSend
         rs.priorTs = p.deliveredTsAtSend
         rs.isAppLimited = p.appLimitedAtSend
         rs.sentAt = p.sentAt
@@ -423,15 +440,17 @@ export class Sender {
     if (this.appLimited !== 0 && this.delivered > this.appLimited) this.appLimited = 0
     if (acked > 0) this.deliveredTs = now
     let delivered = -1
+    let deliveredBytes = 0
     let interval = -1
     if (s.valid) {
       delivered = this.delivered - s.priorDelivered
+      deliveredBytes = this.deliveredBytes - s.priorDeliveredBytes
       interval = Math.max(s.sendIntervalMs, now - s.priorTs)
       if (interval < this.rtt.minRtt) interval = -1
     }
     const bbr = this.bbr
     bbr.onAck(
-      { delivered, intervalMs: interval, priorDelivered: s.priorDelivered, isAppLimited: s.isAppLimited, ackedSacked: acked, losses, rttMs: s.rttMs },
+      { delivered, deliveredBytes, intervalMs: interval, priorDelivered: s.priorDelivered, isAppLimited: s.isAppLimited, ackedSacked: acked, losses, rttMs: s.rttMs },
       { now, delivered: this.delivered, inflight: this.win.pipe, caState: this.ca, mss: this.mss, srtt: this.rtt.srtt }
     )
     if (bbr.markAppLimited) this.appLimited = this.delivered + this.win.pipe || 1
@@ -445,8 +464,10 @@ export class Sender {
     if (w.sackedCount === 0 && w.retransOutstanding === 0) return false
     const reo = Number.isFinite(this.rtt.minRtt) ? Math.max(this.rtt.minRtt / 4, 1) : 1
     let newLoss = 0
+    const horizon = this.sackHorizon
     w.forEachOutstanding((p) => {
       if (p.sacked || p.lost || p.transmits === 0) return
+      if (horizon !== null && seqDiff(p.seq, horizon) >= 0) return
       const before = p.sentAt < this.rackXmit || (p.sentAt === this.rackXmit && seqDiff(p.seq, this.rackSeq) < 0)
       if (!before) return
       const due = p.sentAt + this.rackRtt + reo

@@ -112,7 +112,7 @@ export class UDXStream extends Duplex implements EngineOwner {
   }
   /** Estimated bottleneck bandwidth, payload bytes per second (udx_stream_get_bw). */
   get bbrBandwidth(): number {
-    return Math.round(this.engine.sender.bbr.bandwidth * 1000 * this.engine.sender.mss)
+    return Math.round(this.engine.sender.bbr.bandwidth * 1000)
   }
   get bytesTransmitted(): number {
     return this.engine.sender.bytesAcked

@@ -27,6 +27,7 @@ export interface OutPacket {
   probeSize: number
   // delivery-rate sampling state at the last transmission (libudx udx_rate.c)
   deliveredAtSend: number
+  deliveredBytesAtSend: number
   deliveredTsAtSend: number
   firstSentTsAtSend: number
   appLimitedAtSend: boolean
@@ -55,7 +56,7 @@ export class Window {
     return {
       seq: this.nxt, type, buf, size, sentAt: 0, transmits: 0, rtoCount: 0,
       sacked: false, lost: false, acked: false, retrans: false, everRetransmitted: false,
-      padding: 0, probeSize: 0, deliveredAtSend: 0, deliveredTsAtSend: -1, firstSentTsAtSend: 0, appLimitedAtSend: false
+      padding: 0, probeSize: 0, deliveredAtSend: 0, deliveredBytesAtSend: 0, deliveredTsAtSend: -1, firstSentTsAtSend: 0, appLimitedAtSend: false
     }
   }
 
