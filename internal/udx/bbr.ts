@@ -172,7 +172,7 @@ export class Bbr {
     this.updateBw(rs, s)
     this.updateAckAggregation(rs, s)
     this.updateCyclePhase(rs, s)
-    this.checkFullBwReached(rs)
+    this.checkFullBwReached(rs, s)
     this.checkDrain(s)
     this.updateMinRtt(rs, s)
     this.updateGains()
@@ -254,14 +254,14 @@ export class Bbr {
     else this.resetProbeBw(now)
   }
 
-  private checkFullBwReached(rs: RateSample): void {
+  private checkFullBwReached(rs: RateSample, s: BbrInput): void {
     if (this.fullBwReached) return
     // Losses while the RTT shows a standing queue: STARTUP's 2.89x pacing has filled the bottleneck
     // buffer and keeps overflowing it. BBR v1 waits for 3 rounds without bw growth, long enough to
     // drop most of a shallow buffer's worth of packets per round; libudx receivers report only the
     // lowest 50 SACK blocks, so recovering from hundreds of holes takes many round trips. Random
     // loss without queueing (no RTT inflation) does not end STARTUP.
-    if (rs.losses > 0 && rs.rttMs > this.minRttMs * STARTUP_QUEUE_RTT + MIN_RTT_FLOOR_MS && this.bandwidth > 0) {
+    if (rs.losses > 0 && s.srtt > this.minRttMs * STARTUP_QUEUE_RTT + MIN_RTT_FLOOR_MS && this.bandwidth > 0) {
       this.fullBwReached = true
       return
     }

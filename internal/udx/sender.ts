@@ -106,6 +106,8 @@ export class Sender {
    *  block. Packets from there on may have arrived unreported, so RACK must not call them lost
    *  (receivers report the lowest blocks only: libudx 50, ours MAX_ACK_SACKS). */
   private sackHorizon: number | null = null
+  /** How much later than RACK expected a reordered (not lost) packet was acked, decaying (ms). */
+  private reorderMs = 0
   // delivery-rate sampling (libudx udx_rate.c)
   delivered = 0
   /** Payload bytes delivered (acked or SACKed), for BBR's bandwidth samples. */
@@ -425,6 +427,13 @@ export class Sender {
       this.rtt.sample(rtt)
       this.tlpPermitted = true
     }
+    if (!p.everRetransmitted && (p.sentAt < this.rackXmit || (p.sentAt === this.rackXmit && seqDiff(p.seq, this.rackSeq) < 0))) {
+      // reordering: a packet sent before the newest delivered one arrived after it; widen the
+      // window RACK waits before calling such packets lost (RFC 8985 6.2 step 4, measured instead
+      // of DSACK-driven)
+      const late = rtt - this.rackRtt
+      if (late > this.reorderMs) this.reorderMs = late
+    }
     if (!p.everRetransmitted || rtt >= this.rtt.minRtt) {
       rs.rttMs = rtt
       if (p.sentAt > this.rackXmit || (p.sentAt === this.rackXmit && seqDiff(p.seq, this.rackSeq) > 0)) {
@@ -462,7 +471,7 @@ export class Sender {
     this.reoAt = Infinity
     const w = this.win
     if (w.sackedCount === 0 && w.retransOutstanding === 0) return false
-    const reo = Number.isFinite(this.rtt.minRtt) ? Math.max(this.rtt.minRtt / 4, 1) : 1
+    const reo = this.reoWindow()
     let newLoss = 0
     const horizon = this.sackHorizon
     w.forEachOutstanding((p) => {
@@ -484,6 +493,16 @@ export class Sender {
       this.tlpIsRetrans = false
     }
     return this.reoAt !== Infinity
+  }
+
+  /** RACK reordering window: a quarter of min RTT, or 1.25 x the reordering seen (decaying by an
+   *  eighth per use), at most srtt. */
+  private reoWindow(): number {
+    const base = Number.isFinite(this.rtt.minRtt) ? Math.max(this.rtt.minRtt / 4, 1) : 1
+    const seen = this.reorderMs * 1.25
+    this.reorderMs *= 0.999
+    const cap = this.rtt.samples > 0 ? Math.max(this.rtt.srtt, base) : base
+    return Math.min(Math.max(base, seen), cap)
   }
 
   /** Queue `p` for retransmission; false when it was an MTU probe (not a congestion signal). */

@@ -115,6 +115,8 @@ export interface PathSpec {
   mtu?: number
   /** [start, end) ms windows where everything is dropped. */
   outages?: [number, number][]
+  /** Uniform +-jitter (ms) added to the propagation delay: reorders packets. */
+  jitterMs?: number
 }
 
 export interface Sent {
@@ -165,7 +167,8 @@ class Pipe {
     }
     rec.queuedMs = start - t
     const copy = new Uint8Array(buf)
-    this.clock.at(leave + s.delayMs, () => deliver(copy))
+    const jitter = s.jitterMs ? (this.rand() * 2 - 1) * s.jitterMs : 0
+    this.clock.at(leave + Math.max(0, s.delayMs + jitter), () => deliver(copy))
   }
 }
 
