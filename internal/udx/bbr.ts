@@ -352,7 +352,9 @@ export class Bbr {
       cwnd = Math.max(cwnd, this.priorCwnd)
     }
     if (state === CaState.Recovery && prev !== CaState.Recovery) {
-      this.packetConservation = true
+      // one round of packet conservation, but not in STARTUP: random loss would hold cwnd for a
+      // round at every loss and STARTUP would crawl (congestion loss ends STARTUP instead)
+      this.packetConservation = this.fullBwReached
       this.nextRttDelivered = s.delivered
       cwnd = s.inflight + rs.ackedSacked
     } else if (prev >= CaState.Recovery && state === CaState.Open) {
