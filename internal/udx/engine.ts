@@ -339,7 +339,14 @@ export class Engine {
     const t = this.clock.now()
     if (this.sender.deadline() <= t) {
       const r = this.sender.onTimer(t)
-      if (r === 'timeout') return this.close(errors.timedOut())
+      if (r === 'timeout') {
+        // Everything was delivered both ways and only our bare END went unacked: a libudx peer
+        // closes as soon as it has acked our END, so when that last ACK is lost our END is never
+        // acked again (libudx has no TIME_WAIT). Close quietly instead of failing a completed
+        // stream with ETIMEDOUT (seen in 1 of 12 transfers at 5% loss).
+        if (this.receiver.ended && this.sender.onlyEndUnacked) return this.close(null)
+        return this.close(errors.timedOut())
+      }
       if (r === 'probe') this.sendControl(FLAG_HEARTBEAT)
     }
     this.flushOut()

@@ -108,6 +108,8 @@ export class Sender {
   private sackHorizon: number | null = null
   /** How much later than RACK expected a reordered (not lost) packet was acked, decaying (ms). */
   private reorderMs = 0
+  /** New deliveries since the last loss check: RACK runs once per batch of ACKs, in pull(). */
+  private lossCheckPending = false
   // delivery-rate sampling (libudx udx_rate.c)
   delivered = 0
   /** Payload bytes delivered (acked or SACKed), for BBR's bandwidth samples. */
@@ -182,6 +184,12 @@ export class Sender {
     return this.queuedBytes === 0 && this.win.size === 0 && (!this.endQueued || this.endSent)
   }
 
+  /** Only our bare END is unacked (every byte written was acked). */
+  get onlyEndUnacked(): boolean {
+    const head = this.win.head()
+    return this.endSent && !this.endAcked && this.win.size === 1 && head !== null && head.size === 0
+  }
+
   private get hasNew(): boolean {
     return !this.endSent && (this.queuedBytes > 0 || this.endQueued)
   }
@@ -200,6 +208,12 @@ export class Sender {
     const w = this.win
     this.refill(now)
     this.paceAt = Infinity
+    if (this.lossCheckPending) {
+      // after the whole batch of ACKs: one ACK processed late (a busy event loop) must not make
+      // packets reported by the next ACK of the same batch look lost
+      this.lossCheckPending = false
+      if (w.size > 0) this.detectLoss(now)
+    }
     if (this.tlpWanted) this.sendTlp(now, out)
     const cwnd = Math.min(this.bbr.cwnd, this.cfg.maxCwnd)
     while (this.lost.length > 0 && w.pipe < cwnd && this.tokens > 0) {
@@ -229,7 +243,7 @@ export class Sender {
   private sendTlp(now: number, out: OutPacket[]): void {
     this.tlpWanted = false
     const w = this.win
-    if (w.size === 0) return
+    if (w.size === 0 || this.ca !== CaState.Open || w.sackedCount > 0) return
     let p: OutPacket | null = null
     if (this.hasNew && w.size < MAX_SPAN) {
       p = this.packetize(true)
@@ -394,8 +408,10 @@ export class Sender {
       if (w.size === 0) {
         armRtoOrTlp = false
         this.rtoAt = this.tlpAt = this.reoAt = Infinity
-      } else this.rtoAt = now + this.rtt.rto
-      if (this.detectLoss(now)) armRtoOrTlp = false
+      } else {
+        this.rtoAt = now + this.rtt.rto
+        this.lossCheckPending = true
+      }
     }
     if (armRtoOrTlp && w.size > 0 && !this.scheduleTlp(now, true)) {
       this.tlpAt = Infinity

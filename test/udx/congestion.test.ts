@@ -146,3 +146,19 @@ describe('retransmission timeout', () => {
     expect(t).toBe(1300) // 100 + 6 x 200 (fixed 2 x rto re-arm)
   })
 })
+
+describe('closing', () => {
+  test('a peer that closed before our END was acked (its last ACK lost): we close quietly, not with ETIMEDOUT', () => {
+    const sim = new Sim({ ab: { delayMs: 10 }, ba: { delayMs: 10 }, sender: { minRtoMs: 50, initialRtoMs: 50 } })
+    expect(sim.transfer(100_000).done).toBe(true)
+    sim.b.end() // the receiver ends too; a is done once it sees b's END ...
+    sim.clock.run(() => sim.aSink.ended, sim.clock.t + 5000)
+    expect(sim.aSink.ended).toBe(true)
+    // ... and b's END was acked by a; now a's ack of b's END goes missing and b never hears again
+    sim.ab.spec.outages = [[sim.clock.t, Infinity]]
+    sim.ba.spec.outages = [[sim.clock.t, Infinity]]
+    sim.a.end()
+    sim.clock.run(() => sim.aSink.closed !== undefined, sim.clock.t + 60000)
+    expect(sim.aSink.closed).toBeNull()
+  })
+})
