@@ -37,7 +37,7 @@ export function realDeps(cfg: AgentConfig, log: Logger): AgentDeps & { docker: D
     nodeId,
     docker,
     async startBootstrap(host, port, peers) {
-      const b = await startBootstrapNode({ host, port: port === 0 ? await freeUdpPort(host) : port, bootstrap: peers });
+      const b = await startBootstrapNode({ host, port: port === 0 ? await freeUdpPort(host) : port, bootstrap: peers, waitBootstrapped: false });
       return { port: b.address.port, close: () => b.close() };
     },
     transport: async (setup) => {
