@@ -258,7 +258,7 @@ export class Agent {
         // first manager that admits us is asked at once. A start failure (a port in use) ends it.
         const deadline = Date.now() + (this.o.joinTimeoutMs ?? 15_000);
         let startError: unknown;
-        startTransport(transport, this).catch((e: unknown) => (startError = e ?? new Error("the transport did not start")));
+        startTransport(transport, { addr: this.addr, listenPort: this.listenPort, remote }).catch((e: unknown) => (startError = e ?? new Error("the transport did not start")));
         reply = await this.askToJoin(transport, remote, deadline, () => startError);
       } catch (err) {
         await transport.close();
@@ -649,7 +649,7 @@ function managerCode(): Promise<typeof import("../manager/index.ts")> {
 }
 
 /** Starts a transport; a port already in use says which and what to do. */
-async function startTransport(t: ClusterTransport, o: { addr: string; listenPort: number }): Promise<void> {
+async function startTransport(t: ClusterTransport, o: { addr: string; listenPort: number; remote?: string }): Promise<void> {
   try {
     await t.start();
   } catch (err) {
@@ -658,6 +658,11 @@ async function startTransport(t: ClusterTransport, o: { addr: string; listenPort
     if (/EADDRINUSE/.test(msg)) {
       throw SwarmError.unavailable(
         `cannot listen on ${o.addr}:${o.listenPort}/udp: the port is in use (another swarm agent on this host?); stop it, or choose another port with --listen-addr`,
+      );
+    }
+    if ((err as { code?: string }).code === "UNREACHABLE") {
+      throw SwarmError.unavailable(
+        `could not join: nothing answered at ${o.remote ?? "the given address"} (${msg}); check the address and port (the manager's --advertise-addr and --listen-addr, 2377 by default), that the manager's agent runs, and that UDP to it is allowed; nothing was joined`,
       );
     }
     if (/EADDRNOTAVAIL/.test(msg)) {

@@ -97,10 +97,12 @@ export async function startDaemon(cfg: AgentConfig, log: Logger): Promise<Daemon
       // The last log line comes before the data dir goes: the log file lives in it, and writing
       // after the removal would create the directory again.
       log.info({ removeState }, "agent stopped");
-      server?.stop(true);
+      // State goes before the socket stops answering: whoever asked for the shutdown waits for
+      // that, and must then find nothing left on disk (a failed join leaves no data dir).
       if (removeState) rmSync(cfg.dataDir, { recursive: true, force: true });
       rmSync(pidFile, { force: true });
       rmSync(cfg.socketPath, { force: true });
+      server?.stop(true);
       resolveDone();
     })());
   server = serveApi(cfg.socketPath, makeRouter(api, (rm) => void stop(rm)));

@@ -14,6 +14,7 @@ export type TransportErrorCode =
   | "TOO_LARGE" // the message is larger than the channel accepts
   | "STREAM_CANCELLED" // the stream was cancelled by the reader
   | "CLOSED" // this transport was closed
+  | "UNREACHABLE" // no DHT bootstrap node answered a joining node (which has no cluster to wait for)
   | "INVALID_ARGUMENT"; // bad configuration or call arguments
 
 export class TransportError extends Error {
@@ -71,6 +72,10 @@ export class TransportError extends Error {
   static closed(): TransportError {
     return new TransportError("CLOSED", "the transport is closed; create a new one to talk again");
   }
+  static unreachable(message: string): TransportError {
+    return new TransportError("UNREACHABLE", message);
+  }
+
   static invalid(message: string): TransportError {
     return new TransportError("INVALID_ARGUMENT", message);
   }

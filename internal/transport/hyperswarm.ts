@@ -65,6 +65,14 @@ interface DHTLike {
   /** dht-rpc: still true after bootstrapping when no bootstrap node answered. */
   ephemeral: boolean;
   address(): { host: string; port: number } | null;
+  /** dht-rpc: the routing table, as addresses. */
+  toArray(): Array<{ host: string; port: number }>;
+  /**
+   * dht-rpc internal: the ephemeral → persistent switch its adaptive mode and `ephemeral: false`
+   * both run (NAT sample check, table id from host:port, refresh, 'persistent' event that makes
+   * hyperdht create its record store). Resolves false when it could not switch.
+   */
+  _updateNetworkState?(onlyFirewall?: boolean): Promise<boolean>;
   fullyBootstrapped(): Promise<void>;
   destroy(opts?: { force?: boolean }): Promise<void>;
 }
@@ -123,7 +131,12 @@ export interface HyperswarmTransport extends ClusterTransport {
   /** Counters for tests and diagnostics: connections still handshaking, open peer-exchange dials,
    * Hyperswarm's explicit peers. */
   stats(): { handshaking: number; pxDials: number; explicitPeers: number };
+  /** Our DHT node's routing table (addresses), and whether the node is in others' tables yet. */
+  dhtState(): { persistent: boolean; nodes: Array<{ host: string; port: number }> };
 }
+
+/** Per-send timeouts (ms) towards an address with no measured RTT yet: 6 sends in all, ~3.1 s. */
+const DEAD_NODE_RAMP_MS = [200, 300, 400, 600, 800];
 
 /** Builds the transport (reads or creates the key file; binds nothing yet). Register handlers and
  * listeners, then `await start()`: it joins the topic and resolves once the DHT is bootstrapped. */
@@ -137,13 +150,21 @@ export function createHyperswarmTransport(o: HyperswarmTransportOptions): Hypers
     throw TransportError.invalid("no bootstrap node: pass bootstrap host:port, or list this node's own host:port to run one");
   }
   const deadMs = core.deadPeerTimeoutMs;
+  // A node proving a join secret only (no certificate yet) runs its DHT node ephemeral: it asks, but
+  // nobody adds it to a routing table. A refused join then leaves no dead node behind in the
+  // managers' tables, where every later joiner's queries would wait out its timeouts (4 s+ per
+  // query). Admitted (a certificate arrives by updateAdmission), it turns persistent in place.
+  let probation = !isBootstrap && !o.certificate && !!o.proveSecret;
   const dhtOpts = {
-    ...udxOption(o.udx), bootstrap, host: o.host, firewalled: false, ephemeral: false, keyPair,
+    ...udxOption(o.udx), bootstrap, host: o.host, firewalled: false, ephemeral: probation, keyPair,
     connectionKeepAlive: Math.max(500, Math.floor(deadMs / 3)),
-    // dht-rpc otherwise waits a flat 1 s per unanswered request; adaptive timeouts start at 250 ms
-    // and follow each peer's measured RTT, so a node that asked a bootstrap node a moment before it
-    // was up (a cluster starting together) retries within a quarter second on a LAN.
-    adaptiveTimeout: {},
+    // dht-rpc otherwise waits a flat 1 s per unanswered request; adaptive timeouts follow each peer's
+    // measured RTT, so a node that asked a bootstrap node a moment before it was up (a cluster
+    // starting together) retries within a fifth of a second on a LAN. For an address that never
+    // answered, the library's default ramp (250 ms doubling to 4 s, 6 sends: ~12 s) makes every query
+    // that meets a dead node (a host powered off, a failed join's DHT node still in a routing table)
+    // stall that long; this ramp gives up after ~3 s. A late answer still counts (same request id).
+    adaptiveTimeout: { fallback: DEAD_NODE_RAMP_MS },
   };
   // A bootstrap node has a fixed port and is told its own address (nobody can tell it); without that
   // it never gets a node id, stays out of routing tables, and peers that only know each other miss
@@ -254,7 +275,25 @@ export function createHyperswarmTransport(o: HyperswarmTransportOptions): Hypers
     const addr = d.address();
     if (!addr) throw TransportError.invalid(`the DHT could not bind ${o.host}:${o.port ?? "any"}; check the address`);
     bound = { host: o.host, port: addr.port };
-    return isBootstrap || !d.ephemeral;
+    // On probation the node is ephemeral by choice. A joining node whose bootstrap nodes never
+    // answered has nothing to wait for (unlike a member whose cluster is rebooting): say so now.
+    if (probation && d.toArray().length === 0) {
+      throw TransportError.unreachable(`no DHT node answered at ${o.bootstrap.join(", ")}`);
+    }
+    return isBootstrap || probation || !d.ephemeral;
+  };
+  const persist = async () => {
+    probation = false;
+    const d = dht;
+    if (!d || !d.ephemeral || core.isClosed) return;
+    const ok = typeof d._updateNetworkState === "function" && (await d._updateNetworkState(false).catch(() => false));
+    if (ok) core.log.debug({}, "admitted: our DHT node is persistent now");
+    else core.log.warn({}, "admitted, but our DHT node could not turn persistent; it stays a client until the agent restarts (joins and lookups still work)");
+  };
+  const updateAdmission = core.updateAdmission.bind(core);
+  core.updateAdmission = (patch) => {
+    updateAdmission(patch);
+    if (probation && patch.certificate) void persist();
   };
   const retryBootstrap = async () => {
     for (let wait = 1000; !core.isClosed; wait = Math.min(wait * 2, maxMs)) {
@@ -294,6 +333,7 @@ export function createHyperswarmTransport(o: HyperswarmTransportOptions): Hypers
 
   return Object.assign(core, {
     stats: () => ({ handshaking: core.handshakeCounts().total, pxDials: px.dialing, explicitPeers: swarm?.explicitPeers?.size ?? 0 }),
+    dhtState: () => ({ persistent: dht ? !dht.ephemeral : false, nodes: dht ? dht.toArray() : [] }),
     dhtAddress: () => {
       if (!bound) throw TransportError.invalid("the DHT is not bound yet: await start() first");
       return bound;

@@ -90,4 +90,43 @@ describe("hyperswarm transport: a DHT of two nodes (the manager is the bootstrap
       await Promise.all([m.close(), j.close()]);
     }
   }, 30_000);
+
+  // A refused joiner's DHT node used to stay in the manager's routing table after it exited, and
+  // every later joiner's DHT queries waited out its timeouts (13 s joins on the test bed).
+  test("a joiner stays out of routing tables until admitted: refused, it leaves no trace; certified, it turns persistent and is known", async () => {
+    const { c, seeds, ids } = pairOf("probation");
+    const port = await freeUdpPort(HOST);
+    const bootstrap = [`${HOST}:${port}`];
+    const m = createHyperswarmTransport({
+      ...c.member(seeds.m, "manager", { joinSecrets: [{ role: "worker", secret: SECRET }] }), keySeed: seeds.m, dataDir: "/nonexistent", host: HOST, port, bootstrap,
+    });
+    const joiner = (host: string, secret: Uint8Array, seed: Uint8Array) =>
+      createHyperswarmTransport({ ...c.joiner(secret), keySeed: seed, dataDir: "/nonexistent", host, bootstrap });
+    const knows = (host: string) => m.dhtState().nodes.some((n) => n.host === host);
+    const ts = [m];
+    try {
+      await m.start();
+      const bad = joiner("127.0.0.3", new Uint8Array(32).fill(7), seedOf("probation-bad"));
+      ts.push(bad);
+      let refused = false;
+      bad.on("refused", () => (refused = true));
+      await bad.start();
+      await waitFor("the wrong secret refused", () => refused, 10_000);
+      expect(bad.dhtState().persistent).toBe(false);
+      expect(knows("127.0.0.3")).toBe(false);
+
+      const j = joiner("127.0.0.2", SECRET, seeds.w);
+      ts.push(j);
+      await j.start();
+      await waitFor("joiner admitted", () => j.peers().some((p) => p.id === ids.m), 10_000);
+      expect(j.dhtState().persistent).toBe(false);
+      expect(knows("127.0.0.2")).toBe(false);
+      j.updateAdmission({ certificate: c.certFor(seeds.w, "worker"), clusterPublicKey: c.ck.publicKey, proveSecret: null });
+      await waitFor("the certified node's DHT node persistent", () => j.dhtState().persistent, 10_000);
+      await waitFor("the manager's routing table knows it", () => knows("127.0.0.2"), 10_000);
+      expect(knows("127.0.0.3")).toBe(false);
+    } finally {
+      await Promise.all(ts.map((t) => t.close()));
+    }
+  }, 40_000);
 });
