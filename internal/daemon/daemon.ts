@@ -127,6 +127,7 @@ export async function startDaemon(cfg: AgentConfig, log: Logger): Promise<Daemon
   let webServer: ReturnType<typeof Bun.serve> | undefined;
   if (web) webServer = await optional(log, `the web page on ${web.hostname}:${web.port}`, () => serveTcp(web.hostname, web.port, metrics.wrap("web", webHandler(api, metrics))));
   const webAt = webServer ? { hostname: web!.hostname, port: webServer.port as number } : undefined;
+  api.listeners = { dockerApi: dockerServer ? `unix://${dockerSocket}` : null, web: webAt ? `http://${webAt.hostname.includes(":") ? `[${webAt.hostname}]` : webAt.hostname}:${webAt.port}/` : null };
   log.info({ socket: cfg.socketPath, dataDir: cfg.dataDir, docker: cfg.dockerHost, nodeId: agent.nodeId, dockerApi: dockerServer ? dockerSocket : null, web: webAt ?? null }, "agent listening");
   if (process.env.SWARM_DEBUG_MEMORY) startMemoryDiagnostics(log, Number(process.env.SWARM_DEBUG_MEMORY) || 30_000);
   try {

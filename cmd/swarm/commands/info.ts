@@ -34,6 +34,8 @@ export const infoCmd: Command = {
       `Socket: unix://${i.Socket}`,
       `Data dir: ${i.DataDir}`,
       `Docker: ${i.DockerHost}${i.Engine && !i.Engine.Reachable ? ` (unreachable: ${i.Engine.Message})` : ""}`,
+      `Docker API: ${i.DockerApi ?? "off"}`,
+      `Web: ${i.Web ?? "off"}`,
       `Swarm: ${i.Cluster ? "active" : "inactive"}`,
     ];
     if (i.Cluster) {
