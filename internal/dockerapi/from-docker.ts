@@ -119,7 +119,8 @@ function containerSpec(v: unknown, p: string): unknown {
 }
 
 function limits(v: unknown, p: string): unknown {
-  return pick(v, p, { NanoCPUs: same, MemoryBytes: same });
+  const x = pick(v, p, { NanoCPUs: same, MemoryBytes: same });
+  return isEmpty(x) ? undefined : x;
 }
 
 function taskSpec(v: unknown, p: string): unknown {
@@ -205,7 +206,7 @@ export function fromDockerServiceSpec(spec: unknown): unknown {
  * the difference from the node's current spec, as the node planner takes it.
  */
 export function nodeChangesFrom(current: NodeSpec, body: unknown): NodeChanges {
-  const next = pick(body, "NodeSpec", { Name: same, Labels: same, Role: same, Availability: same });
+  const next = pick(body, "NodeSpec", { Name: same, Labels: (v) => (v === null ? {} : v), Role: same, Availability: same });
   if (next.Name !== undefined && next.Name !== "") throw SwarmError.invalid(`NodeSpec.Name is not supported: swarm names nodes by their hostname; leave it out`);
   const ch: NodeChanges = {};
   if (next.Availability !== undefined && next.Availability !== current.Availability) ch.availability = next.Availability as NodeChanges["availability"];
