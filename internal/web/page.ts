@@ -53,12 +53,13 @@ export const PAGE_HTML = `<!doctype html>
 <script>
 (function () {
   "use strict";
-  function hue(name) {
+  // Twelve colors far apart (white text stays readable on each); a service keeps its color everywhere.
+  var PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#e6550d", "#17becf", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#393b79", "#637939"];
+  function color(name) {
     var h = 2166136261;
     for (var i = 0; i < name.length; i++) { h ^= name.charCodeAt(i); h = Math.imul(h, 16777619); }
-    return (h >>> 0) % 360;
+    return PALETTE[(h >>> 0) % PALETTE.length];
   }
-  function color(name) { return "hsl(" + hue(name) + ", 55%, 42%)"; }
   function el(tag, cls, text) {
     var e = document.createElement(tag);
     if (cls) e.className = cls;

@@ -83,7 +83,6 @@ function fitsShape(v: unknown, shape: Shape | true, path = "$"): string[] {
   if (Array.isArray(v)) return v.flatMap((x, i) => fitsShape(x, shape, `${path}[${i}]`));
   const out: string[] = [];
   for (const [k, x] of Object.entries(v)) {
-    if (shape === ANNOT.Labels) continue;
     if (!(k in shape)) out.push(`${path}.${k}`);
     else if (k !== "Labels") out.push(...fitsShape(x, shape[k]!, `${path}.${k}`));
   }
