@@ -69,28 +69,25 @@ function checkDemote(state: ClusterState, n: Node, live: Reachability): void {
   }
 }
 
-export function planPromote(state: ClusterState, refs: string[], at: string, live: Reachability): { names: string[]; commands: Command[] } {
+/** `node promote` / `node demote`: each node's role, through the same checks as `node update --role`. */
+export function planRole(state: ClusterState, refs: string[], role: "manager" | "worker", at: string, live: Reachability): { names: string[]; commands: Command[] } {
   const out: Command[] = [];
   const names: string[] = [];
   for (const ref of refs) {
     const n = findNode(state, ref);
     names.push(n.Description.Hostname || n.ID);
-    if (n.Spec.Role === "manager") continue;
-    out.push(...planNodeUpdate(state, n.ID, { role: "manager" }, at, live).commands);
+    if (n.Spec.Role === role) continue;
+    out.push(...planNodeUpdate(state, n.ID, { role }, at, live).commands);
   }
   return { names, commands: out };
 }
 
+export function planPromote(state: ClusterState, refs: string[], at: string, live: Reachability): { names: string[]; commands: Command[] } {
+  return planRole(state, refs, "manager", at, live);
+}
+
 export function planDemote(state: ClusterState, refs: string[], at: string, live: Reachability): { names: string[]; commands: Command[] } {
-  const out: Command[] = [];
-  const names: string[] = [];
-  for (const ref of refs) {
-    const n = findNode(state, ref);
-    names.push(n.Description.Hostname || n.ID);
-    if (n.Spec.Role === "worker") continue;
-    out.push(...planNodeUpdate(state, n.ID, { role: "worker" }, at, live).commands);
-  }
-  return { names, commands: out };
+  return planRole(state, refs, "worker", at, live);
 }
 
 /** `node rm`: a manager must be demoted first; a node that is not down needs `force`. */

@@ -1,17 +1,14 @@
 /** Test helpers for the transport suites: polling with a deadline, recording loggers, seeds. */
 import { createHash } from "node:crypto";
+import { waitUntil } from "../harness/index.ts";
 import {
   clusterFingerprint, clusterKeyFromSeed, issueCertificate, keyPairFromSeed, nodeIdOf,
   type ClusterKey, type Logger, type Role, type SignedCertificate, type TransportOptions,
 } from "../../internal/transport/index.ts";
 
-/** Polls `cond` every 10 ms until it is true; throws with `what` after `timeoutMs`. */
-export async function waitFor(what: string, cond: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for: ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
+/** Polls `cond` every 10 ms until it is true; throws with `what` after `timeoutMs` (the harness's waitUntil). */
+export async function waitFor(what: string, cond: () => boolean | Promise<boolean>, timeoutMs = 5000): Promise<void> {
+  await waitUntil(what, async () => (await cond()) || undefined, timeoutMs, 10);
 }
 
 export interface LogLine {

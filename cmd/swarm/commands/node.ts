@@ -3,7 +3,7 @@ import { SwarmError, type Node, type TaskView } from "../../../internal/api/inde
 import { all, bool, capitalize, one, parseFilter, shortId, table, type FlagDef } from "../../../internal/cli/index.ts";
 import type { Command, Ctx } from "../context.ts";
 import { parseOrHelp } from "../parse.ts";
-import { currentState, orderForPs } from "./service-ps.ts";
+import { orderForPs, taskTable } from "./service-ps.ts";
 
 /** Node IDs are 64 hex characters (the node's public key); tables show the first 25, like Docker's IDs. */
 const ID_WIDTH = 25;
@@ -133,22 +133,7 @@ export const nodePsCmd: Command = {
       ctx.out(ordered.map(({ view }) => shortId(view.Task.ID, noTrunc) + "\n").join(""));
       return 0;
     }
-    const now = Date.now();
-    const rows = ordered.map(({ view, history }) => {
-      const t = view.Task;
-      const err = t.Status.Err ?? "";
-      return [
-        shortId(t.ID, noTrunc),
-        (history ? " \\_ " : "") + view.Name,
-        t.Spec.ContainerSpec.Image,
-        view.NodeHostname,
-        capitalize(t.DesiredState),
-        currentState(t.Status.State, t.Status.Timestamp, now),
-        noTrunc || err.length <= 40 ? (err ? `"${err}"` : "") : `"${err.slice(0, 37)}…"`,
-        "",
-      ];
-    });
-    ctx.out(table(["ID", "NAME", "IMAGE", "NODE", "DESIRED STATE", "CURRENT STATE", "ERROR", "PORTS"], rows));
+    ctx.out(taskTable(ordered, noTrunc));
     return 0;
   },
 };

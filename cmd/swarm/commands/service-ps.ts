@@ -42,6 +42,25 @@ export function orderForPs(tasks: TaskView[]): { view: TaskView; history: boolea
   );
 }
 
+/** Docker's task table (`service ps`, `node ps`). */
+export function taskTable(ordered: { view: TaskView; history: boolean }[], noTrunc: boolean, now = Date.now()): string {
+  const rows = ordered.map(({ view, history }) => {
+    const t = view.Task;
+    const err = t.Status.Err ?? "";
+    return [
+      shortId(t.ID, noTrunc),
+      (history ? " \\_ " : "") + view.Name,
+      t.Spec.ContainerSpec.Image,
+      view.NodeHostname,
+      capitalize(t.DesiredState),
+      currentState(t.Status.State, t.Status.Timestamp, now),
+      noTrunc || err.length <= 40 ? (err ? `"${err}"` : "") : `"${err.slice(0, 37)}…"`,
+      "",
+    ];
+  });
+  return table(["ID", "NAME", "IMAGE", "NODE", "DESIRED STATE", "CURRENT STATE", "ERROR", "PORTS"], rows);
+}
+
 export function currentState(state: TaskState, since: string, now = Date.now()): string {
   return `${capitalize(state)} ${ago(since, now)}`;
 }
@@ -65,22 +84,7 @@ export const servicePsCmd: Command = {
       ctx.out(ordered.map(({ view }) => JSON.stringify({ ID: view.Task.ID, Name: view.Name, Image: view.Task.Spec.ContainerSpec.Image, Node: view.NodeHostname, DesiredState: view.Task.DesiredState, CurrentState: view.Task.Status.State, Since: view.Task.Status.Timestamp, Error: view.Task.Status.Err ?? "", Slot: view.Task.Slot }) + "\n").join(""));
       return 0;
     }
-    const now = Date.now();
-    const rows = ordered.map(({ view, history }) => {
-      const t = view.Task;
-      const err = t.Status.Err ?? "";
-      return [
-        shortId(t.ID, noTrunc),
-        (history ? " \\_ " : "") + view.Name,
-        t.Spec.ContainerSpec.Image,
-        view.NodeHostname,
-        capitalize(t.DesiredState),
-        currentState(t.Status.State, t.Status.Timestamp, now),
-        noTrunc || err.length <= 40 ? (err ? `"${err}"` : "") : `"${err.slice(0, 37)}…"`,
-        "",
-      ];
-    });
-    ctx.out(table(["ID", "NAME", "IMAGE", "NODE", "DESIRED STATE", "CURRENT STATE", "ERROR", "PORTS"], rows));
+    ctx.out(taskTable(ordered, noTrunc));
     return 0;
   },
 };
