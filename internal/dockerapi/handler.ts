@@ -208,13 +208,13 @@ export function createDockerApiHandler(b: DockerBackend, o: DockerApiOptions = {
     const st = await b.read();
     const f = filtersFromQuery(url.searchParams.get("filters"));
     checkFilterKeys(f, NODE_FILTERS);
-    return json(Object.values(st.nodes).filter((n) => nodeMatches(n, f)).map((n) => dockerNode(b.nodeView(n))));
+    return json(Object.values(st.nodes).filter((n) => nodeMatches(n, f)).map((n) => dockerNode(b.nodeView(n), st.cluster?.PublicKey)));
   };
 
   const inspectNode: Handler = async ({ params: [id] }) => {
     const st = await b.read();
     const n = findNode(st, ref(id), { selfId: b.nodeId });
-    return json(dockerNode(b.nodeView(n)));
+    return json(dockerNode(b.nodeView(n), st.cluster?.PublicKey));
   };
 
   const updateNode: Handler = async ({ req, url, params: [id] }) => {

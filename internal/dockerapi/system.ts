@@ -62,7 +62,7 @@ function clusterInfo(f: LocalFacts, st: ClusterState) {
     CreatedAt: c.CreatedAt,
     UpdatedAt: c.CreatedAt,
     Spec: clusterSpec(f),
-    TLSInfo: {},
+    TLSInfo: { TrustRoot: c.PublicKey },
     RootRotationInProgress: false,
     DataPathPort: 0,
     DefaultAddrPool: [] as string[],

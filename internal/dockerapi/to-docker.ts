@@ -142,8 +142,12 @@ export function dockerTask(t: Task) {
   };
 }
 
-/** A node with its ManagerStatus as the answering manager sees it (api `nodeView`). */
-export function dockerNode(n: Node) {
+/**
+ * A node with its ManagerStatus as the answering manager sees it (api `nodeView`). `trustRoot` (the
+ * cluster's public key) is the node's TLSInfo while its certificate is valid, so Docker's `node ls`
+ * TLS STATUS reads Ready (and Needs Rotation once it has expired).
+ */
+export function dockerNode(n: Node, trustRoot?: string, nowMs = Date.now()) {
   const ms = n.ManagerStatus;
   return {
     ID: dockerNodeId(n.ID),
@@ -156,6 +160,7 @@ export function dockerNode(n: Node) {
       Platform: n.Description.Platform,
       Resources: n.Description.Resources,
       Engine: { EngineVersion: n.Description.Engine.EngineVersion },
+      ...(trustRoot && n.Certificate ? { TLSInfo: { TrustRoot: n.Certificate.NotAfterMs > nowMs ? trustRoot : `${trustRoot} (expired)` } } : {}),
     },
     Status: omitEmpty({ State: n.Status.State, Message: n.Status.Message, Addr: n.Status.Addr }),
     ...(ms ? { ManagerStatus: omitEmpty({ Leader: ms.Leader || undefined, Reachability: ms.Reachability, Addr: ms.Addr }) } : {}),

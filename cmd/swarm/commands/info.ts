@@ -1,5 +1,5 @@
 /** `swarm info` and `swarm version`. */
-import { one } from "../../../internal/cli/index.ts";
+import { one, renderEach } from "../../../internal/cli/index.ts";
 import { VERSION } from "../../../internal/config/index.ts";
 import type { Command } from "../context.ts";
 import { parseOrHelp } from "../parse.ts";
@@ -21,12 +21,16 @@ export const infoCmd: Command = {
   summary: "Display cluster-wide information",
   async run(argv, ctx) {
     const p = parseOrHelp(ctx, argv, "Usage:  swarm info [OPTIONS]\n\nDisplay cluster-wide information.", [
-      { name: "format", short: "f", kind: "string", help: 'Format output ("json")' },
+      { name: "format", short: "f", kind: "string", help: 'Format output: "json", or a Go template (e.g. \'{{.NodeID}}\')' },
     ]);
     if (!p) return 0;
     const i = await ctx.client.call<Record<string, any>>("GET", "/info");
     if (one(p, "format") === "json") {
       ctx.out(JSON.stringify(i) + "\n");
+      return 0;
+    }
+    if (one(p, "format") !== undefined) {
+      ctx.out(renderEach(one(p, "format")!, [i]));
       return 0;
     }
     const lines = [
