@@ -5,3 +5,5 @@ export * from "./update.ts";
 export * from "./template.ts";
 export * from "./output.ts";
 export * from "./rows.ts";
+export * from "./systemd.ts";
+export * from "./completion.ts";

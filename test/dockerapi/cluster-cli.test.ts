@@ -125,10 +125,11 @@ for (const [label, cli] of clis) {
 
       const before = svc().Version.Index;
       expect(await d(["service", "update", "--env-add", "B=2", "--detach=false", name])).toMatch(CONVERGED);
-      expect(svc().Spec.TaskTemplate.ContainerSpec.Env).toEqual(["A=1", "B=2"]);
+      // The CLI rebuilds the list from a Go map: the order is random.
+      expect([...svc().Spec.TaskTemplate.ContainerSpec.Env!].sort()).toEqual(["A=1", "B=2"]);
       expect(svc().Version.Index).toBeGreaterThan(before);
       const running = Object.values(st().tasks).filter((t) => t.ServiceID === svc().ID && t.Status.State === "running" && t.DesiredState === "running");
-      expect(running.map((t) => t.Spec.ContainerSpec.Env)).toEqual(running.map(() => ["A=1", "B=2"]));
+      expect(running.map((t) => [...t.Spec.ContainerSpec.Env!].sort())).toEqual(running.map(() => ["A=1", "B=2"]));
 
       const rb = await docker(cli!, leaderSock(), ["service", "rollback", name]);
       expect(rb.code).toBe(0);
