@@ -5,4 +5,5 @@ export * from "./commands.ts";
 export * from "./token.ts";
 export * from "./plain.ts";
 export * from "./session.ts";
+export * from "./endpoints.ts";
 export * from "./views.ts";
