@@ -6,6 +6,7 @@
 import { nodeView, type Node, type ServiceSpec, type Task } from "../api/index.ts";
 import { VERSION } from "../config/index.ts";
 import type { DockerBackend, LocalFacts, NodeChanges } from "../dockerapi/index.ts";
+import { parseSince } from "../logs/index.ts";
 import type { Api } from "./api.ts";
 import { streamServiceLogs } from "./logs.ts";
 
@@ -84,7 +85,8 @@ export function dockerBackend(api: Api): DockerBackend {
       await api.joinToken(role, true);
     },
     serviceLogs(serviceId, opts, write, signal) {
-      return streamServiceLogs(api, serviceId, { ...opts, timestamps: true }, write, signal);
+      const since = opts.since === undefined ? undefined : parseSince(opts.since, Date.now());
+      return streamServiceLogs(api, serviceId, { follow: opts.follow, tail: opts.tail, since, timestamps: true }, write, signal);
     },
     forgottenTask(id: string): Task | undefined {
       let st;

@@ -4,7 +4,7 @@
  * and the log stream of a service. internal/daemon implements it over its `Api`; tests can implement
  * it over a one-process cluster.
  */
-import type { ClusterState, LogRecord, Node, NodeAvailability, ServiceSpec, Task } from "../api/index.ts";
+import type { ClusterState, LogRecord, LogWarning, Node, NodeAvailability, ServiceSpec, Task } from "../api/index.ts";
 import type { LocalFacts } from "./system.ts";
 
 /** A change of one node, as swarm's node planner takes it (internal/manager `NodeChanges`). */
@@ -43,8 +43,12 @@ export interface DockerBackend {
   removeNode(ref: string, force: boolean): Promise<void>;
   joinTokens(): Promise<{ Worker: string; Manager: string }>;
   rotateToken(role: "worker" | "manager"): Promise<void>;
-  /** Writes every log line of the service until done (or `signal` aborts when following). */
-  serviceLogs(serviceId: string, opts: LogStreamOptions, write: (r: LogRecord) => void, signal: AbortSignal): Promise<void>;
+  /**
+   * Writes every log line of the service, from every node, until done (or `signal` aborts when
+   * following); a node that cannot be read is a warning naming it. `write` may return a promise: the
+   * stream waits for it (a slow reader slows the nodes down).
+   */
+  serviceLogs(serviceId: string, opts: LogStreamOptions, write: (r: LogRecord | LogWarning) => unknown, signal: AbortSignal): Promise<void>;
   /** A task that is no longer in the state but whose logs are kept (logs of removed tasks). */
   forgottenTask(id: string): Task | undefined;
   /** Checks and normalizes a spec (internal/spec `parseServiceSpec`; loaded lazily by the daemon). */

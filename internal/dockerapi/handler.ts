@@ -197,9 +197,17 @@ export function createDockerApiHandler(b: DockerBackend, o: DockerApiOptions = {
     };
     return byteStream(req, async (write, signal) => {
       await b.serviceLogs(svc.ID, opts, (r) => {
+        if ("warning" in r) {
+          // A node that could not be read: said on stderr, in the context of one of its tasks (the
+          // CLI prints it as that task's line), as Docker has no warnings in a log stream.
+          const task = r.tasks.find((t) => onlyTask === undefined || t === onlyTask);
+          if (task === undefined || !stderr) return;
+          const line = { task, name: "", node: r.node, stream: "stderr", ts: new Date().toISOString(), line: `(swarm) ${r.warning}` };
+          return write(frame("stderr", linePayload(line, { nodeId: nodeOf(line), serviceId: svc.ID, taskId: task }, shape)));
+        }
         if (onlyTask !== undefined && r.task !== onlyTask) return;
         if (r.stream === "stderr" ? !stderr : !stdout) return;
-        write(frame(r.stream, linePayload(r, { nodeId: nodeOf(r), serviceId: svc.ID, taskId: r.task }, shape)));
+        return write(frame(r.stream, linePayload(r, { nodeId: nodeOf(r), serviceId: svc.ID, taskId: r.task }, shape)));
       }, signal);
     });
   };
@@ -318,35 +326,52 @@ export function createDockerApiHandler(b: DockerBackend, o: DockerApiOptions = {
   };
 }
 
-/** A streamed body fed by `produce` until it returns or the client goes away. */
-function byteStream(req: Request, produce: (write: (chunk: Uint8Array) => void, signal: AbortSignal) => Promise<void>): Response {
+/**
+ * A streamed body fed by `produce` until it returns or the client goes away. `write` returns a promise
+ * while the client is behind (more than 64 frames queued): the producer waits for it.
+ */
+function byteStream(req: Request, produce: (write: (chunk: Uint8Array) => Promise<void> | undefined, signal: AbortSignal) => Promise<void>): Response {
   const ac = new AbortController();
   req.signal.addEventListener("abort", () => ac.abort(), { once: true });
+  let drained: (() => void) | undefined;
+  ac.signal.addEventListener("abort", () => drained?.(), { once: true });
   const stream = new ReadableStream<Uint8Array>({
-    async start(controller) {
-      const write = (chunk: Uint8Array) => {
+    // Not awaited in start(): the stream calls pull() (which releases a waiting producer) only once
+    // start() has returned.
+    start(controller) {
+      const write = (chunk: Uint8Array): Promise<void> | undefined => {
         if (ac.signal.aborted) return;
         try {
           controller.enqueue(chunk);
         } catch {
           ac.abort();
+          return;
         }
+        if ((controller.desiredSize ?? 1) > 0) return;
+        return new Promise<void>((resolve) => (drained = resolve));
       };
-      try {
-        await produce(write, ac.signal);
-      } catch (err) {
-        // Headers are gone: the error becomes a last stderr line, as the CLI prints it.
-        write(frame("stderr", `Error: ${err instanceof Error ? err.message : String(err)}\n`));
-      }
-      try {
-        controller.close();
-      } catch {
-        // the client went away first
-      }
+      void (async () => {
+        try {
+          await produce(write, ac.signal);
+        } catch (err) {
+          // Headers are gone: the error becomes a last stderr line, as the CLI prints it.
+          write(frame("stderr", `Error: ${err instanceof Error ? err.message : String(err)}\n`));
+        }
+        try {
+          controller.close();
+        } catch {
+          // the client went away first
+        }
+      })();
+    },
+    pull() {
+      const d = drained;
+      drained = undefined;
+      d?.();
     },
     cancel() {
       ac.abort();
     },
-  });
+  }, { highWaterMark: 64 });
   return new Response(stream, { headers: headers({ "Content-Type": "application/vnd.docker.raw-stream" }) });
 }
