@@ -253,10 +253,13 @@ export class Agent {
       });
       let reply: JoinReply;
       try {
-        // One deadline for the whole join: a DHT whose bootstrap node never answers takes long to start.
+        // One deadline for the whole join. The transport's discovery runs while its DHT is still
+        // bootstrapping (which can take seconds when the network remembers nodes that died): the
+        // first manager that admits us is asked at once. A start failure (a port in use) ends it.
         const deadline = Date.now() + (this.o.joinTimeoutMs ?? 15_000);
-        await Promise.race([startTransport(transport, this), Bun.sleep(Math.max(0, deadline - Date.now()))]);
-        reply = await this.askToJoin(transport, remote, deadline);
+        let startError: unknown;
+        startTransport(transport, this).catch((e: unknown) => (startError = e ?? new Error("the transport did not start")));
+        reply = await this.askToJoin(transport, remote, deadline, () => startError);
       } catch (err) {
         await transport.close();
         throw err;
@@ -299,11 +302,12 @@ export class Agent {
     });
   }
 
-  private async askToJoin(transport: ClusterTransport, remote: string, deadline: number): Promise<JoinReply> {
+  private async askToJoin(transport: ClusterTransport, remote: string, deadline: number, startError: () => unknown): Promise<JoinReply> {
     const refusals: string[] = [];
     const off = transport.on("refused", (_id, reason) => refusals.push(reason));
     try {
       for (;;) {
+        if (startError()) throw startError();
         const manager = transport.peers().find((p) => p.class === "manager");
         if (manager) {
           try {
