@@ -12,26 +12,15 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Testbed, unsupportedReason, type TestbedHost } from "../testbed/index.ts";
 import { runBinary, swarmBinary, type RunResult } from "./fixture.ts";
+import { waitUntil } from "../harness/wait.ts";
 
 const why = unsupportedReason();
 if (why) console.warn(`SKIPPING publish (routing mesh) CLI tests: ${why}`);
 
 const SERVE_ID = "hostname > /www/id; exec httpd -f -p 80 -h /www";
 
-async function until<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 30_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < end) {
-    try {
-      const v = await fn();
-      if (v !== undefined && v !== false) return v;
-    } catch (e) {
-      last = e;
-    }
-    await Bun.sleep(100);
-  }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ""}`);
-}
+const until = <T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 30_000): Promise<T> =>
+  waitUntil(what, fn, timeoutMs, 100);
 
 /** `n` requests, each on a new connection; one line per request: the body, or FAIL<curl exit code>. */
 function curlLoop(url: string, n: number, pauseSec = 0): string[] {

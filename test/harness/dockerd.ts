@@ -13,6 +13,7 @@ import { closeSync, existsSync, openSync } from "node:fs";
 import { mkdtemp, readFile, rm, rmdir, writeFile, readdir } from "node:fs/promises";
 import { join } from "node:path";
 import Dockerode from "dockerode";
+import { reached } from "./wait.ts";
 
 export interface PrivateDockerd {
   /** `unix:///…/docker.sock`, suitable for DOCKER_HOST or `--docker-host`. */
@@ -75,14 +76,7 @@ async function ping(socketPath: string): Promise<boolean> {
   }
 }
 
-async function waitFor(cond: () => Promise<boolean> | boolean, deadlineMs: number, stepMs = 50): Promise<boolean> {
-  const end = Date.now() + deadlineMs;
-  for (;;) {
-    if (await cond()) return true;
-    if (Date.now() > end) return false;
-    await Bun.sleep(stepMs);
-  }
-}
+const waitFor = reached;
 
 function alive(pid: number): boolean {
   try {

@@ -1,3 +1,3 @@
 export { startDockerd, skipUnlessDocker, dockerUnavailableReason, DOCKERD_BIN, type PrivateDockerd, type StartDockerdOptions } from "./dockerd.ts";
 export { loadTestImage, TEST_IMAGE } from "./image.ts";
-export { waitUntil } from "./wait.ts";
+export { reached, waitUntil } from "./wait.ts";

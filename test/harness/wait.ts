@@ -18,3 +18,20 @@ export async function waitUntil<T>(
     await Bun.sleep(stepMs);
   }
 }
+
+/**
+ * waitUntil for callers that decide themselves what a miss means: true once `cond` holds, false when
+ * the deadline passes first (the same loop, never a second polling implementation).
+ */
+export async function reached(
+  cond: () => boolean | Promise<boolean>,
+  timeoutMs: number,
+  stepMs = 50,
+): Promise<boolean> {
+  try {
+    await waitUntil("condition", async () => (await cond()) || undefined, timeoutMs, stepMs);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -3,19 +3,13 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import type { Endpoint, PublishedService } from '../../internal/mesh/index.ts';
 import { canUseNetns, createNetnsBed, type NetnsBed } from './fixtures/netns-bed.ts';
+import { waitUntil } from '../harness/wait.ts';
 
 const WEB: PublishedService = { serviceId: 'web', publishedPort: 8080, protocol: 'tcp' };
 const DNS: PublishedService = { serviceId: 'dns', publishedPort: 8053, protocol: 'udp' };
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, deadlineMs = 10_000): Promise<T> {
-  const end = Date.now() + deadlineMs;
-  for (;;) {
-    const v = await probe();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await Bun.sleep(20); // polling interval, not synchronisation: the condition decides
-  }
-}
+const waitFor = <T>(what: string, probe: () => Promise<T | undefined | false>, deadlineMs = 10_000): Promise<T> =>
+  waitUntil(what, probe, deadlineMs, 20);
 
 interface Result {
   ok: boolean;

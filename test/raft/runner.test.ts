@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { MemoryNetwork, RaftErrorCode, RaftNode, SqliteStorage } from "../../internal/raft/index.ts";
 import type { AppliedEntry, NodeId, StateMachine } from "../../internal/raft/index.ts";
+import { waitUntil as pollUntil } from "../harness/wait.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "raft-runner-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -67,15 +68,8 @@ afterEach(() => {
   for (const id of [...members.keys()]) stopMember(id);
 });
 
-async function waitUntil<T>(f: () => T | null | undefined | false, ms = 5000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = f();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`condition not met within ${ms} ms`);
-    await Bun.sleep(5);
-  }
-}
+const waitUntil = <T>(f: () => T | null | undefined | false, ms = 5000): Promise<T> =>
+  pollUntil("a raft condition", () => f() ?? undefined, ms, 5);
 
 const leader = () => waitUntil(() => [...members.values()].find((m) => m.node.isLeader));
 const put = (m: Member, k: string, v: string) => m.node.propose(enc.encode(`${k}=${v}`));

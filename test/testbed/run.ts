@@ -1,6 +1,7 @@
 // Running external commands (ip, nft, nsenter, ...) and capturing their output.
 
 import { TestbedError } from "./errors.ts";
+import { reached } from "../harness/wait.ts";
 
 export interface RunResult {
   code: number;
@@ -51,12 +52,7 @@ export function haveTool(name: string): boolean {
   return Bun.which(name) !== null;
 }
 
-/** Polls `check` until it returns true or deadlineMs passes; returns the last answer. */
-export async function waitFor(check: () => Promise<boolean> | boolean, deadlineMs: number, stepMs = 50): Promise<boolean> {
-  const end = Date.now() + deadlineMs;
-  for (;;) {
-    if (await check()) return true;
-    if (Date.now() >= end) return false;
-    await Bun.sleep(stepMs);
-  }
+/** Polls `check` until it returns true or deadlineMs passes (the harness's one polling loop). */
+export function waitFor(check: () => Promise<boolean> | boolean, deadlineMs: number, stepMs = 50): Promise<boolean> {
+  return reached(check, deadlineMs, stepMs);
 }

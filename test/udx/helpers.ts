@@ -3,6 +3,7 @@
 import { createHash } from 'node:crypto'
 import path from 'node:path'
 import type { UDXSocket, UDXStream } from '../../internal/udx/index.ts'
+import { waitUntil } from '../harness/wait.ts'
 
 /** xorshift32: the same generator as test/fixtures/udx-node/peer.cjs (byte-identical streams). */
 export function* seededChunks(total: number, seed: number, size = 65536): Generator<Buffer> {
@@ -91,11 +92,7 @@ export function impair(socket: UDXSocket, opts: Impairment): ImpairStats {
 
 /** Poll `cond` until true or the deadline passes (no sleeps as synchronisation). */
 export async function waitFor(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const end = Date.now() + timeoutMs
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 5))
-  }
+  await waitUntil(what, () => cond() || undefined, timeoutMs, 5)
 }
 
 /** Write `total` seeded bytes with backpressure, then end. Resolves when all are queued. */
