@@ -71,6 +71,18 @@ for (const [label, cli] of clis) {
       expect(await d(["info", "--format", "{{.Swarm.LocalNodeState}} {{.Swarm.ControlAvailable}}"])).toBe("active true\n");
     });
 
+    test("a client pinned to an older API (/v1.30/ prefixes) is served; one above 1.41 is refused in Docker's words", async () => {
+      const old = await docker(cli!, leaderSock(), ["version", "--format", "{{.Client.APIVersion}} {{.Server.APIVersion}}"], undefined, { DOCKER_API_VERSION: "1.30" });
+      expect(old.code).toBe(0);
+      expect(old.stdout).toBe("1.30 1.41\n");
+      const nodes = await docker(cli!, leaderSock(), ["node", "ls", "-q"], undefined, { DOCKER_API_VERSION: "1.30" });
+      expect(nodes.code).toBe(0);
+      expect(nodes.stdout.trim().split("\n")).toHaveLength(4);
+      const tooNew = await docker(cli!, leaderSock(), ["node", "ls"], undefined, { DOCKER_API_VERSION: "1.43" });
+      expect(tooNew.code).toBe(1);
+      expect(tooNew.stderr).toContain("client version 1.43 is too new. Maximum supported API version is 1.41");
+    });
+
     test("node ls / inspect / ps, with filters and formats", async () => {
       const ls = await d(["node", "ls"]);
       const lines = ls.trim().split("\n");
@@ -206,3 +218,19 @@ for (const [label, cli] of clis) {
     });
   });
 }
+
+// Last, as it takes w1 away from the cluster the tests above use.
+describe.skipIf(!debian)("node rm (Debian docker.io)", () => {
+  test("refused while the node is up (Docker's rule), done once it is Down", async () => {
+    const w1 = c.nodes.find((n) => n.name === "w1")!;
+    const up = await docker(debian!, leaderSock(), ["node", "rm", "w1"]);
+    expect(up.code).toBe(1);
+    expect(up.stderr).toContain("is not down and can't be removed");
+    await c.powerOff(w1);
+    await waitUntil("w1 down", () => c.state().nodes[w1.id]?.Status.State === "down", 15_000);
+    expect(await dockerOk(debian!, leaderSock(), ["node", "rm", "w1"])).toBe("w1\n");
+    await waitUntil("w1 gone from the state", () => c.state().nodes[w1.id] === undefined, 10_000);
+    const ls = await dockerOk(debian!, leaderSock(), ["node", "ls", "--format", "{{.Hostname}}"]);
+    expect(ls.trim().split("\n").sort()).toEqual(["m1", "m2", "m3"]);
+  }, 60_000);
+});

@@ -48,11 +48,11 @@ export interface CliResult {
 
 const configDir = mkdtempSync(join(tmpdir(), "swarm-docker-cli-"));
 
-/** Runs `docker -H unix://socket args…` and returns its exit code and output (never throws). */
-export async function docker(cli: DockerCli, socket: string, args: string[], timeoutMs = 60_000): Promise<CliResult> {
+/** Runs `docker -H unix://socket args…` (with `env` added, e.g. DOCKER_API_VERSION) and returns its exit code and output (never throws). */
+export async function docker(cli: DockerCli, socket: string, args: string[], timeoutMs = 60_000, env: Record<string, string> = {}): Promise<CliResult> {
   const p = Bun.spawn([cli.bin, "-H", `unix://${socket}`, ...args], {
     stdio: ["ignore", "pipe", "pipe"],
-    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: configDir, DOCKER_CONFIG: configDir, DOCKER_CLI_HINTS: "false" },
+    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: configDir, DOCKER_CONFIG: configDir, DOCKER_CLI_HINTS: "false", ...env },
   });
   const timer = setTimeout(() => p.kill("SIGKILL"), timeoutMs);
   const [stdout, stderr, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
