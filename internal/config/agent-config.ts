@@ -48,11 +48,22 @@ export const DEFAULT_LISTEN_PORT = 2377;
  */
 export const DEFAULT_WEB = "127.0.0.1:2378";
 
-/** The Docker-compatible API's socket path, or undefined when it is off. */
+/** The Docker engine's own socket path when --docker-host is a unix socket. */
+function engineSocket(c: AgentConfig): string | undefined {
+  return c.dockerHost.startsWith("unix://") ? c.dockerHost.slice("unix://".length) : undefined;
+}
+
+/**
+ * The Docker-compatible API's socket path, or undefined when it is off. The default, `docker.sock`
+ * beside the agent's socket, is never the Docker engine's own socket (an agent with
+ * `--socket /var/run/swarm.sock`, or a test bed host whose dockerd listens beside it): then it is
+ * `swarm-docker.sock` there.
+ */
 export function dockerApiSocket(c: AgentConfig): string | undefined {
   if (c.dockerApi === "") return undefined;
-  if (c.dockerApi === undefined) return join(dirname(c.socketPath), "docker.sock");
-  return socketFromHost(c.dockerApi);
+  if (c.dockerApi !== undefined) return socketFromHost(c.dockerApi);
+  const beside = join(dirname(c.socketPath), "docker.sock");
+  return beside === engineSocket(c) ? join(dirname(c.socketPath), "swarm-docker.sock") : beside;
 }
 
 /** `--web ADDR:PORT` → where to listen, or undefined when it is off. */
@@ -117,6 +128,9 @@ export function validateConfig(c: AgentConfig): AgentConfig {
     const p = /^unix:\/\//.test(c.dockerApi) ? c.dockerApi.slice(7) : c.dockerApi;
     if (!isAbsolute(p)) throw SwarmError.invalid(`--docker-api must look like unix:///run/swarm/docker.sock (or "" for none), got "${c.dockerApi}"`);
     if (p === c.socketPath) throw SwarmError.invalid(`--docker-api must differ from the agent's --socket (${c.socketPath})`);
+    if (p === engineSocket(c)) {
+      throw SwarmError.invalid(`--docker-api must differ from the Docker engine's socket (--docker-host ${c.dockerHost}): choose e.g. unix:///run/swarm/docker.sock`);
+    }
   }
   if (c.web !== undefined && c.web !== "") parseWebAddr(c.web);
   if (!MESH_BACKENDS.includes(c.meshBackend)) {
