@@ -94,7 +94,7 @@ describe("the visualizer page in Chromium", () => {
     expect(down.badge).toBe("down");
     expect(down.last.sort()).toEqual([...onW2].sort()); // the tasks it ran, still shown there
     // Their slots are refilled on the nodes still up, and the page follows.
-    await waitUntil("9 web+db cards running elsewhere", async () => (await count(".node:not([data-status=down]) .task[data-state=running]")) === 7, 15_000, 50);
+    await waitUntil("the 7 web+db cards running on the nodes still up", async () => (await count(".node:not([data-status=down]) .task[data-state=running]")) === 7, 15_000, 50);
     if (shots) writeFileSync(join(shots, "visualizer-node-down.png"), await page.screenshot());
     const summary = await page.eval<string>(`document.getElementById("summary").textContent`);
     expect(summary).toContain("(1 down)");
