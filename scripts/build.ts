@@ -5,7 +5,7 @@
  * `bun build --compile` embeds a native addon only when it is reached through a static
  * `require("./x.node")`; packages that find their addon at run time (require-addon, node-gyp-build)
  * would load it from the build machine's absolute path. The plugin below rewrites those loaders into
- * static requires of the linux-x64 prebuild, so Bun embeds the file. udx-native is never shipped: it
+ * static requires of the target's prebuild (linux-x64 or linux-arm64), so Bun embeds the file. udx-native is never shipped: it
  * resolves to our TypeScript UDX (internal/udx), which runs on Bun's own UDP sockets.
  */
 import { existsSync, mkdirSync } from "node:fs";
@@ -13,9 +13,16 @@ import { join, resolve } from "node:path";
 import type { BunPlugin } from "bun";
 
 const root = resolve(import.meta.dir, "..");
-const arch = process.arch === "arm64" ? "linux-arm64" : "linux-x64";
 
-const embedAddons: BunPlugin = {
+/** Targets: the host's (dist/swarm) and linux-arm64 (Raspberry Pi, most edge boxes), from the same sources. */
+const TARGETS = [
+  { arch: process.arch === "arm64" ? "linux-arm64" : "linux-x64", bunTarget: undefined, outfile: "dist/swarm" },
+  ...(process.arch === "arm64" ? [] : [{ arch: "linux-arm64", bunTarget: "bun-linux-arm64", outfile: "dist/swarm-linux-arm64" }]),
+];
+/** `--host-only`: only dist/swarm (a quicker build while developing). */
+const hostOnly = process.argv.includes("--host-only");
+
+const embedAddons = (arch: string): BunPlugin => ({
   name: "embed-native-addons",
   setup(build) {
     // sodium-native: `require.addon('.', __filename)` → static require of its prebuild.
@@ -54,22 +61,26 @@ const embedAddons: BunPlugin = {
       loader: "js",
     }));
   },
-};
+});
 
 mkdirSync(join(root, "dist"), { recursive: true });
 const version = (await Bun.file(join(root, "package.json")).json()).version as string;
-const result = await Bun.build({
-  entrypoints: [join(root, "cmd/swarm/main.ts")],
-  compile: { outfile: join(root, "dist/swarm") },
-  target: "bun",
-  minify: false,
-  bytecode: true, // precompiled: every CLI call starts about twice as fast
-  sourcemap: "none",
-  define: { "process.env.SWARM_BUILD_VERSION": JSON.stringify(version) },
-  plugins: [embedAddons],
-});
-if (!result.success) {
-  for (const log of result.logs) console.error(log);
-  process.exit(1);
+for (const t of hostOnly ? TARGETS.slice(0, 1) : TARGETS) {
+  const outfile = join(root, t.outfile);
+  const result = await Bun.build({
+    entrypoints: [join(root, "cmd/swarm/main.ts")],
+    // Another target's Bun runtime comes from the npm registry (Bun fetches and caches it).
+    compile: t.bunTarget ? { target: t.bunTarget as "bun-linux-arm64", outfile } : { outfile },
+    target: "bun",
+    minify: false,
+    bytecode: true, // precompiled: every CLI call starts about twice as fast
+    sourcemap: "none",
+    define: { "process.env.SWARM_BUILD_VERSION": JSON.stringify(version) },
+    plugins: [embedAddons(t.arch)],
+  });
+  if (!result.success) {
+    for (const log of result.logs) console.error(log);
+    process.exit(1);
+  }
+  console.log(`built ${outfile} (version ${version}, ${t.arch})`);
 }
-console.log(`built ${join(root, "dist/swarm")} (version ${version})`);

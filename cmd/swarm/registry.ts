@@ -18,6 +18,8 @@ import { serviceScaleCmd } from "./commands/service-scale.ts";
 import { serviceUpdateCmd } from "./commands/service-update.ts";
 import { selfcheckCmd } from "./commands/selfcheck.ts";
 import { transportNodeCmd } from "./commands/transport-node.ts";
+import { completionCmd } from "./commands/completion.ts";
+import { installCmd } from "./commands/install.ts";
 
 const groups: Record<string, { summary: string; commands: Command[] }> = {
   service: {
@@ -26,7 +28,12 @@ const groups: Record<string, { summary: string; commands: Command[] }> = {
   },
   node: { summary: "Manage nodes", commands: [nodeDemoteCmd, nodeInspectCmd, nodeLsCmd, nodePromoteCmd, nodePsCmd, nodeRmCmd, nodeUpdateCmd] },
 };
-const top: Command[] = [agentCmd, initCmd, joinCmd, joinTokenCmd, leaveCmd, infoCmd, versionCmd];
+const top: Command[] = [agentCmd, initCmd, joinCmd, joinTokenCmd, leaveCmd, infoCmd, versionCmd, installCmd, completionCmd];
+
+/** The visible commands, for `swarm completion`. */
+export function commandTree(): { top: Command[]; groups: typeof groups } {
+  return { top: top.filter((c) => !c.hidden), groups };
+}
 const aliases: Record<string, string> = { list: "ls", remove: "rm" };
 
 export function topHelp(): string {

@@ -37,6 +37,8 @@ export async function ensureAgent(cfg: AgentConfig, client: AgentClient, listen?
   if (cfg.advertiseAddr) args.push("--advertise-addr", cfg.advertiseAddr);
   if (listen) args.push("--listen-addr", listen);
   args.push("--mesh-backend", cfg.meshBackend);
+  if (cfg.dockerApi !== undefined) args.push("--docker-api", cfg.dockerApi);
+  if (cfg.web !== undefined) args.push("--web", cfg.web);
   const fd = openSync(logFile, "a", 0o600);
   fchmodSync(fd, 0o600); // an older file keeps its mode otherwise
   const child = Bun.spawn(args, { stdio: ["ignore", fd, fd], detached: true, env: process.env });

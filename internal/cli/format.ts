@@ -1,10 +1,10 @@
 /** Output helpers matching Docker's CLI: aligned tables, truncated IDs, "2 minutes ago" times. */
 
-/** Columns separated by at least 3 spaces, like Docker's tabwriter output. */
+/** Columns as Docker's tabwriter lays them out: at least 10 wide, 3 spaces after the widest cell. */
 export function table(header: string[], rows: string[][]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
+  const widths = header.map((h, i) => Math.max(10, h.length + 3, ...rows.map((r) => (r[i] ?? "").length + 3)));
   const line = (cells: string[]) =>
-    cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]! + 3))).join("").trimEnd();
+    cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join("").trimEnd();
   return [line(header), ...rows.map(line)].join("\n") + "\n";
 }
 

@@ -2,3 +2,8 @@ export * from "./flags.ts";
 export * from "./format.ts";
 export * from "./converge.ts";
 export * from "./update.ts";
+export * from "./template.ts";
+export * from "./output.ts";
+export * from "./rows.ts";
+export * from "./systemd.ts";
+export * from "./completion.ts";

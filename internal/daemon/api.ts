@@ -29,6 +29,8 @@ function memory() {
 
 export class Api implements LogsHost {
   readonly forgotten: ForgottenTasks;
+  /** Where the daemon serves the Docker-compatible API and the web page (null: not served). */
+  listeners: { dockerApi: string | null; web: string | null } = { dockerApi: null, web: null };
   private before: ClusterState | undefined;
 
   constructor(
@@ -95,6 +97,8 @@ export class Api implements LogsHost {
       DockerHost: this.cfg.dockerHost,
       Engine: this.docker ? await this.engine() : null,
       Socket: this.cfg.socketPath,
+      DockerApi: this.listeners.dockerApi,
+      Web: this.listeners.web,
       NodeAddr: this.agent.addr,
       ListenPort: this.agent.dhtPort,
       Peers: this.agent.transportPeers.length,

@@ -10,15 +10,23 @@ import { dirname, join } from "node:path";
 import type { Logger } from "pino";
 import { SwarmError } from "../api/index.ts";
 import { Agent } from "../agent/index.ts";
-import type { AgentConfig } from "../config/index.ts";
+import { dockerApiSocket, webListen, type AgentConfig } from "../config/index.ts";
+import { createDockerApiHandler } from "../dockerapi/index.ts";
+import { RequestMetrics } from "../metrics/index.ts";
 import { Api } from "./api.ts";
 import { prepareDataDir, prepareSocketDir, secureSocket } from "./data-dir.ts";
 import { realDeps } from "./real-deps.ts";
 import { serveApi } from "./http.ts";
 import { makeRouter } from "./routes.ts";
+import { dockerBackend } from "./docker-backend.ts";
+import { optional, removeSocket, serveTcp, serveUnix } from "./listeners.ts";
+import { webHandler } from "./web-source.ts";
 
 export interface Daemon {
   api: Api;
+  /** The Docker-compatible API's socket and the web address, when they are served. */
+  dockerApi?: string;
+  web?: { hostname: string; port: number };
   /** Resolves when the agent has stopped (after `stop()` or a `leave`). */
   done: Promise<void>;
   stop(): Promise<void>;
@@ -99,22 +107,37 @@ export async function startDaemon(cfg: AgentConfig, log: Logger): Promise<Daemon
       log.info({ removeState }, "agent stopped");
       // State goes before the socket stops answering: whoever asked for the shutdown waits for
       // that, and must then find nothing left on disk (a failed join leaves no data dir).
+      dockerServer?.stop(true);
+      webServer?.stop(true);
+      removeSocket(dockerServer ? dockerSocket : undefined);
       if (removeState) rmSync(cfg.dataDir, { recursive: true, force: true });
       rmSync(pidFile, { force: true });
       rmSync(cfg.socketPath, { force: true });
       server?.stop(true);
       resolveDone();
     })());
-  server = serveApi(cfg.socketPath, makeRouter(api, (rm) => void stop(rm)));
+  const metrics = new RequestMetrics();
+  server = serveApi(cfg.socketPath, metrics.wrap("swarm", makeRouter(api, (rm) => void stop(rm))));
   secureSocket(cfg.socketPath);
-  log.info({ socket: cfg.socketPath, dataDir: cfg.dataDir, docker: cfg.dockerHost, nodeId: agent.nodeId }, "agent listening");
+  const dockerSocket = dockerApiSocket(cfg);
+  const dockerHandler = createDockerApiHandler(dockerBackend(api), {
+    onInternalError: (err, method, path) => log.error({ err, method, path }, "internal error answering a Docker API request"),
+  });
+  let dockerServer: ReturnType<typeof Bun.serve> | undefined;
+  if (dockerSocket) dockerServer = await optional(log, `the Docker API on ${dockerSocket}`, () => serveUnix(dockerSocket, metrics.wrap("docker", dockerHandler)));
+  const web = webListen(cfg);
+  let webServer: ReturnType<typeof Bun.serve> | undefined;
+  if (web) webServer = await optional(log, `the web page on ${web.hostname}:${web.port}`, () => serveTcp(web.hostname, web.port, metrics.wrap("web", webHandler(api, metrics))));
+  const webAt = webServer ? { hostname: web!.hostname, port: webServer.port as number } : undefined;
+  api.listeners = { dockerApi: dockerServer ? `unix://${dockerSocket}` : null, web: webAt ? `http://${webAt.hostname.includes(":") ? `[${webAt.hostname}]` : webAt.hostname}:${webAt.port}/` : null };
+  log.info({ socket: cfg.socketPath, dataDir: cfg.dataDir, docker: cfg.dockerHost, nodeId: agent.nodeId, dockerApi: dockerServer ? dockerSocket : null, web: webAt ?? null }, "agent listening");
   if (process.env.SWARM_DEBUG_MEMORY) startMemoryDiagnostics(log, Number(process.env.SWARM_DEBUG_MEMORY) || 30_000);
   try {
     await agent.resume();
   } catch (err) {
     log.error({ err }, "resuming the cluster failed; the agent answers, but this node is not running its tasks");
   }
-  return { api, done, stop: () => stop(false) };
+  return { api, done, stop: () => stop(false), dockerApi: dockerServer ? dockerSocket : undefined, web: webAt };
 }
 
 /**

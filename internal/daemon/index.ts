@@ -2,3 +2,6 @@
 export { startDaemon, firstAddress, type Daemon } from "./daemon.ts";
 export { realDeps } from "./real-deps.ts";
 export { prepareDataDir } from "./data-dir.ts";
+export { serveUnix, serveTcp } from "./listeners.ts";
+export { dockerBackend } from "./docker-backend.ts";
+export { webSource, webHandler } from "./web-source.ts";

@@ -1,2 +1,6 @@
 /** Name, ID and ID-prefix resolution for services, tasks and nodes. Pure. */
 export { findService, findTask, findNode, tryFind } from "./find.ts";
+export {
+  filtersFromFlags, filtersFromQuery, checkFilterKeys, nodeMatches, serviceMatches, taskMatches,
+  NODE_FILTERS, SERVICE_FILTERS, TASK_FILTERS, type Filters,
+} from "./filters.ts";

@@ -12,6 +12,8 @@ export const AGENT_FLAGS: FlagDef[] = [
   { name: "advertise-addr", kind: "string", value: "ip", help: "Address other nodes reach this one at" },
   { name: "listen-addr", kind: "string", value: "[addr:]port", help: "UDP port of this node's cluster transport (default 2377)" },
   { name: "mesh-backend", kind: "string", value: "name", help: "Routing mesh: auto|ipvs|nftables|userspace (default auto, env SWARM_MESH_BACKEND)" },
+  { name: "docker-api", kind: "string", value: "unix:///path", help: 'Serve the Docker Engine API (swarm part) here; "" for none (default docker.sock beside --socket, env SWARM_DOCKER_API)' },
+  { name: "web", kind: "string", value: "addr:port", help: 'Serve the visualizer page and /metrics here; "" for none (default 127.0.0.1:2378, env SWARM_WEB)' },
   { name: "log-file", kind: "string", value: "path", help: "Write the agent's log here instead of stdout" },
 ];
 
@@ -33,6 +35,10 @@ export function agentConfigFrom(p: ReturnType<typeof parseOrHelp> & {}, ctx: Ctx
   }
   const aa = one(p, "advertise-addr");
   if (aa) cfg.advertiseAddr = aa.replace(/:\d+$/, "");
+  const da = one(p, "docker-api");
+  if (da !== undefined) cfg.dockerApi = da;
+  const web = one(p, "web");
+  if (web !== undefined) cfg.web = web;
   const mb = one(p, "mesh-backend");
   if (mb) cfg.meshBackend = mb as AgentConfig["meshBackend"];
   return validateConfig(cfg);

@@ -1,5 +1,5 @@
 /** `swarm info` and `swarm version`. */
-import { one } from "../../../internal/cli/index.ts";
+import { one, renderEach } from "../../../internal/cli/index.ts";
 import { VERSION } from "../../../internal/config/index.ts";
 import type { Command } from "../context.ts";
 import { parseOrHelp } from "../parse.ts";
@@ -21,7 +21,7 @@ export const infoCmd: Command = {
   summary: "Display cluster-wide information",
   async run(argv, ctx) {
     const p = parseOrHelp(ctx, argv, "Usage:  swarm info [OPTIONS]\n\nDisplay cluster-wide information.", [
-      { name: "format", short: "f", kind: "string", help: 'Format output ("json")' },
+      { name: "format", short: "f", kind: "string", help: 'Format output: "json", or a Go template (e.g. \'{{.NodeID}}\')' },
     ]);
     if (!p) return 0;
     const i = await ctx.client.call<Record<string, any>>("GET", "/info");
@@ -29,11 +29,17 @@ export const infoCmd: Command = {
       ctx.out(JSON.stringify(i) + "\n");
       return 0;
     }
+    if (one(p, "format") !== undefined) {
+      ctx.out(renderEach(one(p, "format")!, [i]));
+      return 0;
+    }
     const lines = [
       `Agent version: ${i.Version}`,
       `Socket: unix://${i.Socket}`,
       `Data dir: ${i.DataDir}`,
       `Docker: ${i.DockerHost}${i.Engine && !i.Engine.Reachable ? ` (unreachable: ${i.Engine.Message})` : ""}`,
+      `Docker API: ${i.DockerApi ?? "off"}`,
+      `Web: ${i.Web ?? "off"}`,
       `Swarm: ${i.Cluster ? "active" : "inactive"}`,
     ];
     if (i.Cluster) {

@@ -1,40 +1,24 @@
 /** `swarm node ls / inspect / ps / update / promote / demote / rm`, with Docker's flags and tables. */
 import { SwarmError, type Node, type TaskView } from "../../../internal/api/index.ts";
-import { all, bool, capitalize, one, parseFilter, shortId, table, type FlagDef } from "../../../internal/cli/index.ts";
+import { all, bool, capitalize, NODE_FORMAT, nodeRow, one, renderEach, renderRows, shortId, type FlagDef } from "../../../internal/cli/index.ts";
+import { checkFilterKeys, filtersFromFlags, nodeMatches, NODE_FILTERS } from "../../../internal/lookup/index.ts";
 import type { Command, Ctx } from "../context.ts";
 import { parseOrHelp } from "../parse.ts";
 import { orderForPs, taskTable } from "./service-ps.ts";
-
-/** Node IDs are 64 hex characters (the node's public key); tables show the first 25, like Docker's IDs. */
-const ID_WIDTH = 25;
 
 async function selfId(ctx: Ctx): Promise<string> {
   return (await ctx.client.call<{ NodeID: string }>("GET", "/info")).NodeID;
 }
 
-function managerStatus(n: Node): string {
-  if (!n.ManagerStatus) return "";
-  if (n.ManagerStatus.Leader) return "Leader";
-  return capitalize(n.ManagerStatus.Reachability);
+/** Docker's node filters (internal/lookup `nodeMatches`): id, name, role, membership, node.label, label. */
+function nodeFilter(filters: string[]): (n: Node) => boolean {
+  const f = filtersFromFlags(filters);
+  checkFilterKeys(f, NODE_FILTERS);
+  return (n) => nodeMatches(n, f);
 }
 
-function nodeMatches(n: Node, filters: string[]): boolean {
-  return filters.every((f) => {
-    const [k, v] = parseFilter(f);
-    switch (k) {
-      case "id": return n.ID.startsWith(v);
-      case "name": return n.Description.Hostname.startsWith(v);
-      case "role": return n.Spec.Role === v;
-      case "membership": return v === "accepted";
-      case "node.label":
-      case "label": {
-        const i = v.indexOf("=");
-        return i < 0 ? v in n.Spec.Labels : n.Spec.Labels[v.slice(0, i)] === v.slice(i + 1);
-      }
-      default: throw SwarmError.invalid(`invalid filter '${k}': use id, name, role, membership or node.label`);
-    }
-  });
-}
+const FORMAT_HELP = 'Format output using a Go template ("table {{.Hostname}}\\t{{.Status}}", "{{json .}}"), or "json" for swarm\'s objects';
+const INSPECT_FORMAT: FlagDef = { name: "format", short: "f", kind: "string", help: "Format output using a Go template (e.g. '{{.Status.Addr}}')" };
 
 export const nodeLsCmd: Command = {
   name: "ls",
@@ -42,28 +26,21 @@ export const nodeLsCmd: Command = {
   async run(argv, ctx) {
     const p = parseOrHelp(ctx, argv, "Usage:  swarm node ls [OPTIONS]\n\nList nodes in the swarm.", [
       { name: "quiet", short: "q", kind: "bool", help: "Only display IDs" },
-      { name: "filter", short: "f", kind: "list", value: "filter", help: "Filter output (id, name, role, membership, node.label)" },
-      { name: "format", kind: "string", help: 'Format output ("json")' },
+      { name: "filter", short: "f", kind: "list", value: "filter", help: "Filter output (id, name, role, membership, node.label=k[=v], label)" },
+      { name: "format", kind: "string", help: FORMAT_HELP },
     ]);
     if (!p) return 0;
     const me = await selfId(ctx);
     const nodes = (await ctx.client.call<Node[]>("GET", "/nodes"))
-      .filter((n) => nodeMatches(n, all(p, "filter")))
+      .filter(nodeFilter(all(p, "filter")))
       .sort((a, b) => a.Description.Hostname.localeCompare(b.Description.Hostname) || a.ID.localeCompare(b.ID));
     if (bool(p, "quiet")) {
       ctx.out(nodes.map((n) => n.ID + "\n").join(""));
     } else if (one(p, "format") === "json") {
       ctx.out(nodes.map((n) => JSON.stringify(n) + "\n").join(""));
     } else {
-      const rows = nodes.map((n) => [
-        n.ID.slice(0, ID_WIDTH) + (n.ID === me ? " *" : ""),
-        n.Description.Hostname,
-        capitalize(n.Status.State),
-        capitalize(n.Spec.Availability),
-        managerStatus(n),
-        n.Description.Engine.Unreachable ? "unreachable" : n.Description.Engine.EngineVersion,
-      ]);
-      ctx.out(table(["ID", "HOSTNAME", "STATUS", "AVAILABILITY", "MANAGER STATUS", "ENGINE VERSION"], rows));
+      const now = Date.now();
+      ctx.out(renderRows(one(p, "format"), nodes.map((n) => nodeRow(n, me, now)), NODE_FORMAT, "node"));
     }
     return 0;
   },
@@ -105,12 +82,15 @@ export const nodeInspectCmd: Command = {
   async run(argv, ctx) {
     const p = parseOrHelp(ctx, argv, "Usage:  swarm node inspect [OPTIONS] self|NODE [NODE...]\n\nDisplay detailed information on one or more nodes.", [
       { name: "pretty", kind: "bool", help: "Print the information in a human friendly format" },
+      INSPECT_FORMAT,
     ]);
     if (!p) return 0;
     if (p.args.length === 0) throw SwarmError.invalid(`"swarm node inspect" requires at least 1 argument: NODE`);
     const nodes: Node[] = [];
     for (const ref of p.args) nodes.push(await ctx.client.call<Node>("GET", `/nodes/${encodeURIComponent(ref)}`));
-    if (bool(p, "pretty")) ctx.out(nodes.map(pretty).join("\n"));
+    const format = one(p, "format");
+    if (format !== undefined && format !== "json") ctx.out(renderEach(format, nodes));
+    else if (bool(p, "pretty")) ctx.out(nodes.map(pretty).join("\n"));
     else ctx.out(JSON.stringify(nodes, null, 4) + "\n");
     return 0;
   },
@@ -123,6 +103,7 @@ export const nodePsCmd: Command = {
     const p = parseOrHelp(ctx, argv, "Usage:  swarm node ps [OPTIONS] [NODE...]\n\nList tasks running on one or more nodes, defaults to current node.", [
       { name: "quiet", short: "q", kind: "bool", help: "Only display task IDs" },
       { name: "no-trunc", kind: "bool", help: "Do not truncate output" },
+      { name: "format", kind: "string", help: 'Format output using a Go template ("table {{.Name}}\\t{{.CurrentState}}", "{{json .}}")' },
     ]);
     if (!p) return 0;
     const refs = p.args.length ? p.args : ["self"];
@@ -133,7 +114,7 @@ export const nodePsCmd: Command = {
       ctx.out(ordered.map(({ view }) => shortId(view.Task.ID, noTrunc) + "\n").join(""));
       return 0;
     }
-    ctx.out(taskTable(ordered, noTrunc));
+    ctx.out(taskTable(ordered, noTrunc, Date.now(), one(p, "format")));
     return 0;
   },
 };

@@ -1,6 +1,6 @@
 /** `swarm service inspect [--pretty] SERVICE [SERVICE...]`. */
 import { SwarmError, type Service } from "../../../internal/api/index.ts";
-import { bool } from "../../../internal/cli/index.ts";
+import { bool, one, renderEach } from "../../../internal/cli/index.ts";
 import type { ServiceView } from "../../../internal/api/index.ts";
 import type { Command } from "../context.ts";
 import { parseOrHelp } from "../parse.ts";
@@ -39,12 +39,15 @@ export const serviceInspectCmd: Command = {
   async run(argv, ctx) {
     const p = parseOrHelp(ctx, argv, "Usage:  swarm service inspect [OPTIONS] SERVICE [SERVICE...]\n\nDisplay detailed information on one or more services.", [
       { name: "pretty", kind: "bool", help: "Print the information in a human friendly format" },
+      { name: "format", short: "f", kind: "string", help: "Format output using a Go template (e.g. '{{.Spec.Mode.Replicated.Replicas}}')" },
     ]);
     if (!p) return 0;
     if (p.args.length === 0) throw SwarmError.invalid(`"swarm service inspect" requires at least 1 argument: SERVICE`);
     const services: Service[] = [];
     for (const ref of p.args) services.push((await ctx.client.call<ServiceView>("GET", `/services/${encodeURIComponent(ref)}`)).Service);
-    if (bool(p, "pretty")) ctx.out(services.map(pretty).join("\n"));
+    const format = one(p, "format");
+    if (format !== undefined && format !== "json") ctx.out(renderEach(format, services));
+    else if (bool(p, "pretty")) ctx.out(services.map(pretty).join("\n"));
     else ctx.out(JSON.stringify(services, null, 4) + "\n");
     return 0;
   },

@@ -1,38 +1,23 @@
 /** `swarm service ls`. */
 import { SwarmError } from "../../../internal/api/index.ts";
-import { all, bool, one, parseFilter, portsText, shortId, table, type FlagDef } from "../../../internal/cli/index.ts";
+import { all, bool, one, portsText, renderRows, SERVICE_FORMAT, serviceRow, shortId, type FlagDef } from "../../../internal/cli/index.ts";
 import type { ServiceView } from "../../../internal/api/index.ts";
+import { checkFilterKeys, filtersFromFlags, serviceMatches, SERVICE_FILTERS } from "../../../internal/lookup/index.ts";
 import type { Command } from "../context.ts";
 import { parseOrHelp } from "../parse.ts";
 
 const FLAGS: FlagDef[] = [
   { name: "quiet", short: "q", kind: "bool", help: "Only display IDs" },
   { name: "filter", short: "f", kind: "list", value: "filter", help: "Filter output based on conditions provided (id, name, label, mode)" },
-  { name: "format", kind: "string", help: 'Format output ("json")' },
+{ name: "format", kind: "string", help: 'Format output using a Go template ("table {{.Name}}\\t{{.Replicas}}", "{{json .}}"), or "json" for swarm\'s objects' },
   { name: "no-trunc", kind: "bool", help: "Do not truncate output" },
 ];
 
+/** Docker's service filters (id and name prefixes, label, mode): internal/lookup `serviceMatches`. */
 export function matchesFilters(v: ServiceView, filters: string[]): boolean {
-  return filters.every((f) => {
-    let k: string, val: string;
-    try {
-      [k, val] = parseFilter(f);
-    } catch (e) {
-      throw SwarmError.invalid((e as Error).message);
-    }
-    const s = v.Service;
-    switch (k) {
-      case "id": return s.ID.startsWith(val);
-      case "name": return s.Spec.Name.includes(val);
-      case "mode": return ("Global" in s.Spec.Mode ? "global" : "replicated") === val;
-      case "label": {
-        const [lk, lv] = val.split("=", 2) as [string, string | undefined];
-        return lk in s.Spec.Labels && (lv === undefined || s.Spec.Labels[lk] === lv);
-      }
-      default:
-        throw SwarmError.invalid(`invalid filter '${k}': use id, name, label or mode`);
-    }
-  });
+  const f = filtersFromFlags(filters);
+  checkFilterKeys(f, SERVICE_FILTERS);
+  return serviceMatches(v.Service, f);
 }
 
 export const serviceLsCmd: Command = {
@@ -50,18 +35,8 @@ export const serviceLsCmd: Command = {
       ctx.out(views.map((v) => shortId(v.Service.ID, noTrunc) + "\n").join(""));
     } else if (one(p, "format") === "json") {
       ctx.out(views.map((v) => JSON.stringify({ ID: v.Service.ID, Name: v.Service.Spec.Name, Mode: "Global" in v.Service.Spec.Mode ? "global" : "replicated", Replicas: `${v.Running}/${v.Desired}`, Image: v.Service.Spec.TaskTemplate.ContainerSpec.Image, Ports: portsText(v.Service.Endpoint.Ports) }) + "\n").join(""));
-    } else if (one(p, "format") !== undefined) {
-      throw SwarmError.invalid(`unsupported --format "${one(p, "format")}": use json`);
     } else {
-      const rows = views.map((v) => [
-        shortId(v.Service.ID, noTrunc),
-        v.Service.Spec.Name,
-        "Global" in v.Service.Spec.Mode ? "global" : "replicated",
-        `${v.Running}/${v.Desired}`,
-        v.Service.Spec.TaskTemplate.ContainerSpec.Image,
-        portsText(v.Service.Endpoint.Ports),
-      ]);
-      ctx.out(table(["ID", "NAME", "MODE", "REPLICAS", "IMAGE", "PORTS"], rows));
+      ctx.out(renderRows(one(p, "format"), views.map((v) => serviceRow(v, noTrunc)), SERVICE_FORMAT, "service"));
     }
     return 0;
   },

@@ -1,6 +1,6 @@
 /** `swarm service ps SERVICE [SERVICE...]`: tasks per slot, newest first, history as `\_`. */
-import { SwarmError, type TaskState } from "../../../internal/api/index.ts";
-import { ago, all, bool, capitalize, one, parseFilter, shortId, table, type FlagDef } from "../../../internal/cli/index.ts";
+import { SwarmError } from "../../../internal/api/index.ts";
+import { all, bool, currentState, one, parseFilter, renderRows, shortId, TASK_FORMAT, taskRow, type FlagDef } from "../../../internal/cli/index.ts";
 import type { TaskView } from "../../../internal/api/index.ts";
 import type { Command } from "../context.ts";
 import { parseOrHelp } from "../parse.ts";
@@ -9,7 +9,7 @@ const FLAGS: FlagDef[] = [
   { name: "quiet", short: "q", kind: "bool", help: "Only display task IDs" },
   { name: "no-trunc", kind: "bool", help: "Do not truncate output" },
   { name: "filter", short: "f", kind: "list", value: "filter", help: "Filter output (id, name, node, desired-state)" },
-  { name: "format", kind: "string", help: 'Format output ("json")' },
+  { name: "format", kind: "string", help: 'Format output using a Go template ("table {{.Name}}\\t{{.Node}}", "{{json .}}"), or "json" for swarm\'s objects' },
 ];
 
 function matches(t: TaskView, filters: string[]): boolean {
@@ -42,28 +42,13 @@ export function orderForPs(tasks: TaskView[]): { view: TaskView; history: boolea
   );
 }
 
-/** Docker's task table (`service ps`, `node ps`). */
-export function taskTable(ordered: { view: TaskView; history: boolean }[], noTrunc: boolean, now = Date.now()): string {
-  const rows = ordered.map(({ view, history }) => {
-    const t = view.Task;
-    const err = t.Status.Err ?? "";
-    return [
-      shortId(t.ID, noTrunc),
-      (history ? " \\_ " : "") + view.Name,
-      t.Spec.ContainerSpec.Image,
-      view.NodeHostname,
-      capitalize(t.DesiredState),
-      currentState(t.Status.State, t.Status.Timestamp, now),
-      noTrunc || err.length <= 40 ? (err ? `"${err}"` : "") : `"${err.slice(0, 37)}…"`,
-      "",
-    ];
-  });
-  return table(["ID", "NAME", "IMAGE", "NODE", "DESIRED STATE", "CURRENT STATE", "ERROR", "PORTS"], rows);
+/** Docker's task table (`service ps`, `node ps`), or the rows through a `--format` template. */
+export function taskTable(ordered: { view: TaskView; history: boolean }[], noTrunc: boolean, now = Date.now(), format?: string): string {
+  const rows = ordered.map(({ view, history }) => taskRow(view, history, noTrunc, now));
+  return renderRows(format, rows, TASK_FORMAT, "task");
 }
 
-export function currentState(state: TaskState, since: string, now = Date.now()): string {
-  return `${capitalize(state)} ${ago(since, now)}`;
-}
+export { currentState };
 
 export const servicePsCmd: Command = {
   name: "ps",
@@ -84,7 +69,7 @@ export const servicePsCmd: Command = {
       ctx.out(ordered.map(({ view }) => JSON.stringify({ ID: view.Task.ID, Name: view.Name, Image: view.Task.Spec.ContainerSpec.Image, Node: view.NodeHostname, DesiredState: view.Task.DesiredState, CurrentState: view.Task.Status.State, Since: view.Task.Status.Timestamp, Error: view.Task.Status.Err ?? "", Slot: view.Task.Slot }) + "\n").join(""));
       return 0;
     }
-    ctx.out(taskTable(ordered, noTrunc));
+    ctx.out(taskTable(ordered, noTrunc, Date.now(), one(p, "format")));
     return 0;
   },
 };

@@ -1,0 +1,225 @@
+/**
+ * Docker's ServiceSpec and NodeSpec (what the Docker CLI sends) → ours. Pure.
+ *
+ * Faithful, never lossy in silence: every field swarm implements is carried over; a field swarm does
+ * not implement is accepted only when it is empty (the CLI sends `"DNSConfig":{}`, `"Init":false`,
+ * `"Reservations":{}` and the like on every create) or holds Docker's default (`EndpointSpec.Mode`
+ * "vip", `Isolation` "default", the update settings swarm follows). Anything else is refused with
+ * INVALID_ARGUMENT naming the Docker flag, so `docker service create --secret s …` fails loudly instead
+ * of running a service without its secret. The result then goes through the one spec schema
+ * (internal/spec `parseServiceSpec`), exactly like a spec from swarm's own CLI.
+ */
+import { SwarmError, type NodeSpec } from "../api/index.ts";
+import type { NodeChanges } from "./backend.ts";
+import { MONITOR_NS, UPDATE_CONFIG } from "./to-docker.ts";
+
+type Obj = Record<string, unknown>;
+
+const isObj = (v: unknown): v is Obj => typeof v === "object" && v !== null && !Array.isArray(v);
+
+/** null, false, 0, "", [] and objects of only empty values. */
+export function isEmpty(v: unknown): boolean {
+  if (v === undefined || v === null || v === false || v === 0 || v === "") return true;
+  if (Array.isArray(v)) return v.length === 0;
+  if (isObj(v)) return Object.values(v).every(isEmpty);
+  return false;
+}
+
+/** The Docker CLI flag behind each field swarm does not implement (for the error message). */
+const FLAG_OF: Record<string, string> = {
+  "TaskTemplate.ContainerSpec.Healthcheck": "--health-cmd/--health-*",
+  "TaskTemplate.ContainerSpec.Secrets": "--secret",
+  "TaskTemplate.ContainerSpec.Configs": "--config",
+  "TaskTemplate.ContainerSpec.TTY": "--tty",
+  "TaskTemplate.ContainerSpec.OpenStdin": "--interactive",
+  "TaskTemplate.ContainerSpec.ReadOnly": "--read-only",
+  "TaskTemplate.ContainerSpec.Groups": "--group",
+  "TaskTemplate.ContainerSpec.StopSignal": "--stop-signal",
+  "TaskTemplate.ContainerSpec.DNSConfig": "--dns/--dns-search/--dns-option",
+  "TaskTemplate.ContainerSpec.Hosts": "--host",
+  "TaskTemplate.ContainerSpec.Privileges": "--credential-spec",
+  "TaskTemplate.ContainerSpec.Sysctls": "--sysctl",
+  "TaskTemplate.ContainerSpec.CapabilityAdd": "--cap-add",
+  "TaskTemplate.ContainerSpec.CapabilityDrop": "--cap-drop",
+  "TaskTemplate.ContainerSpec.Ulimits": "--ulimit",
+  "TaskTemplate.ContainerSpec.Isolation": "--isolation",
+  "TaskTemplate.LogDriver": "--log-driver/--log-opt",
+  "TaskTemplate.Placement.Preferences": "--placement-pref",
+  "TaskTemplate.Placement.MaxReplicas": "--replicas-max-per-node",
+  "TaskTemplate.Placement.Platforms": "platform constraints",
+  "TaskTemplate.Resources.Limits.Pids": "--limit-pids",
+  "TaskTemplate.Resources.Reservations.GenericResources": "--generic-resource",
+  "TaskTemplate.PluginSpec": "plugin services",
+  "Mode.ReplicatedJob": "--mode replicated-job",
+  "Mode.GlobalJob": "--mode global-job",
+  "EndpointSpec.Mode": "--endpoint-mode dnsrr",
+  ...updateFlags("UpdateConfig", "update"),
+  ...updateFlags("RollbackConfig", "rollback"),
+  Networks: "--network",
+};
+
+function updateFlags(field: string, flag: string): Record<string, string> {
+  const f = { Parallelism: "parallelism", Delay: "delay", FailureAction: "failure-action", Monitor: "monitor", MaxFailureRatio: "max-failure-ratio", Order: "order" };
+  return Object.fromEntries(Object.entries(f).map(([k, v]) => [`${field}.${k}`, `--${flag}-${v}`]));
+}
+
+function unsupported(path: string, value: unknown): SwarmError {
+  const flag = FLAG_OF[path] ?? FLAG_OF[path.replace(/\[\d+\]/g, "")];
+  const shown = JSON.stringify(value)?.slice(0, 60) ?? String(value);
+  const update = path.startsWith("UpdateConfig") || path.startsWith("RollbackConfig");
+  const why = update
+    ? "swarm updates and rolls back one task at a time, stop-first, pausing on a failed task (parallelism 1, order stop-first, failure action pause)"
+    : "swarm does not implement it";
+  return SwarmError.invalid(`${path} = ${shown}${flag ? ` (${flag})` : ""} is not supported: ${why}; leave it out`);
+}
+
+/**
+ * Copies the keys of `src` that `keep` names (through their mapper) and checks that every other key is
+ * empty or one of `defaults`' values. `path` names `src` in messages.
+ */
+function pick(src: unknown, path: string, keep: Record<string, (v: unknown, p: string) => unknown>, defaults: Record<string, unknown[]> = {}): Obj {
+  if (src === undefined || src === null) return {};
+  if (!isObj(src)) throw SwarmError.invalid(`${path || "the service spec"} must be an object`);
+  const out: Obj = {};
+  for (const [k, v] of Object.entries(src)) {
+    const p = path ? `${path}.${k}` : k;
+    const map = keep[k];
+    if (map) {
+      const mapped = map(v, p);
+      if (mapped !== undefined) out[k] = mapped;
+    } else if (!isEmpty(v) && !(defaults[k] ?? []).some((d) => d === v)) {
+      throw unsupported(p, v);
+    }
+  }
+  return out;
+}
+
+/** Values swarm's schema checks itself: copied as they are (null means absent). */
+const same = (v: unknown) => (v === null ? undefined : v);
+
+function bindOptions(b: unknown, p: string): undefined {
+  if (!isObj(b)) return undefined;
+  if (b.Propagation !== undefined && b.Propagation !== "rprivate" && b.Propagation !== "") throw unsupported(`${p}.Propagation`, b.Propagation);
+  if (b.NonRecursive) throw unsupported(`${p}.NonRecursive`, b.NonRecursive);
+  return undefined;
+}
+
+function mounts(v: unknown, p: string): unknown {
+  if (v === null || v === undefined) return undefined;
+  if (!Array.isArray(v)) throw SwarmError.invalid(`${p} must be a list`);
+  return v.map((m, i) => pick(m, `${p}[${i}]`, { Type: same, Source: same, Target: same, ReadOnly: same, BindOptions: bindOptions }, { Consistency: ["default"] }));
+}
+
+function containerSpec(v: unknown, p: string): unknown {
+  return pick(
+    v, p,
+    { Image: same, Labels: same, Command: same, Args: same, Hostname: same, Env: same, Dir: same, User: same, Init: same, Mounts: mounts, StopGracePeriod: same },
+    { Isolation: ["default"] },
+  );
+}
+
+function limits(v: unknown, p: string): unknown {
+  const x = pick(v, p, { NanoCPUs: same, MemoryBytes: same });
+  return isEmpty(x) ? undefined : x;
+}
+
+function taskSpec(v: unknown, p: string): unknown {
+  return pick(
+    v, p,
+    {
+      ContainerSpec: containerSpec,
+      Resources: (r, rp) => {
+        const x = pick(r, rp, { Limits: limits, Reservations: limits });
+        return isEmpty(x) ? undefined : x;
+      },
+      RestartPolicy: (r, rp) => pick(r, rp, { Condition: same, Delay: same, MaxAttempts: same, Window: same }),
+      Placement: (r, rp) => {
+        const x = pick(r, rp, { Constraints: same });
+        return isEmpty(x) ? undefined : x;
+      },
+      Networks: (n) => (isEmpty(n) ? undefined : Array.isArray(n) ? n.map((x) => (isObj(x) ? pick(x, `${p}.Networks`, { Target: same }) : x)) : n),
+      ForceUpdate: same,
+    },
+    { Runtime: ["container"] },
+  );
+}
+
+/** Docker's update settings are accepted when they say what swarm does (or nothing). */
+function updateConfig(v: unknown, p: string): undefined {
+  if (v === undefined || v === null) return undefined;
+  pick(v, p, {
+    Parallelism: (x, xp) => check(x, xp, [0, UPDATE_CONFIG.Parallelism]),
+    Delay: (x, xp) => check(x, xp, [0]),
+    FailureAction: (x, xp) => check(x, xp, ["", UPDATE_CONFIG.FailureAction]),
+    Monitor: (x, xp) => check(x, xp, [0, MONITOR_NS]),
+    MaxFailureRatio: (x, xp) => check(x, xp, [0]),
+    Order: (x, xp) => check(x, xp, ["", UPDATE_CONFIG.Order]),
+  });
+  return undefined;
+}
+
+function check(v: unknown, p: string, allowed: unknown[]): undefined {
+  if (v !== undefined && v !== null && !allowed.includes(v)) throw unsupported(p, v);
+  return undefined;
+}
+
+function mode(v: unknown, p: string): unknown {
+  return pick(v, p, {
+    // `{"Replicated":{}}` (no --replicas) means 1, as in Docker: the schema's default.
+    Replicated: (r, rp) => pick(r, rp, { Replicas: same }),
+    Global: (g, gp) => pick(g, gp, {}),
+    ReplicatedJob: (j, jp) => {
+      if (j !== undefined && j !== null) throw unsupported(jp, j);
+      return undefined;
+    },
+    GlobalJob: (j, jp) => {
+      if (j !== undefined && j !== null) throw unsupported(jp, j);
+      return undefined;
+    },
+  });
+}
+
+function endpointSpec(v: unknown, p: string): unknown {
+  return pick(
+    v, p,
+    { Ports: (ports, pp) => (ports === null ? undefined : Array.isArray(ports) ? ports.map((x, i) => pick(x, `${pp}[${i}]`, { Protocol: same, TargetPort: same, PublishedPort: same, PublishMode: same })) : ports) },
+    { Mode: ["vip"] },
+  );
+}
+
+/** Docker's ServiceSpec JSON → a spec for `parseServiceSpec` (which then checks every value). */
+export function fromDockerServiceSpec(spec: unknown): unknown {
+  if (!isObj(spec)) throw SwarmError.invalid(`the service spec must be a JSON object such as {"Name":"web","TaskTemplate":{"ContainerSpec":{"Image":"nginx"}}}`);
+  return pick(spec, "", {
+    Name: same,
+    Labels: same,
+    TaskTemplate: taskSpec,
+    Mode: mode,
+    UpdateConfig: updateConfig,
+    RollbackConfig: updateConfig,
+    EndpointSpec: endpointSpec,
+  });
+}
+
+/**
+ * `POST /nodes/{id}/update` sends the whole NodeSpec (the CLI read it, changed a field, sent it back):
+ * the difference from the node's current spec, as the node planner takes it.
+ */
+export function nodeChangesFrom(current: NodeSpec, body: unknown): NodeChanges {
+  const next = pick(body, "NodeSpec", { Name: same, Labels: (v) => (v === null ? {} : v), Role: same, Availability: same });
+  if (next.Name !== undefined && next.Name !== "") throw SwarmError.invalid(`NodeSpec.Name is not supported: swarm names nodes by their hostname; leave it out`);
+  const ch: NodeChanges = {};
+  if (next.Availability !== undefined && next.Availability !== current.Availability) ch.availability = next.Availability as NodeChanges["availability"];
+  if (next.Role !== undefined && next.Role !== current.Role) ch.role = next.Role as NodeChanges["role"];
+  const labels = next.Labels === undefined ? current.Labels : (next.Labels ?? {});
+  if (!isObj(labels)) throw SwarmError.invalid("NodeSpec.Labels must be an object of strings");
+  const add: Record<string, string> = {};
+  for (const [k, v] of Object.entries(labels)) {
+    if (typeof v !== "string") throw SwarmError.invalid(`NodeSpec.Labels.${k} must be a string`);
+    if (current.Labels[k] !== v) add[k] = v;
+  }
+  const rm = Object.keys(current.Labels).filter((k) => !(k in labels));
+  if (Object.keys(add).length) ch.labelAdd = add;
+  if (rm.length) ch.labelRm = rm;
+  return ch;
+}

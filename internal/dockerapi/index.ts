@@ -1,0 +1,14 @@
+/**
+ * The swarm part of the Docker Engine API, so the stock `docker` CLI and tools built on the API (the
+ * Swarm visualizer, Portainer's swarm views) work against a swarm cluster: pure translations between
+ * our objects and Docker's JSON (to-docker.ts, from-docker.ts, system.ts), API version negotiation, and
+ * a request handler over a `DockerBackend` that internal/daemon serves on `--docker-api`.
+ */
+export { createDockerApiHandler, dockerError, type DockerApiOptions } from "./handler.ts";
+export type { DockerBackend, LogStreamOptions, NodeChanges } from "./backend.ts";
+export type { LocalFacts } from "./system.ts";
+export { dockerInfo, dockerSwarm, dockerVersion, goArch } from "./system.ts";
+export { dockerNode, dockerNodeId, dockerService, dockerServiceSpec, dockerTask, serviceStatus, NODE_ID_LENGTH, UPDATE_CONFIG } from "./to-docker.ts";
+export { fromDockerServiceSpec, nodeChangesFrom, isEmpty } from "./from-docker.ts";
+export { API_VERSION, MIN_API_VERSION, splitVersion } from "./version.ts";
+export { detailsText, frame, linePayload } from "./log-frames.ts";
