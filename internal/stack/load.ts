@@ -9,7 +9,7 @@
  * File access comes in through `readFile` (env files, `.env`), so this stays pure and testable.
  */
 import { posix } from "node:path";
-import type { ServiceSpec } from "../api/index.ts";
+import { SwarmError, type ServiceSpec } from "../api/index.ts";
 import { parseServiceSpec } from "../spec/index.ts";
 import { parseDotenv } from "./dotenv.ts";
 import { interpolate } from "./interpolate.ts";
@@ -129,14 +129,9 @@ export function loadStack(namespace: string, o: LoadOptions): LoadedStack {
   return { namespace, services: out.sort((a, b) => a.name.localeCompare(b.name)), warnings: issues.warnings };
 }
 
-function issuesToError(issues: StackIssues, message: string) {
-  issues.error({ file: "(command line)", line: 1, col: 1 }, message);
-  try {
-    issues.throwIfAny();
-  } catch (e) {
-    return e;
-  }
-  return new Error(message);
+/** A problem with the command line rather than with a file: no position to give. */
+function issuesToError(_issues: StackIssues, message: string): SwarmError {
+  return SwarmError.invalid(message);
 }
 
 /** Top-level `volumes:` → a resolver from a volume's key to the engine's volume name. */

@@ -96,9 +96,22 @@ export class Reader {
   known(m: MapNode, path: string, known: readonly string[]): void {
     for (const [k, e] of m.entries) {
       if (k.startsWith("x-") || known.includes(k)) continue;
-      this.issues.error(e.keyPos, `${path}: unknown key "${k}" (expected one of ${known.join(", ")})`);
+      const near = known.find((c) => editDistance(c, k) <= 2);
+      const hint = near ? `did you mean "${near}"?` : known.length <= 12 ? `expected one of ${known.join(", ")}` : "not a compose key";
+      this.issues.error(e.keyPos, `${path}: unknown key "${k}" (${hint})`);
     }
   }
+}
+
+/** Levenshtein distance, for "did you mean" hints. */
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = cur;
+  }
+  return prev[b.length]!;
 }
 
 /** Splits a command line as a POSIX shell would split words: quotes and backslashes, nothing else. */
