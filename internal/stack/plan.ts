@@ -9,7 +9,7 @@
  * Conflicts the plan can see before anything changes are errors here: a published port held by a
  * service outside the stack, a name taken by a service outside the stack.
  */
-import { SwarmError, type Service, type ServiceSpec } from "../api/index.ts";
+import { SwarmError, type PortConfig, type Service, type ServiceSpec } from "../api/index.ts";
 import { specEqual } from "../orchestrator/index.ts";
 import { STACK_LABEL } from "./labels.ts";
 
@@ -46,7 +46,11 @@ export function planDeploy(namespace: string, desired: readonly ServiceSpec[], c
       plan.create.push(spec);
       continue;
     }
-    const next: ServiceSpec = { ...spec, TaskTemplate: { ...spec.TaskTemplate, ForceUpdate: cur.Spec.TaskTemplate.ForceUpdate } };
+    const next: ServiceSpec = {
+      ...spec,
+      TaskTemplate: { ...spec.TaskTemplate, ForceUpdate: cur.Spec.TaskTemplate.ForceUpdate },
+      EndpointSpec: { Ports: keepAllocatedPorts(spec.EndpointSpec.Ports, cur) },
+    };
     if (specEqual(next, cur.Spec)) plan.unchanged.push(cur);
     else plan.update.push({ id: cur.ID, version: cur.Version.Index, spec: next });
   }
@@ -60,6 +64,22 @@ export function planDeploy(namespace: string, desired: readonly ServiceSpec[], c
   plan.remove.sort(byN);
   plan.orphaned.sort(byN);
   return plan;
+}
+
+/**
+ * An ingress port the file leaves to the cluster (`ports: ["80"]`, PublishedPort 0) keeps the port the
+ * cluster allocated to the current service for the same target and protocol: the stored spec holds the
+ * allocated port (internal/store allocatePorts), so without this every redeploy would look like a change.
+ */
+function keepAllocatedPorts(ports: readonly PortConfig[], cur: Service): PortConfig[] {
+  const taken = new Set<number>();
+  return ports.map((p) => {
+    if (p.PublishedPort !== 0 || p.PublishMode !== "ingress") return p;
+    const had = cur.Endpoint.Ports.find((q) => q.PublishMode === "ingress" && q.TargetPort === p.TargetPort && q.Protocol === p.Protocol && !taken.has(q.PublishedPort));
+    if (!had) return p;
+    taken.add(had.PublishedPort);
+    return { ...p, PublishedPort: had.PublishedPort };
+  });
 }
 
 /** `stack ls`: every stack (by the namespace label) and how many services it has, sorted by name. */

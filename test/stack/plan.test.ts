@@ -53,6 +53,21 @@ describe("planDeploy", () => {
     expect(p.unchanged.map((s) => s.Spec.Name)).toEqual(["shop_kv", "shop_web"]);
   });
 
+  test("a port the cluster allocated (ports: [\"80\"]) is kept: a redeploy is no change", () => {
+    const text = compose.replace('["8080:80"]', '["80", "53/udp"]');
+    const current = desired(text).map((s) => {
+      const stored = structuredClone(s);
+      stored.EndpointSpec.Ports = stored.EndpointSpec.Ports.map((p, i) => ({ ...p, PublishedPort: 30000 + i })); // as the store allocates
+      return service(stored);
+    });
+    const p = planDeploy("shop", desired(text), current, false);
+    expect(p.update).toEqual([]);
+    expect(p.unchanged.length).toBe(3);
+    // A new target port is a change, and the existing one keeps its allocation.
+    const more = planDeploy("shop", desired(text.replace('["80", "53/udp"]', '["80", "53/udp", "443"]')), current, false);
+    expect(more.update.map((u) => u.spec.EndpointSpec.Ports.map((x) => `${x.PublishedPort}:${x.TargetPort}/${x.Protocol}`))).toEqual([["30000:80/tcp", "30001:53/udp", "0:443/tcp"]]);
+  });
+
   test("a service dropped from the files is removed with prune, and left (reported) without", () => {
     const current = desired().map((s) => service(s));
     const fewer = desired(compose.replace(/ {2}kv:\n {4}image: busybox\n/, ""));
