@@ -29,6 +29,9 @@ export class StackIssues {
   readonly errors: Issue[] = [];
   readonly warnings: string[] = [];
 
+  /** `files`: the compose files in -c order, the order errors are listed in (others come first). */
+  constructor(readonly files: readonly string[] = []) {}
+
   /** The same error at the same place is kept once (an anchor used by several services). */
   error(pos: Pos, message: string): void {
     if (this.errors.some((e) => e.message === message && posText(e.pos) === posText(pos))) return;
@@ -42,12 +45,13 @@ export class StackIssues {
   /** Throws SwarmError INVALID_ARGUMENT listing every error as `file:line:column: message`, if any. */
   throwIfAny(): void {
     if (this.errors.length === 0) return;
-    throw stackError(this.errors);
+    throw stackError(this.errors, this.files);
   }
 }
 
-export function stackError(errors: Issue[]): SwarmError {
-  const sorted = [...errors].sort((a, b) => a.pos.file.localeCompare(b.pos.file) || a.pos.line - b.pos.line || a.pos.col - b.pos.col);
+export function stackError(errors: Issue[], files: readonly string[] = []): SwarmError {
+  const rank = (f: string) => files.indexOf(f);
+  const sorted = [...errors].sort((a, b) => rank(a.pos.file) - rank(b.pos.file) || a.pos.line - b.pos.line || a.pos.col - b.pos.col);
   const shown = sorted.slice(0, MAX_LISTED_ERRORS).map((e) => `${posText(e.pos)}: ${e.message}`);
   const more = sorted.length > MAX_LISTED_ERRORS ? [`(and ${sorted.length - MAX_LISTED_ERRORS} more)`] : [];
   const head = errors.length === 1 ? "the compose file is invalid; nothing was deployed:" : `the compose files have ${errors.length} errors; nothing was deployed:`;

@@ -60,10 +60,10 @@ export function validateStackName(name: string): string | undefined {
 }
 
 export function loadStack(namespace: string, o: LoadOptions): LoadedStack {
-  const issues = new StackIssues();
+  const issues = new StackIssues(o.files.map((f) => f.path));
   const nameError = validateStackName(namespace);
-  if (nameError) throw issuesToError(issues, nameError);
-  if (o.files.length === 0) throw issuesToError(issues, "no compose file: give one with -c FILE");
+  if (nameError) throw issuesToError(nameError);
+  if (o.files.length === 0) throw issuesToError("no compose file: give one with -c FILE");
 
   const dotenvPath = posix.join(o.projectDir, ".env");
   const dotenvText = o.readFile(dotenvPath);
@@ -130,7 +130,7 @@ export function loadStack(namespace: string, o: LoadOptions): LoadedStack {
 }
 
 /** A problem with the command line rather than with a file: no position to give. */
-function issuesToError(_issues: StackIssues, message: string): SwarmError {
+function issuesToError(message: string): SwarmError {
   return SwarmError.invalid(message);
 }
 

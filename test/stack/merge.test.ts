@@ -95,3 +95,17 @@ describe("merging -c files in order", () => {
     expect(msg).toContain('o.yml:4:17: services.web.deploy.replicas: must be an integer, not "many"');
   });
 });
+
+describe("errors of several files", () => {
+  test("are listed in -c order, then by line and column", () => {
+    const msg = loadError([
+      ["z-base.yml", "services:\n  web:\n    image: busybox\n    imgae: x\n"],
+      ["a-override.yml", "services:\n  web:\n    deploy:\n      replicas: many\n"],
+    ]);
+    expect(msg).toBe([
+      "the compose files have 2 errors; nothing was deployed:",
+      'z-base.yml:4:5: services.web: unknown key "imgae" (did you mean "image"?)',
+      'a-override.yml:4:17: services.web.deploy.replicas: must be an integer, not "many"',
+    ].join("\n  "));
+  });
+});
