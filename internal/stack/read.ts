@@ -66,7 +66,7 @@ export class Reader {
     const s = this.str(n, path);
     if (s === undefined) return undefined;
     try {
-      return parseCpus(path, s);
+      return parseCpus(path, s.startsWith(".") ? `0${s}` : s);
     } catch (e) {
       return this.fail(n, path, `invalid number of CPUs "${s}": use e.g. 0.5 or 2 (at least 0.01)`);
     }

@@ -235,6 +235,23 @@ volumes:
     expect(await n.ok(["stack", "ls"])).toBe("NAME   SERVICES\nshop   2\nvote   5\n");
   }, 120_000);
 
+  test("--detach=false waits until the stack's services converge; a name held outside the stack stops the deploy", async () => {
+    const tiny = file("tiny.yml", `services:\n  app:\n    image: ${n.image}\n    command: [sleep, "100000"]\n    deploy: {replicas: 2}\n  side:\n    image: ${n.image}\n    command: [sleep, "100000"]\n`);
+    await n.ok(["service", "create", "--detach", "--name", "tiny_side", n.image, "sleep", "100000"]);
+    const blocked = await n.run(["stack", "deploy", "-c", tiny, "tiny"]);
+    expect(blocked.code).toBe(1);
+    expect(blocked.stderr).toMatch(/^Error: cannot deploy stack tiny; nothing was changed:\n {2}service name tiny_side is taken by a service that is not part of stack tiny \(ID \w{12}\): remove or rename it\n$/);
+    expect((await n.run(["stack", "services", "tiny"])).stderr).toBe("Nothing found in stack: tiny\n");
+    await n.ok(["service", "rm", "tiny_side"]);
+
+    const r = await n.run(["stack", "deploy", "--detach=false", "-q", "-c", tiny, "tiny"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe("Creating service tiny_app\nCreating service tiny_side\n");
+    // No polling: the deploy returned only once every task ran.
+    expect((await services("tiny")).map((s: any) => [s.Name, s.Replicas])).toEqual([["tiny_app", "2/2"], ["tiny_side", "1/1"]]);
+    await n.ok(["stack", "rm", "tiny"]);
+  }, 90_000);
+
   test("stack rm removes every service of the stack and only those", async () => {
     const r = await n.run(["stack", "rm", "vote", "nosuch"]);
     expect(r.code).toBe(0);

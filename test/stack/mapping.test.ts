@@ -308,6 +308,26 @@ describe("warnings: never a silent drop", () => {
     ]);
   });
 
+  test("top-level name: and include:, and long-form port options", () => {
+    const s = load(yaml`
+      name: myproject
+      include: [other.yml]
+      services:
+        a:
+          image: busybox
+          deploy: {resources: {limits: {cpus: ".5"}}}
+          ports:
+            - {target: 80, published: 8080, host_ip: 127.0.0.1, app_protocol: http}
+    `);
+    expect(s.warnings).toEqual([
+      'top-level name: is ignored: the stack\'s name is "app", given on the command line',
+      "top-level include: is not supported: merge files with several -c flags instead",
+      'service "a": ignoring unsupported option services.a.ports[0].host_ip',
+      'service "a": ignoring unsupported option services.a.ports[0].app_protocol',
+    ]);
+    expect(spec(s, "a").TaskTemplate.Resources?.Limits?.NanoCPUs).toBe(5e8);
+  });
+
   test("volume options and volume drivers", () => {
     const s = load(yaml`
       services:
