@@ -10,13 +10,13 @@
  */
 import { posix } from "node:path";
 import { SwarmError, type ServiceSpec } from "../api/index.ts";
-import { parseServiceSpec } from "../spec/index.ts";
 import { parseDotenv } from "./dotenv.ts";
 import { interpolate } from "./interpolate.ts";
 import { StackIssues, type Pos } from "./issues.ts";
 import { scopedName } from "./labels.ts";
 import { mergeFiles } from "./merge.ts";
 import { Reader } from "./read.ts";
+import { checkSpec } from "./spec-check.ts";
 import { NOT_YET_KEYS, convertService } from "./service.ts";
 import { parseTree, type Entry, type MapNode, type Node } from "./tree.ts";
 
@@ -111,12 +111,9 @@ export function loadStack(namespace: string, o: LoadOptions): LoadedStack {
       const raw = convertService(r, name, e.value, {
         namespace, projectDir: o.projectDir, home: o.env.HOME, lookup, readFile: o.readFile, volumeName,
       });
-      if (raw === undefined || issues.errors.length > before) continue;
-      try {
-        out.push({ name, spec: parseServiceSpec(raw), pos: e.keyPos });
-      } catch (err) {
-        issues.error(e.keyPos, `services.${name}: ${(err as Error).message.replace(/^invalid service spec: /, "")}`);
-      }
+      if (raw === undefined || issues.errors.length > before || e.value.kind !== "map") continue;
+      const spec = checkSpec(raw, name, e.value, e.keyPos, issues);
+      if (spec) out.push({ name, spec, pos: e.keyPos });
     }
     const scoped = new Map<string, string>();
     for (const s of out) {

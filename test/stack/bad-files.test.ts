@@ -76,9 +76,27 @@ describe("bad compose files", () => {
     expect(loadError('services:\n  a:\n    image: busybox\n    volumes: ["a:b:c:d"]\n')).toBe(one('compose.yml:4:15: services.a.volumes[0]: invalid volume "a:b:c:d": expected [source:]target[:ro|rw]'));
   });
 
-  test("what only the API's schema knows is reported at the service", () => {
-    const msg = loadError("services:\n  a:\n    image: busybox\n    deploy:\n      resources: {limits: {memory: 1M}}\n    working_dir: relative/dir\n");
-    expect(msg).toBe(one("compose.yml:2:3: services.a: TaskTemplate.ContainerSpec.Dir: must be a clean absolute path such as /data (no . or .. segments, no trailing /); TaskTemplate.Resources.Limits.MemoryBytes: must be 0 (no limit) or at least 6291456 bytes (6 MiB)"));
+  test("what only the API's schema knows is reported at the compose key it came from", () => {
+    const msg = loadError(yaml`
+      services:
+        a:
+          image: busybox
+          deploy:
+            resources: {limits: {memory: 1M}}
+          working_dir: relative/dir
+          volumes: [/x:/data, ./y:/data]
+        b:
+          image: "Not An Image"
+          hostname: -bad-
+    `);
+    expect(msg).toBe([
+      "the compose files have 5 errors; nothing was deployed:",
+      "compose.yml:5:36: services.a.deploy.resources.limits.memory: must be 0 (no limit) or at least 6291456 bytes (6 MiB) (TaskTemplate.Resources.Limits.MemoryBytes)",
+      "compose.yml:6:18: services.a.working_dir: must be a clean absolute path such as /data (no . or .. segments, no trailing /) (TaskTemplate.ContainerSpec.Dir)",
+      "compose.yml:7:14: services.a.volumes: two mounts have the target /data (TaskTemplate.ContainerSpec.Mounts[1].Target)",
+      'compose.yml:9:12: services.b.image: invalid reference format: whitespace is not allowed in image "Not An Image"; use NAME[:TAG][@sha256:DIGEST], e.g. busybox:latest (TaskTemplate.ContainerSpec.Image)',
+      "compose.yml:10:15: services.b.hostname: must be a valid host name (TaskTemplate.ContainerSpec.Hostname)",
+    ].join("\n  "));
   });
 
   test("a missing env_file and a bad .env line", () => {
