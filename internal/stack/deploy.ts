@@ -7,7 +7,7 @@ import type { ServiceSpec, TaskSpec } from "../api/index.ts";
 import { MAX_REPLICAS } from "../spec/index.ts";
 import { asKeyedMap } from "./merge.ts";
 import type { Reader } from "./read.ts";
-import type { MapNode, Node } from "./tree.ts";
+import type { Node } from "./tree.ts";
 
 export const DEPLOY_KEYS = ["mode", "replicas", "placement", "resources", "restart_policy", "labels", "update_config", "rollback_config", "endpoint_mode"] as const;
 /** Keys whose support the updates issue (14) brings. */
@@ -126,4 +126,3 @@ export function labelMap(r: Reader, n: Node, path: string): Record<string, strin
   return out;
 }
 
-export type { MapNode };

@@ -92,8 +92,9 @@ function uniqueKey(list: string, n: Node): string | undefined {
   }
   if (list === "ports") {
     if (n.kind === "scalar") {
-      const t = n.text.includes("/") ? n.text : `${n.text}/tcp`;
-      return t;
+      // Short and long forms of the same port share a key: "8080:80" and {published: 8080, target: 80}.
+      const m = /^(?:(\d+):)?(\d+)(?:\/(tcp|udp))?$/.exec(n.text);
+      return m ? `${m[1] ?? ""}:${m[2]}/${m[3] ?? "tcp"}` : n.text;
     }
     return `${scalarAt(n, "published") ?? ""}:${scalarAt(n, "target") ?? ""}/${scalarAt(n, "protocol") ?? "tcp"}`;
   }

@@ -67,7 +67,7 @@ export class Reader {
     if (s === undefined) return undefined;
     try {
       return parseCpus(path, s.startsWith(".") ? `0${s}` : s);
-    } catch (e) {
+    } catch {
       return this.fail(n, path, `invalid number of CPUs "${s}": use e.g. 0.5 or 2 (at least 0.01)`);
     }
   }

@@ -75,6 +75,14 @@ describe("merging -c files in order", () => {
     expect(w.TaskTemplate.Placement?.Constraints).toEqual(["node.role==manager", "node.labels.disk==ssd"]);
   });
 
+  test("a port in the long form replaces the same port in the short form", () => {
+    const s = load([["compose.yml", base], ["override.yml", "services:\n  web:\n    ports:\n      - {target: 80, published: 8080, mode: host}\n"]]);
+    expect(spec(s, "web").EndpointSpec.Ports).toEqual([
+      { Protocol: "tcp", TargetPort: 80, PublishedPort: 8080, PublishMode: "host" },
+      { Protocol: "tcp", TargetPort: 90, PublishedPort: 9090, PublishMode: "ingress" },
+    ]);
+  });
+
   test("a service only in the override is added; three files merge left to right", () => {
     const s = load([
       ["compose.yml", base],
