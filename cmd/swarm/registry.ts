@@ -16,6 +16,10 @@ import { servicePsCmd } from "./commands/service-ps.ts";
 import { serviceRmCmd } from "./commands/service-rm.ts";
 import { serviceScaleCmd } from "./commands/service-scale.ts";
 import { serviceUpdateCmd } from "./commands/service-update.ts";
+import { stackDeployCmd } from "./commands/stack-deploy.ts";
+import { stackLsCmd } from "./commands/stack-ls.ts";
+import { stackRmCmd } from "./commands/stack-rm.ts";
+import { stackPsCmd, stackServicesCmd } from "./commands/stack-services.ts";
 import { selfcheckCmd } from "./commands/selfcheck.ts";
 import { transportNodeCmd } from "./commands/transport-node.ts";
 import { completionCmd } from "./commands/completion.ts";
@@ -26,6 +30,7 @@ const groups: Record<string, { summary: string; commands: Command[] }> = {
     summary: "Manage services",
     commands: [serviceCreateCmd, serviceInspectCmd, serviceLogsCmd, serviceLsCmd, servicePsCmd, serviceRmCmd, serviceScaleCmd, serviceUpdateCmd],
   },
+  stack: { summary: "Manage stacks", commands: [stackDeployCmd, stackLsCmd, stackPsCmd, stackRmCmd, stackServicesCmd] },
   node: { summary: "Manage nodes", commands: [nodeDemoteCmd, nodeInspectCmd, nodeLsCmd, nodePromoteCmd, nodePsCmd, nodeRmCmd, nodeUpdateCmd] },
 };
 const top: Command[] = [agentCmd, initCmd, joinCmd, joinTokenCmd, leaveCmd, infoCmd, versionCmd, installCmd, completionCmd];
@@ -34,7 +39,7 @@ const top: Command[] = [agentCmd, initCmd, joinCmd, joinTokenCmd, leaveCmd, info
 export function commandTree(): { top: Command[]; groups: typeof groups } {
   return { top: top.filter((c) => !c.hidden), groups };
 }
-const aliases: Record<string, string> = { list: "ls", remove: "rm" };
+const aliases: Record<string, string> = { list: "ls", remove: "rm", down: "rm", up: "deploy" };
 
 export function topHelp(): string {
   const lines = [
