@@ -6,3 +6,4 @@ export * from "./token.ts";
 export * from "./plain.ts";
 export * from "./session.ts";
 export * from "./views.ts";
+export * from "./spec-equal.ts";

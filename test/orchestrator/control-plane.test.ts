@@ -282,11 +282,13 @@ describe("ControlPlane contract", () => {
     w.now += 1000;
     const second = fail();
     const p = plane.plan(w.state, w.ctx());
-    expect(p.reconciled).toEqual([]); // one restart already within the 10 s window
+    // One restart already within the 10 s window: the failed task is retired (desired shutdown), not replaced.
+    expect(p.reconciled).toEqual([{ kind: "task.desired", id: second.ID, desired: "shutdown", at: w.at() }]);
     expect(p.nextCheckAtMs).toBe(restartedAt + 10_000 + 1);
+    w.commit(p.commands);
     w.now = restartedAt + 10_001;
     const later = plane.plan(w.state, w.ctx());
-    expect(later.reconciled.map((c) => c.kind)).toEqual(["task.desired", "task.create"]);
-    expect(later.reconciled[0]).toMatchObject({ id: second.ID, desired: "shutdown" });
+    expect(later.reconciled.map((c) => c.kind)).toEqual(["task.create"]);
+    expect(later.reconciled[0]).toMatchObject({ task: { Attempt: second.Attempt + 1, Slot: second.Slot } });
   });
 });

@@ -107,6 +107,9 @@ describe("rolling updates (parallelism 1, stop-first)", () => {
     sim.outcome = (t) => (t.Spec.ContainerSpec.Image === "app:bad" ? { state: "failed", message: "exit 1" } : undefined);
     update(sim, spec("app:bad"));
     sim.settle();
-    expect(images(sim.current("s1"))).toEqual(["1:app:bad:failed", "2:app:1:running"]);
+    // The failed task is retired (desired shutdown) and holds its slot; slot 2 keeps the old version.
+    expect(images(sim.current("s1"))).toEqual(["2:app:1:running"]);
+    expect(images(sim.tasksOf("s1").filter((t) => t.Slot === 1)).pop()).toBe("1:app:bad:failed");
+    expect(sim.state.services.s1!.UpdateStatus).toMatchObject({ State: "paused" });
   });
 });
