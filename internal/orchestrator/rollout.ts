@@ -61,7 +61,7 @@ export interface SlotFacts {
   /** Failed tasks of this rollout in the slot, and the earliest (by status time, then ID). */
   failures: number;
   firstFailure?: { id: Id; ts: string };
-  /** The slot runs exactly one task, of the current spec: since when it runs (ms). */
+  /** The slot's only live task runs the current spec (any old one has stopped): since when it runs (ms). */
   doneSinceMs?: number;
 }
 
@@ -80,7 +80,7 @@ export function slotFacts(svc: Service, tasks: readonly Task[], outdated: (t: Ta
   let live: Task | undefined;
   let liveCount = 0;
   for (const t of tasks) {
-    if (t.DesiredState === "running" && !isTerminal(t.Status.State)) {
+    if (!isTerminal(t.Status.State)) {
       live = t;
       liveCount += 1;
     }
@@ -94,7 +94,7 @@ export function slotFacts(svc: Service, tasks: readonly Task[], outdated: (t: Ta
   }
   const out: SlotFacts = { failures };
   if (firstFailure !== undefined) out.firstFailure = firstFailure;
-  if (liveCount === 1 && live!.Status.State === "running" && !outdated(live!)) out.doneSinceMs = msOf(live!.StartedAt ?? live!.Status.Timestamp, 0);
+  if (liveCount === 1 && live!.DesiredState === "running" && live!.Status.State === "running" && !outdated(live!)) out.doneSinceMs = msOf(live!.StartedAt ?? live!.Status.Timestamp, 0);
   return out;
 }
 
