@@ -8,7 +8,8 @@
  */
 import type { Logger } from "pino";
 import {
-  JOIN_CHANNEL, LEAVE_CHANNEL, parseToken, SwarmError, type ClusterState, type Id, type JoinReply, type NodeRole, type SessionMessage,
+  JOIN_CHANNEL, LEAVE_CHANNEL, LOGS_CHANNEL, parseToken, SwarmError, type ClusterState, type Id, type JoinReply, type LogsMessage,
+  type LogsRequest, type NodeRole, type SessionMessage,
 } from "../api/index.ts";
 import type { Manager, ManagerTimings } from "../manager/index.ts";
 import { existsSync } from "node:fs";
@@ -20,6 +21,7 @@ import {
 } from "../transport/index.ts";
 import type { Command } from "../api/index.ts";
 import type { MeshBackendChoice } from "../config/index.ts";
+import type { MeshConfig } from "../mesh/index.ts";
 import type { AgentDeps, TransportSetup } from "./deps.ts";
 import { localLink } from "./local-link.ts";
 
@@ -34,6 +36,8 @@ export interface AgentOptions {
   /** UDP port of this node's DHT: managers' bootstrap port. Unset: node.json's, else 2377. 0 picks any (tests). */
   listenPort?: number;
   meshBackend: MeshBackendChoice | "none";
+  /** Mesh options (one-process cluster tests: an in-memory backend per node). */
+  meshConfig?: Partial<MeshConfig>;
   timings?: Partial<ManagerTimings>;
   /** Seed of Raft's election randomness (tests). */
   seed?: number;
@@ -113,6 +117,11 @@ export class Agent {
     return this.node?.meshStatus ?? null;
   }
 
+  /** The node agent while this node is in a cluster (diagnostics and the one-process cluster tests). */
+  get nodeAgent(): NodeAgent | undefined {
+    return this.node;
+  }
+
   get transportPeers() {
     return this.transport?.peers() ?? [];
   }
@@ -120,6 +129,24 @@ export class Agent {
   /** This node's transport while it is in a cluster (diagnostics and the one-process cluster tests). */
   get transportHandle(): ClusterTransport | undefined {
     return this.transport;
+  }
+
+  /**
+   * The logs of some of `nodeId`'s tasks (docs/cluster.md "Logs from every node"): from this node's
+   * own log server in process, or over the transport (`node.logs`, credit flow control). Errors
+   * (PEER_GONE, NO_HANDLER, …) surface while iterating; breaking out of the iteration cancels.
+   */
+  readLogs(nodeId: Id, req: LogsRequest): AsyncIterable<LogsMessage> {
+    const node = this.node;
+    if (nodeId === this.nodeId && node) return node.readLogs(req);
+    const t = this.transport;
+    if (!t) throw SwarmError.unavailable("this node is not in a cluster");
+    return t.openStream(nodeId, LOGS_CHANNEL, req, { credit: 4 }) as AsyncIterable<LogsMessage>;
+  }
+
+  /** Whether this node has a connection to `nodeId` now (itself included). */
+  reaches(nodeId: Id): boolean {
+    return nodeId === this.nodeId || this.transport?.isConnected(nodeId) === true;
   }
 
   /** Called with this manager's state after every change (while this node is a manager). */
@@ -226,10 +253,13 @@ export class Agent {
       });
       let reply: JoinReply;
       try {
-        // One deadline for the whole join: a DHT whose bootstrap node never answers takes long to start.
+        // One deadline for the whole join. The transport's discovery runs while its DHT is still
+        // bootstrapping (which can take seconds when the network remembers nodes that died): the
+        // first manager that admits us is asked at once. A start failure (a port in use) ends it.
         const deadline = Date.now() + (this.o.joinTimeoutMs ?? 15_000);
-        await Promise.race([startTransport(transport, this), Bun.sleep(Math.max(0, deadline - Date.now()))]);
-        reply = await this.askToJoin(transport, remote, deadline);
+        let startError: unknown;
+        startTransport(transport, this).catch((e: unknown) => (startError = e ?? new Error("the transport did not start")));
+        reply = await this.askToJoin(transport, remote, deadline, () => startError);
       } catch (err) {
         await transport.close();
         throw err;
@@ -272,11 +302,12 @@ export class Agent {
     });
   }
 
-  private async askToJoin(transport: ClusterTransport, remote: string, deadline: number): Promise<JoinReply> {
+  private async askToJoin(transport: ClusterTransport, remote: string, deadline: number, startError: () => unknown): Promise<JoinReply> {
     const refusals: string[] = [];
     const off = transport.on("refused", (_id, reason) => refusals.push(reason));
     try {
       for (;;) {
+        if (startError()) throw startError();
         const manager = transport.peers().find((p) => p.class === "manager");
         if (manager) {
           try {
@@ -406,7 +437,9 @@ export class Agent {
       transport,
       runtime: this.deps.runtime,
       archive: this.deps.archive,
+      logSource: this.deps.logs,
       meshBackend: this.o.meshBackend,
+      meshConfig: this.o.meshConfig,
       describe: () => this.deps.describe(),
       local: () => {
         const d = this.manager?.localDispatcher;

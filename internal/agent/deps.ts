@@ -5,7 +5,7 @@
  */
 import type { NodeDescription } from "../api/index.ts";
 import type { ContainerRuntime } from "../executor/index.ts";
-import type { LogArchive } from "../logs/index.ts";
+import type { LogArchive, LogSource } from "../logs/index.ts";
 import type { RaftStorage } from "../raft/index.ts";
 import type { ClusterTransport, TransportOptions } from "../transport/index.ts";
 
@@ -36,4 +36,6 @@ export interface AgentDeps {
   runtime: ContainerRuntime;
   describe(): Promise<NodeDescription>;
   archive: LogArchive;
+  /** Where live task logs come from (default: the runtime's logs call, polled for follow). */
+  logs?: LogSource;
 }

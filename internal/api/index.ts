@@ -5,5 +5,6 @@ export * from "./commands.ts";
 export * from "./token.ts";
 export * from "./plain.ts";
 export * from "./session.ts";
+export * from "./endpoints.ts";
 export * from "./views.ts";
 export * from "./spec-equal.ts";

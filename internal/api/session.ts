@@ -3,6 +3,7 @@
  * "Channels", "Dispatcher and node sessions"). Shared by internal/manager (leader side) and
  * internal/node (node side), which never import each other.
  */
+import type { EndpointService } from "./endpoints.ts";
 import type { Id, NodeDescription, NodeRole, PortConfig, Task, TaskStatus } from "./types.ts";
 
 export const JOIN_CHANNEL = "cluster.join";
@@ -10,6 +11,8 @@ export const SESSION_CHANNEL = "dispatcher.session";
 export const REPORT_CHANNEL = "dispatcher.report";
 export const HEARTBEAT_CHANNEL = "dispatcher.heartbeat";
 export const LEAVE_CHANNEL = "node.leave";
+/** A manager reads the logs of tasks on the node that holds them (stream; managers only). */
+export const LOGS_CHANNEL = "node.logs";
 
 /** What a node says when it opens its session: facts about its engine. Its address is observed, not told. */
 export interface SessionOpen {
@@ -35,13 +38,45 @@ export type SessionMessage =
   | { t: "certificate"; cert: Uint8Array; sig: Uint8Array; role: NodeRole }
   /** Cluster facts every node keeps: revoked node IDs, and the managers' addresses to bootstrap from. */
   | { t: "cluster"; revoked: Id[]; managers: string[] }
+  /**
+   * The routing mesh's endpoint table (every published port of the cluster, every node gets it):
+   * the whole table (`full`), then the ports that changed and those that are gone. `version` is the
+   * Raft index of the state it was computed from; it only grows within a session. The node reports
+   * the version its mesh holds (`StatusReport.mesh`): the leader holds back stopping a task that left
+   * the table until every node holds a table without it (docs/cluster.md "Endpoint tables").
+   */
+  | { t: "endpoints"; version: number; full: boolean; services: EndpointService[]; removed: string[] }
   /** This manager is not the leader: go to `leader` (null: none known yet). The stream then ends. */
   | { t: "redirect"; leader: Id | null };
 
 export interface StatusReport {
   session: string;
   statuses: { id: Id; status: TaskStatus }[];
+  /** The endpoint table version this node's routing mesh holds now (absent: unchanged). */
+  mesh?: number;
 }
+
+/** `node.logs` request: which of the node's tasks to read, and how. */
+export interface LogsRequest {
+  /** The tasks (IDs and their containers as the manager knows them), at most MAX_LOG_TASKS. */
+  tasks: { id: Id; container?: string }[];
+  follow: boolean;
+  /** Last N lines per task. */
+  tail?: number;
+  /** Unix seconds (fractional). */
+  since?: number;
+}
+
+export const MAX_LOG_TASKS = 1000;
+
+/**
+ * `node.logs` stream messages (node → manager): batches of lines, oldest first per task. In follow
+ * mode a `caughtUp` message tells that every line that existed when the request came was sent (what
+ * follows is live); without follow the stream ends after the last line.
+ */
+export type LogsMessage =
+  | { t: "lines"; lines: { task: Id; stream: "stdout" | "stderr"; ts: string; line: string }[] }
+  | { t: "caughtUp" };
 
 export interface HeartbeatRequest {
   session: string;

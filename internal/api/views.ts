@@ -58,6 +58,15 @@ export interface LogRecord {
   line: string;
 }
 
+/** In a `service logs` stream: lines of some tasks cannot be shown (their node is down or unreachable). */
+export interface LogWarning {
+  warning: string;
+  /** The node's hostname. */
+  node: string;
+  /** IDs of the tasks not shown. */
+  tasks: string[];
+}
+
 /** A node as `node ls` / `node inspect` show it: ManagerStatus filled in by the answering manager. */
 export type NodeView = Node;
 

@@ -6,7 +6,8 @@
 import type Docker from "dockerode";
 import type { Logger } from "pino";
 import {
-  SwarmError, nodeView, serviceView, tasksOf, type ClusterState, type Node, type NodeRole, type Service, type ServiceSpec, type ServiceView, type TaskView,
+  SwarmError, nodeView, serviceView, tasksOf, type ClusterState, type Id, type LogsMessage, type LogsRequest, type Node, type NodeRole, type Service,
+  type ServiceSpec, type ServiceView, type TaskView,
 } from "../api/index.ts";
 import type { Agent } from "../agent/index.ts";
 import { VERSION, type AgentConfig } from "../config/index.ts";
@@ -51,6 +52,14 @@ export class Api implements LogsHost {
   /** This manager's state as it is now (no barrier): for watches and log streams. */
   get state(): ClusterState {
     return this.agent.requireManager().state;
+  }
+
+  readLogs(nodeId: Id, req: LogsRequest): AsyncIterable<LogsMessage> {
+    return this.agent.readLogs(nodeId, req);
+  }
+
+  reaches(nodeId: Id): boolean {
+    return this.agent.reaches(nodeId);
   }
 
   /** This node's engine, asked now (at most 2 s): `info` says when Docker does not answer. */

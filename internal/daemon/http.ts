@@ -49,34 +49,57 @@ export function plainMessage(err: unknown): string {
  * An NDJSON response fed by `produce`, which writes objects until it returns or the client goes
  * away (`signal` aborts). Errors thrown by `produce` become a final `{error}` line.
  */
-export function ndjson(req: Request, produce: (write: (obj: unknown) => void, signal: AbortSignal) => Promise<void>): Response {
+/** Chunks (lines) a streamed response holds for a slow client before its producer waits. */
+const HIGH_WATER = 64;
+
+export function ndjson(req: Request, produce: (write: (obj: unknown) => Promise<void>, signal: AbortSignal) => Promise<void>): Response {
   const enc = new TextEncoder();
   const ac = new AbortController();
   req.signal.addEventListener("abort", () => ac.abort());
-  const stream = new ReadableStream<Uint8Array>({
-    async start(controller) {
-      const write = (obj: unknown) => {
-        if (ac.signal.aborted) return;
-        try {
-          controller.enqueue(enc.encode(JSON.stringify(obj) + "\n"));
-        } catch {
-          ac.abort();
-        }
-      };
-      try {
-        await produce(write, ac.signal);
-      } catch (err) {
-        write({ error: isSwarmError(err) ? err.toJSON() : { code: "INTERNAL", message: plainMessage(err) } });
-      }
-      try {
-        controller.close();
-      } catch {
-        // already closed by a client that went away
-      }
+  let wake: (() => void) | undefined;
+  const wakeUp = () => {
+    const w = wake;
+    wake = undefined;
+    w?.();
+  };
+  ac.signal.addEventListener("abort", wakeUp, { once: true });
+  // Backpressure: `write` resolves once the response's queue (HIGH_WATER chunks) has room, so a slow
+  // client slows the producer down instead of growing this process's memory.
+  const stream = new ReadableStream<Uint8Array>(
+    {
+      start(controller) {
+        const write = async (obj: unknown) => {
+          if (ac.signal.aborted) return;
+          try {
+            controller.enqueue(enc.encode(JSON.stringify(obj) + "\n"));
+          } catch {
+            ac.abort();
+            return;
+          }
+          while ((controller.desiredSize ?? 1) <= 0 && !ac.signal.aborted) await new Promise<void>((r) => (wake = r));
+        };
+        // Not awaited: `pull` (which wakes a waiting writer) is only called once `start` returned.
+        void (async () => {
+          try {
+            await produce(write, ac.signal);
+          } catch (err) {
+            await write({ error: isSwarmError(err) ? err.toJSON() : { code: "INTERNAL", message: plainMessage(err) } });
+          }
+          try {
+            controller.close();
+          } catch {
+            // already closed by a client that went away
+          }
+        })();
+      },
+      pull() {
+        wakeUp();
+      },
+      cancel() {
+        ac.abort();
+      },
     },
-    cancel() {
-      ac.abort();
-    },
-  });
+    { highWaterMark: HIGH_WATER },
+  );
   return new Response(stream, { headers: { "content-type": "application/x-ndjson" } });
 }

@@ -12,7 +12,7 @@ import type { NodeDescription } from "../api/index.ts";
 import type { AgentDeps } from "../agent/index.ts";
 import type { AgentConfig } from "../config/index.ts";
 import { dockerRuntime } from "../executor/index.ts";
-import { createFileLogArchive, type LogArchive } from "../logs/index.ts";
+import { createFileLogArchive, dockerLogSource, type LogArchive } from "../logs/index.ts";
 import { createHyperswarmTransport, keyPairFromSeed, loadOrCreateKeySeed, nodeIdOf, startBootstrapNode } from "../transport/index.ts";
 import { dockerClient, engineFacts } from "./docker.ts";
 
@@ -37,7 +37,7 @@ export function realDeps(cfg: AgentConfig, log: Logger): AgentDeps & { docker: D
     nodeId,
     docker,
     async startBootstrap(host, port, peers) {
-      const b = await startBootstrapNode({ host, port: port === 0 ? await freeUdpPort(host) : port, bootstrap: peers });
+      const b = await startBootstrapNode({ host, port: port === 0 ? await freeUdpPort(host) : port, bootstrap: peers, waitBootstrapped: false });
       return { port: b.address.port, close: () => b.close() };
     },
     transport: async (setup) => {
@@ -60,6 +60,7 @@ export function realDeps(cfg: AgentConfig, log: Logger): AgentDeps & { docker: D
       for (const f of [raftDb, `${raftDb}-wal`, `${raftDb}-shm`]) rmSync(f, { force: true });
     },
     runtime: dockerRuntime(docker),
+    logs: dockerLogSource(docker),
     /**
      * What the node's session tells the leader. While Docker does not answer, the last description
      * (or, for a node of a cluster restarted with Docker down, a minimal one) with Engine.Unreachable

@@ -6,6 +6,7 @@ import { SwarmError, serviceView, tasksOf, type NodeRole } from "../api/index.ts
 import { findService } from "../lookup/index.ts";
 import type { Api } from "./api.ts";
 import { errorResponse, json, ndjson } from "./http.ts";
+import { parseSince } from "../logs/index.ts";
 import { streamServiceLogs } from "./logs.ts";
 import { parseBody, readBodyText, sinceQuery, tailQuery } from "./requests.ts";
 
@@ -74,10 +75,11 @@ export function makeRouter(api: Api, shutdown: (removeState: boolean) => void): 
     ["GET", /^\/logs$/, async (req, url) => {
       const st = await api.agent.read();
       const svc = findService(st, url.searchParams.get("service") ?? "");
+      const since = sinceQuery(url.searchParams.get("since"));
       const opts = {
         follow: url.searchParams.get("follow") === "1",
         tail: tailQuery(url.searchParams.get("tail")),
-        since: sinceQuery(url.searchParams.get("since")),
+        since: since === undefined ? undefined : parseSince(since, Date.now()),
         timestamps: true,
       };
       return ndjson(req, (write, signal) => streamServiceLogs(api, svc.ID, opts, write, signal));

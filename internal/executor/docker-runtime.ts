@@ -146,6 +146,8 @@ export function dockerRuntime(docker: Dockerode): ContainerRuntime {
         };
         const ports = boundPorts(c.NetworkSettings?.Ports);
         if (ports.length) info.ports = ports;
+        const ip = c.NetworkSettings?.IPAddress;
+        if (c.State.Running && ip) info.ip = ip;
         return info;
       } catch (e) {
         const err = toRuntimeError(e);

@@ -8,7 +8,7 @@
  * until stopped (`sleep 1000`, `ping 127.0.0.1`, `httpd -f`). Stopping a running container makes it
  * exit 137 (PID 1 ignores SIGTERM, as in Docker).
  *
- * Test hooks: `addImage`, `pullable` (refs `pullImage` can fetch), `crash(id, code)`, `removeExternally(id)`,
+ * Test hooks: `addImage`, `pullable` (refs `pullImage` can fetch), `crash(id, code)`, `print(id, line)`, `removeExternally(id)`,
  * `delayMs` (artificial latency per call), `unreachable` (every call fails like a dead engine), `stats` (call counts and peak concurrency).
  */
 import {
@@ -31,6 +31,8 @@ export interface FakeRuntime extends ContainerRuntime {
   addImage(ref: string): void;
   pullable: Set<string>;
   crash(id: string, exitCode: number): void;
+  /** The container's program prints a line (stamped now). */
+  print(id: string, line: string, stream?: "stdout" | "stderr"): void;
   removeExternally(id: string): void;
   /** Breaks every event subscription (their onError runs), like an engine restart. */
   breakEvents(): void;
@@ -82,6 +84,7 @@ export function createFakeRuntime(opts: { images?: string[]; clock?: () => numbe
     if (!c.info.running) return;
     Object.assign(c.info, { running: false, status: "exited", pid: 0, exitCode: code });
     delete c.info.ports;
+    delete c.info.ip;
     emit(c, "die", code);
   };
   const stamp = () => new Date(now()).toISOString().replace("Z", "000000Z");
@@ -139,6 +142,9 @@ export function createFakeRuntime(opts: { images?: string[]; clock?: () => numbe
     crash(id, code) {
       exit(mustFind(id), code);
     },
+    print(id, line, stream = "stdout") {
+      mustFind(id).logs.push({ stream, ts: stamp(), line });
+    },
     removeExternally(id) {
       const c = mustFind(id);
       exit(c, 137);
@@ -191,6 +197,8 @@ export function createFakeRuntime(opts: { images?: string[]; clock?: () => numbe
         Object.assign(c.info, { running: true, status: "running", pid: ++pid, exitCode: 0 });
         // Like Docker: ephemeral host ports (hostPort 0) get a fresh port at each start.
         if (c.spec.ports?.length) c.info.ports = c.spec.ports.map((p) => ({ protocol: p.protocol, targetPort: p.targetPort, hostPort: p.hostPort || ++hostPort }));
+        // A bridge address, like Docker's default network (none on the host network).
+        if (c.spec.networkMode !== "host") c.info.ip = `172.17.${(pid >> 8) & 255}.${pid & 255}`;
         emit(c, "start");
         run(c);
       }, true),

@@ -24,6 +24,8 @@ export interface ContainerInfo {
   error: string;
   /** Ports bound on the host while running (NetworkSettings.Ports), one per host port; absent if none. */
   ports?: BoundPort[];
+  /** The container's IPv4 address on the default bridge while running (absent: none, e.g. host network). */
+  ip?: string;
 }
 
 export interface BoundPort {

@@ -18,3 +18,4 @@ export { parseSince, parseGoDuration, sinceParam, tsSeconds, compareTs, tsKey } 
 export { dockerLogSource, isLogSource, type LogSource, type ContainerLogOptions } from "./source.ts";
 export { readTaskLogs, selectLines, mergeSorted, interleave, LogMerger, type TaskLogLine, type TaskLogRef, type ReadLogsOptions } from "./reader.ts";
 export { createLogSink, realSinkFs, type LogSink, type SinkFs } from "./log-sink.ts";
+export { mergeOrdered, batches, Channel, DEFAULT_BATCH, type BatchLimits } from "./stream.ts";

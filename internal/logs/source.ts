@@ -4,7 +4,7 @@
  * frames itself, for whole responses and for follow streams alike.
  */
 import type Dockerode from "dockerode";
-import { FrameDecoder, LineAssembler, linesFromBuffer, type StampedLine } from "./demux.ts";
+import { FrameDecoder, LineAssembler, type StampedLine } from "./demux.ts";
 import { sinceParam } from "./since.ts";
 
 export interface ContainerLogOptions {
@@ -28,6 +28,10 @@ export function isLogSource(x: unknown): x is LogSource {
   return typeof (x as LogSource | undefined)?.containerLogs === "function";
 }
 
+/**
+ * Both follow and one-shot reads stream the engine's response and decode it as it comes (dockerode
+ * buffers a whole non-follow response: a task with a large log would be held in memory at once).
+ */
 export function dockerLogSource(docker: Dockerode): LogSource {
   return {
     async *containerLogs(idOrName, opts) {
@@ -35,16 +39,22 @@ export function dockerLogSource(docker: Dockerode): LogSource {
         stdout: true,
         stderr: true,
         timestamps: true,
+        follow: opts.follow === true,
         ...(opts.tail !== undefined ? { tail: Math.max(0, Math.floor(opts.tail)) } : {}),
         ...(opts.since !== undefined ? { since: sinceParam(opts.since) as unknown as number } : {}),
       };
-      const container = docker.getContainer(idOrName);
-      if (!opts.follow) {
-        const buf = (await container.logs({ ...query, follow: false })) as unknown as Buffer;
-        yield* linesFromBuffer(new Uint8Array(buf));
-        return;
-      }
-      const stream = (await container.logs({ ...query, follow: true })) as unknown as NodeJS.ReadableStream & { destroy(): void };
+      const stream = await new Promise<NodeJS.ReadableStream & { destroy(): void }>((resolve, reject) => {
+        docker.modem.dial(
+          {
+            path: `/containers/${encodeURIComponent(idOrName)}/logs?`,
+            method: "GET",
+            isStream: true,
+            statusCodes: { 200: true, 404: "no such container", 500: "server error" },
+            options: query,
+          },
+          (err: unknown, data: unknown) => (err ? reject(err) : resolve(data as NodeJS.ReadableStream & { destroy(): void })),
+        );
+      });
       const abort = () => stream.destroy();
       if (opts.signal?.aborted) return abort();
       opts.signal?.addEventListener("abort", abort, { once: true });

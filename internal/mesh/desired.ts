@@ -52,7 +52,7 @@ export function desiredServices(services: PublishedService[], endpoints: Endpoin
     if (!isIpv4(e.nodeIp)) throw MeshError.invalidInput(`node address '${e.nodeIp}' of an endpoint of ${e.serviceId} is not IPv4`);
     checkPort(e.hostPort, `host port of an endpoint of ${e.serviceId}:`);
     const list = perService.get(e.serviceId) ?? [];
-    list.push({ ip: e.nodeIp, port: e.hostPort });
+    list.push(e.local ? { ip: e.nodeIp, port: e.hostPort, local: true } : { ip: e.nodeIp, port: e.hostPort });
     perService.set(e.serviceId, list);
   }
   const out: DesiredService[] = [];

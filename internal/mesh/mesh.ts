@@ -4,8 +4,10 @@
 // the cluster), with the COMPLETE current lists — update() is declarative and idempotent. Applies never
 // overlap; callers may fire updates without awaiting the previous one, and a burst coalesces into the
 // newest state. The first
-// update replaces whatever a previous agent left. close() (agent shutdown, `swarm leave`) removes
-// every rule and listener; after close() the mesh refuses updates.
+// update replaces whatever a previous agent left. clear() removes every rule and listener and stays
+// open. close() (`swarm leave`) removes every rule and listener; release() (agent shutdown) closes
+// the listeners of this process and leaves the kernel rules serving until the next agent's first
+// update replaces them. After close() or release() the mesh refuses updates.
 
 import type { Backend } from './backend.ts';
 import { chooseBackend, probeKernel, type KernelSupport } from './detect.ts';
@@ -33,7 +35,11 @@ export interface MeshConfig {
 export interface Mesh {
   readonly backendName: BackendName;
   update(services: PublishedService[], endpoints: Endpoint[]): Promise<void>;
+  /** Removes every swarm rule and listener (what a previous agent left included); stays usable. */
+  clear(): Promise<void>;
   close(): Promise<void>;
+  /** Stops this process's listeners; kernel rules stay for the next agent to adopt. */
+  release(): Promise<void>;
   /** The last ruleset applied successfully (null before the first update). */
   readonly applied: Ruleset | null;
 }
@@ -45,6 +51,7 @@ class MeshImpl implements Mesh {
   private running: Promise<void> | null = null;
   private closed = false;
   private closing: Promise<void> | null = null;
+  private clearing: Promise<void> | null = null;
 
   constructor(
     readonly backendName: BackendName,
@@ -69,6 +76,33 @@ class MeshImpl implements Mesh {
     return this.running;
   }
 
+  clear(): Promise<void> {
+    if (this.closed) return Promise.reject(MeshError.closed());
+    this.desired = null;
+    const run = (async () => {
+      await this.running?.catch(() => undefined);
+      const errors: unknown[] = [];
+      for (const b of [...this.backends].reverse()) await b.clear().catch((e) => errors.push(e));
+      this.applied = null;
+      if (errors.length > 0) throw errors[0];
+    })();
+    // An update asked for meanwhile applies after the clear (converge waits for it).
+    const done = run.catch(() => undefined).then(() => {
+      if (this.clearing === done) this.clearing = null;
+    });
+    this.clearing = done;
+    return run;
+  }
+
+  release(): Promise<void> {
+    this.closed = true;
+    this.closing ??= (async () => {
+      await this.running?.catch(() => undefined);
+      for (const b of this.backends) await b.release?.().catch(() => undefined);
+    })();
+    return this.closing;
+  }
+
   close(): Promise<void> {
     this.closed = true;
     this.closing ??= (async () => {
@@ -83,6 +117,7 @@ class MeshImpl implements Mesh {
 
   private async converge(): Promise<void> {
     try {
+      if (this.clearing) await this.clearing;
       while (this.desired && !(this.applied && JSON.stringify(this.applied) === JSON.stringify(this.desired))) {
         const target = this.desired;
         try {

@@ -84,7 +84,11 @@ export function renderNft(plan: NftPlan, opts: RenderOptions): string {
   // comes back through this node (the endpoint's node would otherwise answer the client directly).
   out.push(`\tchain postrouting {`, `\t\ttype nat hook postrouting priority srcnat; policy accept;`);
   // The conntrack mark is set by the first packet of every mesh connection (DNAT or IPVS mark rule).
-  out.push(`\t\tct mark & ${hex(opts.connMark)} == ${hex(opts.connMark)} oifname != "lo" masquerade`);
+  // Connections DNAT'ed to a container of this node are not masqueraded: the reply comes back through
+  // this node anyway (the container's gateway), and the task sees the client's address.
+  const local = localAddresses(plan);
+  const except = local.length > 0 ? ` ip daddr != { ${local.join(', ')} }` : '';
+  out.push(`\t\tct mark & ${hex(opts.connMark)} == ${hex(opts.connMark)}${except} oifname != "lo" masquerade`);
   out.push(`\t}`);
 
   if (plan.rejectServices.length > 0) {
@@ -97,6 +101,13 @@ export function renderNft(plan: NftPlan, opts: RenderOptions): string {
   }
   out.push(`}`);
   return out.join('\n') + '\n';
+}
+
+/** Addresses of local containers that DNAT targets (sorted, unique). */
+function localAddresses(plan: NftPlan): string[] {
+  const ips = new Set<string>();
+  for (const s of [...plan.dnatServices, ...plan.loopbackServices, ...plan.ipvsServices]) for (const t of s.targets) if (t.local) ips.add(t.ip);
+  return [...ips].sort();
 }
 
 /** nft text that removes the mesh table if present (idempotent). */

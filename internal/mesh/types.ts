@@ -21,6 +21,12 @@ export interface Endpoint {
   nodeIp: string;
   hostPort: number;
   targetPort: number;
+  /**
+   * A task on this node reached at its container's own address (nodeIp = the container's IP, hostPort
+   * = its target port): kernel backends do not masquerade connections to it, so the task sees the
+   * client's source address.
+   */
+  local?: boolean;
 }
 
 export type BackendName = 'ipvs' | 'nftables' | 'userspace';
@@ -68,6 +74,8 @@ export interface Sysctl {
 export interface Target {
   ip: string;
   port: number;
+  /** A local container (see Endpoint.local): no masquerade. */
+  local?: boolean;
 }
 
 /** A userspace listener: bind address and port, protocol, and round-robin targets. */

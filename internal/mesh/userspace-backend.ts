@@ -47,6 +47,11 @@ export class UserspaceBackend implements Backend {
     if (failures.length > 0) throw MeshError.applyFailed('userspace listen', `${failures.join('; ')} (is another process using the port?)`);
   }
 
+  /** Listeners live in this process: they go with it. */
+  release(): Promise<void> {
+    return this.clear();
+  }
+
   async clear(): Promise<void> {
     const all = [...this.proxies.values()];
     this.proxies.clear();

@@ -8,14 +8,19 @@
  * whenever there is no session). `stop()` leaves containers running (a restarted agent adopts them);
  * `leave()` stops and removes them.
  */
-import { type Command, type Id, type NodeDescription, type SessionMessage, type TaskStatus } from "../api/index.ts";
+import {
+  LOGS_CHANNEL, type Command, type Id, type LogsMessage, type LogsRequest, type NodeDescription, type SessionMessage, type TaskStatus,
+} from "../api/index.ts";
 import type { MeshBackendChoice } from "../config/index.ts";
 import { createRuntimeWorker, type ContainerRuntime, type Worker } from "../executor/index.ts";
-import type { LogArchive } from "../logs/index.ts";
+import { Channel, type LogArchive, type LogSource } from "../logs/index.ts";
+import type { MeshConfig } from "../mesh/index.ts";
 import type { ClusterTransport } from "../transport/index.ts";
 import { assignmentsFor, type AssignmentSink } from "./assignments.ts";
+import { EndpointView, tableInputs } from "./endpoints.ts";
 import type { LeaderLink } from "./link.ts";
-import { MeshLink } from "./mesh-link.ts";
+import { checkLogsRequest, runtimeLogSource, serveLogs, type LogServerDeps } from "./log-server.ts";
+import { MeshLink, type MeshFeed } from "./mesh-link.ts";
 import { NodeSession } from "./session.ts";
 import { NodeView } from "./view.ts";
 
@@ -36,8 +41,12 @@ export interface NodeAgentOptions {
   transport: ClusterTransport;
   runtime: ContainerRuntime;
   archive: LogArchive;
+  /** Where live task logs come from (default: the runtime's logs call, polled for follow). */
+  logSource?: LogSource;
   /** `none`: no routing mesh (tests without a kernel to program). */
   meshBackend: MeshBackendChoice | "none";
+  /** Mesh options (tests: an in-memory backend). */
+  meshConfig?: Partial<MeshConfig>;
   describe: () => Promise<NodeDescription>;
   /** The in-process link when this node's own manager is the ready leader. */
   local: () => LeaderLink | undefined;
@@ -48,14 +57,21 @@ export interface NodeAgentOptions {
 
 export class NodeAgent {
   readonly view: NodeView;
+  readonly endpoints = new EndpointView();
   readonly session: NodeSession;
   readonly worker: Worker;
   private mesh: MeshLink | undefined;
   private unsubscribe: (() => void) | undefined;
   private readonly names = new Map<Id, string>();
+  /** This node's endpoint tasks → their container's address (see tableInputs). */
+  private readonly containerIps = new Map<Id, string>();
+  private readonly resolving = new Set<Id>();
+  private readonly logDeps: LogServerDeps;
+  private unhandleLogs: (() => void) | undefined;
 
   constructor(private readonly o: NodeAgentOptions) {
     this.view = new NodeView(o.nodeId, o.addr);
+    this.logDeps = { source: o.logSource ?? runtimeLogSource(o.runtime), archive: o.archive, warn: (obj, msg) => o.log.warn(obj, msg) };
     this.session = new NodeSession({
       transport: o.transport,
       local: o.local,
@@ -87,14 +103,61 @@ export class NodeAgent {
     return this.mesh ? { Backend: this.mesh.backend, Error: this.mesh.error } : null;
   }
 
+  /** The routing mesh's current inputs (what it holds once applied), for diagnostics and tests. */
+  get meshApplied() {
+    return this.mesh?.applied ?? null;
+  }
+
+  /** The feed of the routing mesh: the endpoint table, with this node's containers reached directly. */
+  private meshFeed(): MeshFeed {
+    return {
+      current: () => {
+        if (!this.endpoints.received) return null;
+        const table = this.endpoints.table();
+        this.resolveLocal(table);
+        return { version: this.endpoints.version, inputs: tableInputs(table, { self: this.o.nodeId, containers: this.containerIps }) };
+      },
+      subscribe: (fn) => this.endpoints.subscribe(fn),
+    };
+  }
+
+  /**
+   * Looks up the container address of this node's endpoints not known yet (then re-applies the mesh);
+   * forgets those no longer endpoints. Until it is known, the endpoint is reached at its host port.
+   */
+  private resolveLocal(table: ReturnType<EndpointView["table"]>): void {
+    const mine = new Set<Id>();
+    for (const s of table) for (const e of s.endpoints) if (e.node === this.o.nodeId) mine.add(e.task);
+    for (const id of [...this.containerIps.keys()]) if (!mine.has(id)) this.containerIps.delete(id);
+    for (const id of mine) {
+      if (this.containerIps.has(id) || this.resolving.has(id)) continue;
+      const container = this.view.state.tasks[id]?.Status.ContainerStatus?.ContainerID;
+      if (!container) continue;
+      this.resolving.add(id);
+      this.o.runtime.inspect(container).then(
+        (info) => {
+          this.resolving.delete(id);
+          if (!info?.running || !info.ip || !/^\d+\.\d+\.\d+\.\d+$/.test(info.ip)) return;
+          this.containerIps.set(id, info.ip);
+          this.mesh?.observe();
+        },
+        () => void this.resolving.delete(id),
+      );
+    }
+  }
+
   async start(): Promise<void> {
-    if (this.o.meshBackend !== "none") this.mesh = new MeshLink(this.view, this.o.meshBackend, this.o.log.child({ component: "mesh" }) as never);
+    if (this.o.meshBackend !== "none") {
+      this.mesh = new MeshLink(this.meshFeed(), this.o.meshBackend, this.o.log.child({ component: "mesh" }) as never, this.o.meshConfig, (v) =>
+        this.session.ackMesh(v),
+      );
+    }
     try {
       await this.worker.adopt();
     } catch (err) {
       this.o.log.error({ err }, "adopting this node's containers failed (is Docker up?); continuing");
     }
-    const sink: AssignmentSink = this.mesh ? this.mesh.gate(this.view, this.worker) : this.worker;
+    const sink: AssignmentSink = this.mesh ? this.mesh.gate(this.worker) : this.worker;
     const push = () => {
       if (!this.view.ready) return;
       Promise.resolve(sink.sync(assignmentsFor(this.view.state, this.o.nodeId, this.names))).catch((err) =>
@@ -102,7 +165,33 @@ export class NodeAgent {
       );
     };
     this.unsubscribe = this.view.subscribe(push);
+    // Managers read the logs of this node's tasks (docs/cluster.md "Logs from every node").
+    this.unhandleLogs = this.o.transport.onStream(
+      LOGS_CHANNEL,
+      async (body, sink) => serveLogs(this.logDeps, checkLogsRequest(body), (m) => sink.write(m), sink.signal),
+      { accept: ["manager"], maxBytes: 256 * 1024 },
+    );
     this.session.start();
+  }
+
+  /**
+   * This node's log server, in process (the manager on this node reads its own tasks without the
+   * transport). At most `credit` messages wait for the reader; breaking out of the iteration stops it.
+   */
+  readLogs(req: LogsRequest, credit = 4): AsyncIterable<LogsMessage> {
+    const ch = new Channel<LogsMessage>(credit);
+    let checked: LogsRequest;
+    try {
+      checked = checkLogsRequest(structuredClone(req));
+    } catch (err) {
+      ch.end(err);
+      return ch;
+    }
+    serveLogs(this.logDeps, checked, (m) => ch.write(m), ch.signal).then(
+      () => ch.end(),
+      (err) => ch.end(ch.signal.aborted ? undefined : err),
+    );
+    return ch;
   }
 
   /** Leadership moved here or away: reopen the session where the leader now is. */
@@ -110,17 +199,21 @@ export class NodeAgent {
     this.session.poke();
   }
 
-  /** Stops the session and the worker; containers keep running. */
+  /** Stops the session and the worker; containers keep running, and so do the mesh's kernel rules. */
   async stop(): Promise<void> {
     this.unsubscribe?.();
+    this.unhandleLogs?.();
     await this.session.stop();
     await this.worker.close();
-    await this.closeMesh();
+    const m = this.mesh;
+    this.mesh = undefined;
+    await m?.release();
   }
 
   /** Stops and removes this node's containers (leave), then stops. */
   async leave(): Promise<void> {
     this.unsubscribe?.();
+    this.unhandleLogs?.();
     await this.session.stop();
     await this.worker.sync([]);
     await this.worker.whenIdle();
@@ -141,6 +234,11 @@ export class NodeAgent {
         return;
       case "assignments":
         this.view.apply(m);
+        return;
+      case "endpoints":
+        this.endpoints.apply(m);
+        // Without a mesh nothing here routes: the table is held as soon as it arrives.
+        if (!this.mesh) this.session.ackMesh(this.endpoints.version);
         return;
       case "certificate":
       case "cluster":

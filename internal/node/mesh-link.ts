@@ -1,60 +1,45 @@
 /**
- * Wires the routing mesh (internal/mesh) to the cluster state: every published ingress port of every
- * service answers on this node and is spread over the running tasks of the service, at the host port
- * each task's port is bound to on its node (TaskStatus.PortStatus) and that node's address.
+ * Wires the routing mesh (internal/mesh) to the endpoint table: every published ingress port of every
+ * service answers on this node and is spread over the running tasks of the service on every node.
  *
- * `meshInputs` is the pure part. `MeshLink` creates the mesh, recomputes on every store change (the
- * mesh coalesces and skips unchanged states) and removes every rule on close.
+ * `MeshLink` creates the mesh and re-applies whenever its feed changes (the mesh coalesces and skips
+ * unchanged states); each version of the feed is reported through `onApplied` once the mesh holds it
+ * (the leader waits for every node's report before a task that left the table is stopped). Until the
+ * feed has its first table, the kernel keeps what a previous agent left (published ports keep
+ * answering while the agent restarts); the first table replaces it, or clears it when nothing is
+ * published. `close()` removes every rule; `release()` (the agent stopping) leaves kernel rules in
+ * place.
  */
 import type { Logger } from "pino";
 import type { ClusterState } from "../api/index.ts";
 import type { Assignment, AssignmentSink } from "./assignments.ts";
 import type { MeshBackendChoice } from "../config/index.ts";
-import { createMesh, type Endpoint, type Mesh, type MeshConfig, type PublishedService } from "../mesh/index.ts";
+import { createMesh, type Mesh, type MeshConfig } from "../mesh/index.ts";
+import { meshInputs, type MeshInputs } from "./endpoints.ts";
 
-export interface MeshInputs {
-  services: PublishedService[];
-  endpoints: Endpoint[];
+export { meshInputs, type MeshInputs };
+
+/** What the mesh is programmed from: the current inputs and their version (null: no table yet). */
+export interface MeshFeed {
+  current(): { version: number; inputs: MeshInputs } | null;
+  subscribe(fn: () => void): () => void;
 }
 
-/**
- * The mesh keys each published port separately (`<service>/<proto>/<published>`), so a service that
- * publishes several ports forwards each only to the matching container port. A task is an endpoint while
- * it runs and is desired running (a task being stopped gets no new connections), on a node with an
- * address, with its ingress port bound (`--network host` tasks: at their target port on their node).
- */
-export function meshInputs(state: ClusterState): MeshInputs {
-  const services: PublishedService[] = [];
-  const endpoints: Endpoint[] = [];
-  const ingress = new Map<string, { key: string; targetPort: number; protocol: "tcp" | "udp" }[]>();
-  for (const svc of Object.values(state.services)) {
-    for (const p of svc.Endpoint.Ports) {
-      if (p.PublishMode !== "ingress") continue;
-      const key = `${svc.ID}/${p.Protocol}/${p.PublishedPort}`;
-      services.push({ serviceId: key, publishedPort: p.PublishedPort, protocol: p.Protocol });
-      const list = ingress.get(svc.ID) ?? [];
-      list.push({ key, targetPort: p.TargetPort, protocol: p.Protocol });
-      ingress.set(svc.ID, list);
-    }
-  }
-  for (const task of Object.values(state.tasks)) {
-    const ports = ingress.get(task.ServiceID);
-    if (!ports || task.Status.State !== "running" || task.DesiredState !== "running" || !task.NodeID) continue;
-    const nodeIp = state.nodes[task.NodeID]?.Status.Addr;
-    const bound = task.Status.PortStatus?.Ports ?? [];
-    if (!nodeIp) continue;
-    // `--network host`: the container listens on the node itself, on its target port.
-    const hostNet = task.Spec.Networks?.some((n) => n.Target === "host") ?? false;
-    for (const want of ports) {
-      const b = bound.find((x) => x.PublishMode === "ingress" && x.Protocol === want.protocol && x.TargetPort === want.targetPort);
-      const hostPort = hostNet ? want.targetPort : b?.PublishedPort;
-      if (hostPort) endpoints.push({ serviceId: want.key, nodeIp, hostPort, targetPort: want.targetPort });
-    }
-  }
-  services.sort((a, b) => (a.serviceId < b.serviceId ? -1 : a.serviceId > b.serviceId ? 1 : 0));
-  endpoints.sort((a, b) => (a.serviceId < b.serviceId ? -1 : a.serviceId > b.serviceId ? 1 : a.nodeIp < b.nodeIp ? -1 : a.nodeIp > b.nodeIp ? 1 : a.hostPort - b.hostPort));
-  return { services, endpoints };
+export interface StateFeed {
+  readonly state: ClusterState;
+  subscribe(fn: (state: ClusterState) => void): () => void;
 }
+
+/** A feed over a whole cluster state (tests; the version is the state's index). */
+export function stateFeed(feed: StateFeed): MeshFeed {
+  return {
+    current: () => ({ version: feed.state.index, inputs: meshInputs(feed.state) }),
+    subscribe: (fn) => feed.subscribe(() => fn()),
+  };
+}
+
+/** An apply slower than this is logged (it delays the worker: see `gate`). */
+const SLOW_APPLY_MS = 500;
 
 /** After a failed apply, the mesh is re-applied this soon even if nothing changes. */
 export const RETRY_MS = 1000;
@@ -72,30 +57,34 @@ export class MeshLink {
   private latest: Promise<void> = Promise.resolve();
   private closed = false;
   private retry?: ReturnType<typeof setTimeout>;
-  /** An update was sent to the mesh in this run (so close() has rules to remove). */
+  /** A table was applied in this run (so close() has rules to remove). */
   private touched = false;
   /** Resolves once the mesh exists (or failed to); never rejects. */
   readonly ready: Promise<void>;
   backend: string | null = null;
   error: string | null = null;
+  /** The inputs the mesh holds (after the last successful apply). */
+  applied: MeshInputs | null = null;
 
   constructor(
-    private readonly feed: StateFeed,
+    private readonly feed: MeshFeed,
     choice: MeshBackendChoice,
     private readonly log: Logger,
     meshConfig: Partial<MeshConfig> = {},
+    private readonly onApplied: (version: number) => void = () => undefined,
   ) {
+    this.unsubscribe = feed.subscribe(() => this.observe());
     this.ready = createMesh({ backend: choice, logger: log, ...meshConfig }).then(
       (mesh) => {
-        if (this.closed) return void mesh.close().catch(() => undefined);
+        if (this.closed) return void mesh.release().catch(() => undefined);
         this.mesh = mesh;
         this.backend = mesh.backendName;
-        this.unsubscribe = feed.subscribe((st) => this.observe(st));
-        this.observe(feed.state);
+        this.observe();
       },
       (err: Error) => {
         this.error = err.message;
         log.error({ err }, "routing mesh unavailable: published ports will not answer; choose another --mesh-backend");
+        this.observe();
       },
     );
   }
@@ -106,11 +95,11 @@ export class MeshLink {
   }
 
   /**
-   * A sink that hands assignments to `sink` only once the mesh holds the state they come from: a task
-   * being stopped is out of the mesh before its container stops, so no new connection reaches it.
+   * A sink that hands assignments to `sink` only once the mesh holds the newest table: a task being
+   * stopped is out of the mesh before its container stops, so no new connection reaches it.
    * Assignments are full sets: only the newest waiting one is handed on, in order.
    */
-  gate(feed: StateFeed, sink: AssignmentSink): AssignmentSink {
+  gate(sink: AssignmentSink): AssignmentSink {
     let pending: Assignment[] | null = null;
     let draining = false;
     const drain = async () => {
@@ -129,7 +118,7 @@ export class MeshLink {
     };
     return {
       sync: (assignments) => {
-        this.observe(feed.state);
+        this.observe();
         pending = assignments;
         if (!draining) return drain();
         return undefined;
@@ -137,31 +126,86 @@ export class MeshLink {
     };
   }
 
-  /** Recomputes the mesh's input from `state`; a no-op when it did not change. */
-  observe(state: ClusterState): void {
-    if (!this.mesh || this.closed) return;
-    const inputs = meshInputs(state);
-    // Nothing published yet in this run: leave the node's firewall alone (no table, sysctl or rule).
-    // Rules a crashed agent left belong to services that are still in the store, so they get replaced.
-    if (!this.touched && inputs.services.length === 0) return;
-    const text = JSON.stringify(inputs);
-    if (text === this.last) return;
+  /** Re-reads the feed; applies what changed; reports the version once the mesh holds it. */
+  observe(): void {
+    if (this.closed) return;
+    const cur = this.feed.current();
+    if (!cur) return; // no table yet in this run: the kernel keeps what the previous agent left
+    if (!this.mesh) {
+      // No mesh (it failed to start): nothing here routes anywhere, so no table is stale.
+      if (this.error !== null) this.report(cur.version);
+      return;
+    }
+    const mesh = this.mesh;
+    const text = JSON.stringify(cur.inputs);
+    if (text === this.last) {
+      const v = cur.version;
+      this.latest = this.latest.then(() => {
+        if (this.last === text) this.report(v);
+      });
+      return;
+    }
     this.last = text;
+    const first = !this.touched;
     this.touched = true;
-    this.latest = this.mesh.update(inputs.services, inputs.endpoints).catch((err: Error) => {
-      this.last = ""; // re-apply: on the next change, or after RETRY_MS
-      this.log.error({ err }, `routing mesh update failed; retrying in ${RETRY_MS} ms or on the next change`);
-      if (this.retry || this.closed) return;
-      this.retry = setTimeout(() => {
-        this.retry = undefined;
-        this.observe(this.feed.state);
-      }, RETRY_MS);
-      this.retry.unref?.();
-    });
+    const { services, endpoints } = cur.inputs;
+    // The first table of this run replaces what a previous agent left; with nothing published, that
+    // means removing it.
+    const t0 = Date.now();
+    if (first && services.length === 0) {
+      // Removing what a previous agent left: no endpoint of this run is involved, so the worker need
+      // not wait for it (with iptables' lock held by busy engines this can take seconds).
+      void mesh.clear().then(
+        () => {
+          if (this.last !== text) return;
+          this.applied = cur.inputs;
+          this.report(cur.version);
+        },
+        (err: Error) => {
+          if (this.last === text) this.last = "";
+          this.log.error({ err }, "routing mesh: removing the rules a previous agent left failed; retrying on the next change");
+        },
+      );
+      return;
+    }
+    const op = mesh.update(services, endpoints);
+    this.latest = op.then(
+      () => {
+        const ms = Date.now() - t0;
+        if (ms > SLOW_APPLY_MS) this.log.warn({ ms, first }, "routing mesh: applying the endpoint table was slow");
+        if (this.last !== text) return;
+        this.applied = cur.inputs;
+        this.report(cur.version);
+      },
+      (err: Error) => {
+        if (this.last === text) this.last = ""; // re-apply: on the next change, or after RETRY_MS
+        this.log.error({ err }, `routing mesh update failed; retrying in ${RETRY_MS} ms or on the next change`);
+        if (this.retry || this.closed) return;
+        this.retry = setTimeout(() => {
+          this.retry = undefined;
+          this.observe();
+        }, RETRY_MS);
+        this.retry.unref?.();
+      },
+    );
   }
 
-  /** Removes every rule and listener of the mesh. Idempotent. */
+  /** Every observe reports (a new session must hear it even when the table did not change). */
+  private report(version: number): void {
+    this.onApplied(version);
+  }
+
+  /** Removes every rule and listener of the mesh (`swarm leave`). Idempotent. */
   async close(): Promise<void> {
+    await this.shut(false);
+  }
+
+  /** Stops this process's listeners and leaves the kernel rules serving (the agent stopping). */
+  async release(): Promise<void> {
+    await this.shut(true);
+  }
+
+  private async shut(keepRules: boolean): Promise<void> {
     this.closed = true;
     clearTimeout(this.retry);
     this.unsubscribe?.();
@@ -169,7 +213,8 @@ export class MeshLink {
     await this.ready;
     const mesh = this.mesh;
     this.mesh = undefined;
-    if (!this.touched) return;
-    await mesh?.close().catch((err: Error) => this.log.error({ err }, "routing mesh: removing rules failed"));
+    if (!mesh) return;
+    if (keepRules) return void (await mesh.release().catch((err: Error) => this.log.error({ err }, "routing mesh: stopping listeners failed")));
+    await mesh.close().catch((err: Error) => this.log.error({ err }, "routing mesh: removing rules failed"));
   }
 }

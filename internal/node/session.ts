@@ -30,11 +30,11 @@ export interface NodeSessionOptions {
   retryMaxMs?: number;
 }
 
-const KINDS = new Set(["welcome", "assignments", "certificate", "cluster", "redirect"]);
+const KINDS = new Set(["welcome", "assignments", "endpoints", "certificate", "cluster", "redirect"]);
 
 export class NodeSession {
   private stopped = false;
-  private session: { id: string; link: LeaderLink; stream: SessionStream } | undefined;
+  private session: { id: string; link: LeaderLink; stream: SessionStream; acked: number } | undefined;
   private hint: Id | null = null;
   private rotate = 0;
   private wake: (() => void) | undefined;
@@ -83,6 +83,19 @@ export class NodeSession {
       if (sessionGone(err)) this.drop(s);
       throw err;
     }
+  }
+
+  /**
+   * Tells the leader which endpoint table version this node's mesh holds. Best effort: without a
+   * session the next session's full table is acknowledged instead.
+   */
+  ackMesh(version: number): void {
+    const s = this.session;
+    if (!s || version <= s.acked) return;
+    s.acked = version;
+    s.link.report({ session: s.id, statuses: [], mesh: version }).catch((err) => {
+      if (sessionGone(err)) this.drop(s);
+    });
   }
 
   async stop(): Promise<void> {
@@ -147,7 +160,7 @@ export class NodeSession {
         }
         if (m.t === "welcome") {
           welcomed = true;
-          this.session = { id: m.session, link, stream };
+          this.session = { id: m.session, link, stream, acked: 0 };
           this.startHeartbeats(m.heartbeatMs);
           this.o.log.info({ leader: link.target.slice(0, 12) }, "session with the leader opened");
           const w = this.welcomed;

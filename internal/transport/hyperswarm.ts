@@ -310,13 +310,18 @@ export interface BootstrapNode {
  * A DHT bootstrap node alone (no swarm, no transport): for a dedicated bootstrap host and for tests.
  * Managers normally run the bootstrap inside their transport (their own host:port in `bootstrap`).
  */
-export async function startBootstrapNode(o: { host: string; port: number; udx?: unknown; bootstrap?: string[] }): Promise<BootstrapNode> {
+export async function startBootstrapNode(o: { host: string; port: number; udx?: unknown; bootstrap?: string[]; waitBootstrapped?: boolean }): Promise<BootstrapNode> {
   const dht = HyperDHT.bootstrapper(o.port, o.host, {
     ...udxOption(o.udx),
     host: o.host,
     bootstrap: (o.bootstrap ?? []).filter((b) => b !== `${o.host}:${o.port}`).map(parseHostPort),
-  });
-  await dht.fullyBootstrapped();
+  }) as DHTLike & { bind(): Promise<void> };
+  // Bound (a port in use fails here) is enough for others to bootstrap from it. Its own first query
+  // can take seconds when the network still remembers nodes that died (a restarted host): with
+  // `waitBootstrapped: false` that happens in the background.
+  await dht.bind();
+  if (o.waitBootstrapped !== false) await dht.fullyBootstrapped();
+  else dht.fullyBootstrapped().catch(() => undefined);
   return { address: { host: o.host, port: o.port }, close: () => dht.destroy({ force: true }) };
 }
 

@@ -39,7 +39,12 @@ export class Receiver {
    * sender that respects it never has more in flight), so a forger cannot make us hold more. Packets
    * beyond it are dropped, not SACKed, and retransmitted by an honest sender.
    */
-  constructor(initialAck = 0, private readonly maxHeldBytes = DEFAULT_RWND) {
+  constructor(
+    initialAck = 0,
+    private readonly maxHeldBytes = DEFAULT_RWND,
+    /** Blocks per ACK: libudx's 50 by default; the engine uses MAX_ACK_SACKS. */
+    private readonly maxSacks = MAX_SACKS
+  ) {
     this.ack = initialAck >>> 0
   }
 
@@ -80,10 +85,10 @@ export class Receiver {
     return { deliver, ended }
   }
 
-  /** SACK blocks as a flat [start, end, start, end...] list, ascending, at most MAX_SACKS blocks. */
+  /** SACK blocks as a flat [start, end, start, end...] list, ascending, the lowest `maxSacks`. */
   sackBlocks(): number[] {
-    if (this.ranges.length <= MAX_SACKS * 2) return this.ranges.slice()
-    return this.ranges.slice(0, MAX_SACKS * 2)
+    if (this.ranges.length <= this.maxSacks * 2) return this.ranges.slice()
+    return this.ranges.slice(0, this.maxSacks * 2)
   }
 
   private take(type: number, payload: Uint8Array, deliver: Uint8Array[]): boolean {

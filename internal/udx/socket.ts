@@ -129,6 +129,7 @@ export class UDXSocket extends EventEmitter {
     this.port = this.sock.port
     this.fd = (this.sock as unknown as { fd?: number }).fd ?? -1
     sockopt.tuneBuffers(this.fd)
+    sockopt.setDontFragment(this.fd, family)
   }
 
   private onData(buf: Buffer, port: number, addr: string, ipv6: boolean): void {

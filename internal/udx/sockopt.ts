@@ -49,6 +49,27 @@ export const setSendBufferSize = (fd: number, size: number) => set(fd, SO_SNDBUF
 export const getRecvBufferSize = (fd: number) => get(fd, SO_RCVBUF)
 export const getSendBufferSize = (fd: number) => get(fd, SO_SNDBUF)
 
+const IPPROTO_IP = 0
+const IP_MTU_DISCOVER = 10
+const IPPROTO_IPV6 = 41
+const IPV6_MTU_DISCOVER = 23
+/** Set DF but ignore the kernel's path-MTU cache (IP_PMTUDISC_PROBE / IPV6_PMTUDISC_PROBE). */
+const PMTUDISC_PROBE = 3
+
+function setInt(fd: number, level: number, name: number, value: number): boolean {
+  const l = load()
+  if (l === null || !(fd >= 0)) return false
+  return l.setsockopt(fd, level, name, ptr(new Int32Array([value])), 4) === 0
+}
+
+/** libudx's udx__udp_set_dontfrag: MTU probes must not be fragmented on the way. An IPv6 socket
+ *  also gets the IPv4 option, for the v4-mapped peers of a dual-stack socket. Best effort. */
+export function setDontFragment(fd: number, family: 4 | 6): boolean {
+  const v4 = setInt(fd, IPPROTO_IP, IP_MTU_DISCOVER, PMTUDISC_PROBE)
+  if (family === 4) return v4
+  return setInt(fd, IPPROTO_IPV6, IPV6_MTU_DISCOVER, PMTUDISC_PROBE)
+}
+
 /** udx-native's bind-time tuning: RCVBUF 1 MiB, stepping down by halves if refused. */
 export function tuneBuffers(fd: number): void {
   for (let size = 1 << 20; size >= 1 << 16; size >>= 1) if (set(fd, SO_RCVBUF, size)) break

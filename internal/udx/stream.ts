@@ -25,8 +25,8 @@ export interface StreamOptions {
   seq?: number
   /** Sender tuning (RTO bounds etc.); defaults match libudx where it matters. */
   sender?: Partial<SenderConfig>
-  /** MTU for packet sizing (IP+UDP headers included). Default: 1500 to loopback addresses (where
-   *  libudx's probing ends up), else libudx's 1200 base (no probing here). */
+  /** Fixed MTU for packet sizing (IP+UDP headers included; no probing). Default: 1500 to loopback
+   *  addresses (where libudx's probing ends up), else libudx's 1200 base, probed upwards. */
   mtu?: number
 }
 
@@ -105,6 +105,14 @@ export class UDXStream extends Duplex implements EngineOwner {
   }
   get fastRecoveries(): number {
     return this.engine.sender.fastRecoveries
+  }
+  /** BBR state as libudx numbers it: 1 STARTUP, 2 DRAIN, 3 PROBE_BW, 4 PROBE_RTT. */
+  get bbrState(): number {
+    return this.engine.sender.bbr.state
+  }
+  /** Estimated bottleneck bandwidth, payload bytes per second (udx_stream_get_bw). */
+  get bbrBandwidth(): number {
+    return Math.round(this.engine.sender.bbr.bandwidth * 1000)
   }
   get bytesTransmitted(): number {
     return this.engine.sender.bytesAcked

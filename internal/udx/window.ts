@@ -19,6 +19,18 @@ export interface OutPacket {
   acked: boolean
   /** Currently counted as an outstanding retransmission. */
   retrans: boolean
+  /** Ever retransmitted (its RTT samples are ambiguous: Karn's rule). */
+  everRetransmitted: boolean
+  /** MTU probe: zero bytes of padding after the header (data_offset); 0 = a normal packet. */
+  padding: number
+  /** IP size this packet probes for, 0 when it is no probe. */
+  probeSize: number
+  // delivery-rate sampling state at the last transmission (libudx udx_rate.c)
+  deliveredAtSend: number
+  deliveredBytesAtSend: number
+  deliveredTsAtSend: number
+  firstSentTsAtSend: number
+  appLimitedAtSend: boolean
 }
 
 export class Window {
@@ -43,7 +55,8 @@ export class Window {
   create(type: number, buf: Uint8Array, size: number): OutPacket {
     return {
       seq: this.nxt, type, buf, size, sentAt: 0, transmits: 0, rtoCount: 0,
-      sacked: false, lost: false, acked: false, retrans: false
+      sacked: false, lost: false, acked: false, retrans: false, everRetransmitted: false,
+      padding: 0, probeSize: 0, deliveredAtSend: 0, deliveredBytesAtSend: 0, deliveredTsAtSend: -1, firstSentTsAtSend: 0, appLimitedAtSend: false
     }
   }
 
@@ -110,12 +123,22 @@ export class Window {
   markRetransmitted(p: OutPacket): void {
     p.lost = false
     p.retrans = true
+    p.everRetransmitted = true
     this.retransOutstanding++
     this.pipe++
   }
 
   forEachOutstanding(fn: (p: OutPacket) => void): void {
     for (let i = this.headIdx; i < this.arr.length; i++) fn(this.arr[i])
+  }
+
+  /** Highest-seq packet that is neither SACKed nor waiting for retransmission (TLP's resend). */
+  lastInFlight(): OutPacket | null {
+    for (let i = this.arr.length - 1; i >= this.headIdx; i--) {
+      const p = this.arr[i]
+      if (!p.sacked && !p.lost && p.transmits > 0) return p
+    }
+    return null
   }
 
   lastUnsacked(): OutPacket | null {

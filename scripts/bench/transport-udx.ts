@@ -2,8 +2,11 @@
 // our UDX under Bun vs the stock udx-native under Node.js, measured in the same run with the same
 // peer script (test/fixtures/udx-node/peer.cjs; UDX_IMPL switches it to internal/udx). Each pair is
 // two processes (sender, receiver) on 127.0.0.1. Targets: >= 0.5x throughput, RTT within 2x.
+// Then (as root; UDX_BENCH_LINKS=0 skips it) the issue-16 table over emulated links:
+// scripts/bench/udx-links.ts (~10 minutes).
 
 import path from 'node:path'
+import { runLinkTable } from './udx-links.ts'
 
 const ROOT = path.join(import.meta.dir, '../..')
 const PEER = path.join(ROOT, 'test/fixtures/udx-node/peer.cjs')
@@ -103,6 +106,7 @@ export async function runUdxBench(opts: { mb?: number; trials?: number; pings?: 
   const rtt = res.rttMedianUs['bun ours'] / res.rttMedianUs['node udx-native']
   console.log(`ratio       throughput ours/udx-native ${tput.toFixed(2)}x (target >= 0.5x: ${tput >= 0.5 ? 'MET' : 'MISSED'})`)
   console.log(`ratio       rtt median ours/udx-native ${rtt.toFixed(2)}x (target <= 2x: ${rtt <= 2 ? 'MET' : 'MISSED'})`)
+  if (process.env.UDX_BENCH_LINKS !== '0') await runLinkTable()
   return res
 }
 

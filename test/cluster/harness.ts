@@ -17,9 +17,10 @@ import type { ClusterState, NodeDescription, NodeRole, ServiceSpec } from "../..
 import { Api } from "../../internal/daemon/api.ts";
 import { createFakeRuntime, type FakeRuntime } from "../../internal/executor/index.ts";
 import { createMemoryLogArchive } from "../../internal/logs/index.ts";
+import { FakeBackend } from "../../internal/mesh/index.ts";
 import { joinTokenOf, type ManagerTimings } from "../../internal/manager/index.ts";
 import { MemoryStorage, seededRand, type Rand } from "../../internal/raft/index.ts";
-import { keyPairFromSeed, MemoryNetwork, nodeIdOf } from "../../internal/transport/index.ts";
+import { keyPairFromSeed, MemoryNetwork, nodeIdOf, type ClusterTransport } from "../../internal/transport/index.ts";
 import { waitUntil } from "../harness/index.ts";
 
 export const IMAGE = "swarm-busybox:latest";
@@ -44,6 +45,15 @@ export interface TestNode {
   agent: Agent;
   api: Api;
   up: boolean;
+  /** The node's routing mesh "kernel" (clusters started with `mesh: true`): it outlives agent restarts. */
+  mesh: FakeBackend;
+}
+
+export interface ClusterOptions {
+  /** Run each node's routing mesh over an in-memory backend (`TestNode.mesh`). */
+  mesh?: boolean;
+  /** The mesh backend of one node (e.g. a slow one); default a FakeBackend. */
+  meshBackend?: (name: string) => FakeBackend;
 }
 
 const log = pino({ level: process.env.SWARM_TEST_LOG ?? "silent" });
@@ -54,7 +64,7 @@ export class TestCluster {
   readonly rand: Rand;
   private readonly root: string;
 
-  constructor(readonly seed: number, readonly timings: Partial<ManagerTimings> = TEST_TIMINGS) {
+  constructor(readonly seed: number, readonly timings: Partial<ManagerTimings> = TEST_TIMINGS, readonly opts: ClusterOptions = {}) {
     this.rand = seededRand(seed);
     this.net = new MemoryNetwork({ deadPeerMs: 1500, reconnectMs: 10 });
     this.root = mkdtempSync(join(tmpdir(), `swarm-cluster-${seed}-`));
@@ -66,7 +76,8 @@ export class TestCluster {
     for (let i = 0; i < 32; i++) seed[i] = this.rand.int(0, 256);
     const id = nodeIdOf(keyPairFromSeed(seed).publicKey);
     const dir = join(this.root, name);
-    const node = { name, id, seed, dir, runtime: createFakeRuntime({ images: [IMAGE] }), storage: new MemoryStorage(), up: false } as TestNode;
+    const mesh = this.opts.meshBackend?.(name) ?? new FakeBackend(name);
+    const node = { name, id, seed, dir, runtime: createFakeRuntime({ images: [IMAGE] }), storage: new MemoryStorage(), up: false, mesh } as TestNode;
     this.boot(node);
     this.nodes.push(node);
     return node;
@@ -75,7 +86,7 @@ export class TestCluster {
   private boot(node: TestNode): void {
     const deps: AgentDeps = {
       nodeId: node.id,
-      transport: (setup) => this.net.createTransport(node.seed, { ...setup, log: silentTransportLog }),
+      transport: (setup) => this.withAddresses(this.net.createTransport(node.seed, { ...setup, log: silentTransportLog })),
       openRaftStorage: () => node.storage,
       dropRaftStorage: () => void (node.storage = new MemoryStorage()),
       runtime: node.runtime,
@@ -88,12 +99,39 @@ export class TestCluster {
       archive: createMemoryLogArchive(),
     };
     node.agent = new Agent(
-      { dataDir: node.dir, advertiseAddr: `10.0.0.${this.nodes.indexOf(node) + 1 || this.nodes.length + 1}`, listenPort: 2377, meshBackend: "none", timings: this.timings, seed: this.rand.int(1, 2 ** 30), joinTimeoutMs: 5000 },
+      {
+        dataDir: node.dir,
+        advertiseAddr: `10.0.0.${this.nodes.indexOf(node) + 1 || this.nodes.length + 1}`,
+        listenPort: 2377,
+        meshBackend: this.opts.mesh ? "userspace" : "none",
+        meshConfig: this.opts.mesh ? { support: NO_KERNEL, makeBackends: () => [node.mesh] } : undefined,
+        timings: this.timings,
+        seed: this.rand.int(1, 2 ** 30),
+        joinTimeoutMs: 5000,
+      },
       deps,
       log.child({ node: node.name }),
     );
     node.api = new Api(node.agent, { dataDir: node.dir, socketPath: "", dockerHost: "fake", listenPort: 2377, meshBackend: "auto", reconcileTickMs: 200 }, undefined as never, deps.archive, log);
     node.up = true;
+  }
+
+  /**
+   * The in-memory network names peers `memN:2377`; a real transport observes their IP addresses. Peers
+   * are shown at the address their node advertises, so node addresses (and mesh endpoints) are IPv4.
+   */
+  private withAddresses(t: ClusterTransport): ClusterTransport {
+    const addrOf = (id: string) => {
+      const i = this.nodes.findIndex((n) => n.id === id);
+      return i >= 0 ? `10.0.0.${i + 1}:2377` : undefined;
+    };
+    return new Proxy(t, {
+      get(target, prop) {
+        if (prop === "peers") return () => target.peers().map((p) => ({ ...p, address: addrOf(p.id) ?? p.address }));
+        const v = Reflect.get(target, prop, target);
+        return typeof v === "function" ? v.bind(target) : v;
+      },
+    });
   }
 
   async init(node: TestNode): Promise<void> {
@@ -111,8 +149,8 @@ export class TestCluster {
   }
 
   /** A whole cluster: the first manager inits, the others join. */
-  static async start(seed: number, managers: number, workers: number, timings?: Partial<ManagerTimings>): Promise<TestCluster> {
-    const c = new TestCluster(seed, timings);
+  static async start(seed: number, managers: number, workers: number, timings?: Partial<ManagerTimings>, opts: ClusterOptions = {}): Promise<TestCluster> {
+    const c = new TestCluster(seed, timings, opts);
     const first = c.add("m1");
     await c.init(first);
     for (let i = 2; i <= managers; i++) await c.join(c.add(`m${i}`), "manager");
@@ -213,6 +251,7 @@ export class TestCluster {
 }
 
 const silentTransportLog = { debug() {}, info() {}, warn() {}, error() {} };
+const NO_KERNEL = { ipvs: { ok: false, why: "one-process test" }, nftables: { ok: false, why: "one-process test" } };
 
 export function replicated(name: string, replicas: number, extra: Partial<ServiceSpec["TaskTemplate"]> = {}): ServiceSpec {
   return {

@@ -4,7 +4,7 @@ import { describe, expect, test } from "bun:test";
 import pino from "pino";
 import type { ClusterState, PortConfig, Service, Task } from "../../internal/api/index.ts";
 import type { Assignment } from "../../internal/node/index.ts";
-import { MeshLink, meshInputs, type StateFeed } from "../../internal/node/index.ts";
+import { MeshLink, meshInputs, stateFeed, type MeshFeed, type MeshInputs, type StateFeed } from "../../internal/node/index.ts";
 import { FakeBackend } from "../../internal/mesh/index.ts";
 import { AT, node, serviceSpec, task } from "../store/fixtures/objects.ts";
 
@@ -93,14 +93,14 @@ describe("MeshLink", () => {
   test("applies on change, hands assignments on only once the mesh holds their state, clears on close", async () => {
     const backend = new FakeBackend();
     const feed = new Feed(state([service("web", [port(8080)])], [runningTask("t1", "web", "n1", [port(32768)])]));
-    const link = new MeshLink(feed, "userspace", log, { support: noKernel, makeBackends: () => [backend] });
+    const link = new MeshLink(stateFeed(feed), "userspace", log, { support: noKernel, makeBackends: () => [backend] });
     await link.ready;
     expect(link.backend).toBe("userspace");
     await link.settled();
     expect(backend.current?.proxies.map((p) => [p.port, p.targets.map((t) => t.port)])).toEqual([[8080, [32768]]]);
 
     const seen: string[] = [];
-    const gated = link.gate(feed, {
+    const gated = link.gate({
       sync: (a: Assignment[]) => {
         // By the time the worker hears of t1's shutdown, the mesh no longer sends to it.
         seen.push(`${a.length}:${backend.current?.proxies[0]?.targets.length}`);
@@ -128,7 +128,7 @@ describe("MeshLink", () => {
     const backend = new FakeBackend();
     backend.failNext = new Error("nft: injected failure");
     const feed = new Feed(state([service("web", [port(8080)])], [runningTask("t1", "web", "n1", [port(32768)])]));
-    const link = new MeshLink(feed, "userspace", log, { support: noKernel, makeBackends: () => [backend] });
+    const link = new MeshLink(stateFeed(feed), "userspace", log, { support: noKernel, makeBackends: () => [backend] });
     await link.ready;
     await link.settled();
     expect(backend.current).toBeNull();
@@ -138,20 +138,53 @@ describe("MeshLink", () => {
     await link.close();
   });
 
-  test("while nothing is published the node is left alone (no apply, nothing to clear)", async () => {
+  test("the first table replaces what a previous agent left; with nothing published it clears it", async () => {
     const backend = new FakeBackend();
     const feed = new Feed(state([service("plain", [])], []));
-    const link = new MeshLink(feed, "auto", log, { support: noKernel, makeBackends: () => [backend] });
+    const link = new MeshLink(stateFeed(feed), "auto", log, { support: noKernel, makeBackends: () => [backend] });
     await link.ready;
+    await link.settled();
+    expect(backend.clears).toBe(1);
     feed.set(state([service("plain", [])], [runningTask("t1", "plain", "n1", [])]));
     await link.settled();
     await link.close();
     expect(backend.applied).toEqual([]);
+    expect(backend.clears).toBe(2);
+  });
+
+  test("until the first table arrives the kernel keeps its rules; release() leaves them, close() removes them", async () => {
+    const backend = new FakeBackend();
+    backend.current = { backend: "nftables", nft: "left by the previous agent", forward: [], ipvs: null, proxies: [], sysctls: [] };
+    const left = backend.current;
+    let table: { version: number; inputs: MeshInputs } | null = null;
+    const fns = new Set<() => void>();
+    const feed: MeshFeed = { current: () => table, subscribe: (fn) => (fns.add(fn), () => void fns.delete(fn)) };
+    const acked: number[] = [];
+    const link = new MeshLink(feed, "auto", log, { support: noKernel, makeBackends: () => [backend] }, (v) => acked.push(v));
+    await link.ready;
+    await link.settled();
+    expect(backend.current).toBe(left);
+    expect(backend.clears).toBe(0);
+    expect(acked).toEqual([]);
+    table = { version: 7, inputs: meshInputs(state([service("web", [port(8080)])], [runningTask("t1", "web", "n2", [port(40000)])])) };
+    for (const fn of fns) fn();
+    await link.settled();
+    expect(backend.current?.proxies[0]?.targets).toEqual([{ ip: "10.0.0.2", port: 40000 }]);
+    expect(acked).toEqual([7]);
+    // A new version with the same content is acknowledged too (a new leader's session asks for it).
+    table = { ...table, version: 9 };
+    for (const fn of fns) fn();
+    await link.settled();
+    expect(acked).toEqual([7, 9]);
+    expect(backend.applied.length).toBe(1);
+    await link.release();
+    expect(backend.releases).toBe(1);
+    expect(backend.current?.proxies[0]?.targets).toEqual([{ ip: "10.0.0.2", port: 40000 }]);
     expect(backend.clears).toBe(0);
   });
 
   test("an explicitly requested backend that cannot run is reported, not thrown", async () => {
-    const link = new MeshLink(new Feed(state([], [])), "nftables", log, { support: noKernel });
+    const link = new MeshLink(stateFeed(new Feed(state([], []))), "nftables", log, { support: noKernel });
     await link.ready;
     expect(link.backend).toBeNull();
     expect(link.error).toContain("nftables");

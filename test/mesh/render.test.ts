@@ -184,6 +184,18 @@ describe('renderRuleset', () => {
     expect(() => renderRuleset('nftables', [web], [], { ...defaultRenderOptions(), tableName: 'x; flush ruleset' })).toThrow(MeshError);
   });
 
+  test('local containers are DNAT targets without masquerade (the task sees the client address)', () => {
+    const local: Endpoint = { serviceId: 'web', nodeIp: '172.17.0.3', hostPort: 80, targetPort: 80, local: true };
+    for (const backend of ['nftables', 'ipvs'] as const) {
+      const r = renderRuleset(backend, [web], [ep('web', '10.0.0.2', 30002), local]);
+      expect(r.nft).toContain('ct mark & 0x00100000 == 0x00100000 ip daddr != { 172.17.0.3 } oifname != "lo" masquerade');
+    }
+    const nft = renderRuleset('nftables', [web], [ep('web', '10.0.0.2', 30002), local]).nft!;
+    expect(nft).toContain('elements = { 0 : 10.0.0.2 . 30002, 1 : 172.17.0.3 . 80 }');
+    // Without local targets, every mesh connection is masqueraded as before.
+    expect(renderRuleset('nftables', [web], [ep('web', '10.0.0.2', 30002)]).nft).toContain('ct mark & 0x00100000 == 0x00100000 oifname != "lo" masquerade');
+  });
+
   test('1000 endpoints render into one map, fast', () => {
     const many = Array.from({ length: 1000 }, (_, i) => ep('web', `10.1.${i >> 8}.${i & 255}`, 30000 + (i % 100)));
     const r = renderRuleset('nftables', [web], many);

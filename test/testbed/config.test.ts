@@ -11,7 +11,7 @@ describe("validateConfig", () => {
   const bad: Array<[string, Partial<ReturnType<typeof defaultConfig>>]> = [
     ["empty name", { name: "" }],
     ["name with slash", { name: "a/b" }],
-    ["name too long", { name: "a".repeat(17) }],
+    ["name too long", { name: "a".repeat(33) }],
     ["upper case", { name: "Dev" }],
     ["zero hosts", { hosts: 0 }],
     ["fractional hosts", { hosts: 1.5 }],

@@ -11,7 +11,7 @@
 import { TestbedError } from "./errors.ts";
 
 export interface TestbedConfig {
-  /** Bed name: [a-z0-9-], 1..16 chars. Beds with different names coexist. */
+  /** Bed name: [a-z0-9-], 1..32 chars. Beds with different names coexist. */
   name: string;
   /** Number of hosts, 1..MAX_HOSTS. */
   hosts: number;
@@ -64,8 +64,8 @@ export const macFor = (ip: string): string =>
 
 /** Throws CONFIG_INVALID with what to change. Returns the config for chaining. */
 export function validateConfig(c: TestbedConfig): TestbedConfig {
-  if (!/^[a-z0-9][a-z0-9-]{0,15}$/.test(c.name)) {
-    throw new TestbedError("CONFIG_INVALID", `bed name "${c.name}" must be 1-16 chars of [a-z0-9-], starting with a letter or digit`);
+  if (!/^[a-z0-9][a-z0-9-]{0,31}$/.test(c.name)) {
+    throw new TestbedError("CONFIG_INVALID", `bed name "${c.name}" must be 1-32 chars of [a-z0-9-], starting with a letter or digit`);
   }
   if (!Number.isInteger(c.hosts) || c.hosts < 1 || c.hosts > MAX_HOSTS) {
     throw new TestbedError("CONFIG_INVALID", `hosts must be an integer from 1 to ${MAX_HOSTS}, got ${c.hosts}`);

@@ -42,6 +42,9 @@ export async function createSwitch(p: BedPlan): Promise<void> {
   await runOk(["ip", "-n", sw, "link", "add", "br0", "type", "bridge", "stp_state", "0", "forward_delay", "0"]);
   await runOk(["ip", "-n", sw, "addr", "add", `${p.gateway}/${p.prefix}`, "dev", "br0"]);
   await runOk(["ip", "-n", sw, "link", "set", "br0", "up"]);
+  // A switch does not run netfilter: with br_netfilter loaded (Docker loads it) every frame crossing
+  // br0 would go through the IP hooks, a per-hop cost no real LAN has (partitions use the bridge family).
+  for (const k of ["iptables", "ip6tables", "arptables"]) await run(inNetns(sw, ["sysctl", "-q", "-w", `net.bridge.bridge-nf-call-${k}=0`]));
   await runOk(inNetns(sw, ["nft", "-f", "-"]), { stdin: switchTable });
 }
 

@@ -66,7 +66,7 @@ export class Testbed implements AsyncDisposable {
    * engine answers and has the busybox image. On failure, everything created is torn down.
    */
   static async up(opts: TestbedOptions = {}): Promise<Testbed> {
-    const config = validateConfig({ ...defaultConfig(), ...opts });
+    const config = validateConfig({ ...defaultConfig(), ...opts, name: prefixed(opts.name ?? defaultConfig().name) });
     const reason = unsupportedReason();
     if (reason) throw new TestbedError(reason.includes("root") ? "NOT_ROOT" : "MISSING_TOOL", reason);
     const p = plan(config);
@@ -96,7 +96,7 @@ export class Testbed implements AsyncDisposable {
   /** A handle on a bed that `up` created earlier (e.g. in another process). Throws NOT_UP. */
   static attach(opts: { name?: string; stateRoot?: string } = {}): Testbed {
     const d = defaultConfig();
-    const dir = `${opts.stateRoot ?? d.stateRoot}/${opts.name ?? d.name}`;
+    const dir = `${opts.stateRoot ?? d.stateRoot}/${prefixed(opts.name ?? d.name)}`;
     if (!existsSync(stateFile(dir))) throw new TestbedError("NOT_UP", `no test bed at ${dir}: run \`scripts/testbed up N\` first`);
     const saved = JSON.parse(readFileSync(stateFile(dir), "utf8")) as Partial<TestbedConfig>;
     const config = validateConfig({ ...defaultConfig(), ...saved });
@@ -106,7 +106,7 @@ export class Testbed implements AsyncDisposable {
   /** Tears down the bed with this name, whatever state it is in. Idempotent. */
   static async destroy(opts: { name?: string; stateRoot?: string } = {}): Promise<void> {
     const d = defaultConfig();
-    await teardownBed(bedIds(opts.stateRoot ?? d.stateRoot, opts.name ?? d.name));
+    await teardownBed(bedIds(opts.stateRoot ?? d.stateRoot, prefixed(opts.name ?? d.name)));
   }
 
   /** What a bed with this name left behind (all empty after down). */
@@ -206,4 +206,13 @@ async function ensureUts(h: HostPlan): Promise<void> {
   mkdirSync(h.dir, { recursive: true });
   writeFileSync(h.utsFile, "");
   await runOk(["unshare", `--uts=${h.utsFile}`, "hostname", h.name]);
+}
+
+/**
+ * `SWARM_TESTBED_PREFIX` (e.g. "across-") is put before every bed name, so people sharing a machine
+ * can run the same tests at once without tearing down each other's beds.
+ */
+export function prefixed(name: string): string {
+  const p = process.env.SWARM_TESTBED_PREFIX ?? "";
+  return name.startsWith(p) ? name : `${p}${name}`;
 }

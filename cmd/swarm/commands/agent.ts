@@ -53,7 +53,7 @@ export const agentCmd: Command = {
     const [{ default: pino }, { startDaemon, prepareDataDir }] = await Promise.all([import("pino"), import("../../../internal/daemon/index.ts")]);
     prepareDataDir(cfg.dataDir); // before the logger: agent.log usually lives there
     // A log file that cannot be written (a full disk) drops lines; it never stops the agent.
-    const log = pino({ base: undefined }, logFile ? createLogSink(logFile) : pino.destination(1));
+    const log = pino({ base: undefined, level: process.env.SWARM_LOG_LEVEL || "info" }, logFile ? createLogSink(logFile) : pino.destination(1));
     // The last line of defence: an error that escaped every handler (an engine call's stray error
     // event, a bug) is logged and the agent carries on; one bad request or task must not take down
     // the node, and a stored spec that fails must not fail again on every start.

@@ -1,7 +1,7 @@
 /** `swarm service logs [OPTIONS] SERVICE`. */
 import { SwarmError } from "../../../internal/api/index.ts";
 import { bool, one, type FlagDef } from "../../../internal/cli/index.ts";
-import type { LogRecord } from "../../../internal/api/index.ts";
+import type { LogRecord, LogWarning } from "../../../internal/api/index.ts";
 import { parseSince } from "../../../internal/logs/index.ts";
 import type { Command } from "../context.ts";
 import { parseOrHelp } from "../parse.ts";
@@ -49,7 +49,12 @@ export const serviceLogsCmd: Command = {
       process.exit(0);
     });
     let width = 0;
-    for await (const r of ctx.client.stream<LogRecord>(`/logs?${q}`, ac.signal)) {
+    for await (const r of ctx.client.stream<LogRecord | LogWarning>(`/logs?${q}`, ac.signal)) {
+      // A node that is down or unreachable: its tasks' lines are missing, and stderr says which.
+      if ("warning" in r) {
+        if (!ctx.err(`warning: ${r.warning}\n`)) await ctx.drained();
+        continue;
+      }
       const text = (ts ? `${r.ts} ` : "") + r.line + "\n";
       let line = text;
       if (!raw) {

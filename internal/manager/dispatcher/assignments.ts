@@ -30,16 +30,34 @@ function refs(state: ClusterState, tasks: readonly Task[]): ServiceRef[] {
 
 /**
  * The message that brings a node from `sent` to `state` (and updates `sent`), or null when nothing
- * changed. `sent === null` asks for the full set.
+ * changed. `sent === null` asks for the full set. A change of a task for which `hold` is true is not
+ * sent yet (the node keeps the version it has; a later call sends it): the dispatcher holds back
+ * stopping a task until every node's routing mesh stopped sending it new connections.
  */
-export function assignmentDelta(state: ClusterState, nodeId: Id, sent: Sent | null): { msg: SessionMessage | null; sent: Sent } {
+export function assignmentDelta(
+  state: ClusterState,
+  nodeId: Id,
+  sent: Sent | null,
+  hold: (taskId: Id) => boolean = () => false,
+): { msg: SessionMessage | null; sent: Sent } {
   const mine = tasksOfNode(state, nodeId);
   const next: Sent = new Map(mine.map((t) => [t.ID, t.Version.Index]));
   if (sent === null) {
     return { msg: { t: "assignments", full: true, tasks: mine, removed: [], services: refs(state, mine) }, sent: next };
   }
-  const changed = mine.filter((t) => sent.get(t.ID) !== t.Version.Index);
-  const removed = [...sent.keys()].filter((id) => !next.has(id));
-  if (changed.length === 0 && removed.length === 0) return { msg: null, sent };
+  const changed: Task[] = [];
+  for (const t of mine) {
+    const was = sent.get(t.ID);
+    if (was === t.Version.Index) continue;
+    if (was !== undefined && hold(t.ID)) next.set(t.ID, was);
+    else changed.push(t);
+  }
+  const removed: Id[] = [];
+  for (const [id, v] of sent) {
+    if (next.has(id)) continue;
+    if (hold(id)) next.set(id, v);
+    else removed.push(id);
+  }
+  if (changed.length === 0 && removed.length === 0) return { msg: null, sent: next };
   return { msg: { t: "assignments", full: false, tasks: changed, removed, services: refs(state, changed) }, sent: next };
 }

@@ -16,6 +16,7 @@ import {
 } from "../../api/index.ts";
 import type { Store } from "../../store/index.ts";
 import { assignmentDelta, type Sent } from "./assignments.ts";
+import { EndpointTracker, type TableSent } from "./endpoints.ts";
 import { livenessPlan, type SessionSeen } from "./liveness.ts";
 import { reportCommands } from "./reports.ts";
 
@@ -33,6 +34,11 @@ export interface DispatcherTimings {
   nodeDownMs: number;
   /** How often liveness is judged. */
   livenessTickMs: number;
+  /**
+   * Longest a task that left the endpoint table keeps running while some node has not acknowledged a
+   * table without it (default: nodeDownMs, the time in which a silent node is recorded down anyway).
+   */
+  endpointHoldMs?: number;
 }
 
 export const DEFAULT_DISPATCHER_TIMINGS: DispatcherTimings = { heartbeatMs: 500, nodeDownMs: 1800, livenessTickMs: 200 };
@@ -42,6 +48,9 @@ interface Session {
   nodeId: Id;
   sink: SessionSink;
   sent: Sent | null;
+  /** Endpoint table entries sent, and the version the node's mesh acknowledged holding. */
+  table: TableSent | null;
+  acked: number;
   facts: string;
   dirty: boolean;
   pumping: boolean;
@@ -58,6 +67,8 @@ export class Dispatcher {
   private timer: ReturnType<typeof setInterval> | undefined;
   private judging = false;
   private stopped = false;
+  private readonly endpoints: EndpointTracker;
+  private holdTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
     private readonly store: Store,
@@ -68,9 +79,8 @@ export class Dispatcher {
     this.t = { ...DEFAULT_DISPATCHER_TIMINGS, ...timings };
     this.now = now;
     this.since = now();
-    this.unsubscribe = store.subscribe(() => {
-      for (const s of this.sessions.values()) this.pump(s);
-    });
+    this.endpoints = new EndpointTracker(this.t.endpointHoldMs ?? this.t.nodeDownMs);
+    this.unsubscribe = store.subscribe(() => this.pumpAll());
     this.timer = setInterval(() => void this.judge(), this.t.livenessTickMs);
   }
 
@@ -106,7 +116,7 @@ export class Dispatcher {
     if (previous) this.close(previous);
     let ended!: () => void;
     const done = new Promise<void>((r) => (ended = r));
-    const s: Session = { id: randomBytes(12).toString("hex"), nodeId, sink, sent: null, facts: "", dirty: true, pumping: false, ended };
+    const s: Session = { id: randomBytes(12).toString("hex"), nodeId, sink, sent: null, table: null, acked: 0, facts: "", dirty: true, pumping: false, ended };
     this.sessions.set(nodeId, s);
     this.seen.set(nodeId, { lastSeenMs: this.now(), addr, managerAddr });
     sink.signal.addEventListener("abort", () => this.close(s), { once: true });
@@ -126,7 +136,12 @@ export class Dispatcher {
   }
 
   async report(nodeId: Id, req: StatusReport): Promise<void> {
-    this.sessionOf(nodeId, req?.session);
+    const s = this.sessionOf(nodeId, req?.session);
+    const mesh = req.mesh;
+    if (typeof mesh === "number" && Number.isSafeInteger(mesh) && mesh > s.acked && mesh <= this.endpoints.version) {
+      s.acked = mesh;
+      if (this.endpoints.holding) this.pumpAll();
+    }
     const { commands, dropped } = reportCommands(this.store.state, nodeId, req.statuses);
     if (dropped > 0) this.log.debug({ node: nodeId.slice(0, 12), dropped }, "dropped statuses of unknown tasks or malformed ones");
     if (commands.length > 0) await this.store.propose(commands);
@@ -153,6 +168,7 @@ export class Dispatcher {
     this.stopped = true;
     this.unsubscribe?.();
     clearInterval(this.timer);
+    clearTimeout(this.holdTimer);
     for (const s of [...this.sessions.values()]) this.close(s);
   }
 
@@ -166,6 +182,34 @@ export class Dispatcher {
     if (this.sessions.get(s.nodeId) === s) this.sessions.delete(s.nodeId);
     s.sink.end();
     s.ended();
+  }
+
+  /** The endpoint table version each session's mesh holds. */
+  meshVersions(): Map<Id, number> {
+    return new Map([...this.sessions.values()].map((s) => [s.nodeId, s.acked]));
+  }
+
+  private pumpAll(): void {
+    for (const s of this.sessions.values()) this.pump(s);
+  }
+
+  /** Whether stopping this task waits for some node's mesh (see EndpointTracker.held). */
+  private held = (taskId: Id): boolean => {
+    const acked = [...this.sessions.values()].map((s) => s.acked);
+    const held = this.endpoints.held(taskId, acked, this.now());
+    if (held) this.armHoldTimer();
+    return held;
+  };
+
+  /** Re-pumps when the oldest hold expires (an acknowledgement re-pumps sooner). */
+  private armHoldTimer(): void {
+    if (this.holdTimer || this.stopped) return;
+    const at = this.endpoints.nextExpiryMs();
+    if (at === undefined) return;
+    this.holdTimer = setTimeout(() => {
+      this.holdTimer = undefined;
+      this.pumpAll();
+    }, Math.max(1, at - this.now() + 1));
   }
 
   /** Writes what changed for this node (coalesced: at most one write in flight per session). */
@@ -184,7 +228,12 @@ export class Dispatcher {
             await s.sink.write(facts);
             s.facts = factsText;
           }
-          const { msg, sent } = assignmentDelta(st, s.nodeId, s.sent);
+          // The table first: a node learns that a task left it before it may be told to stop it.
+          this.endpoints.observe(st, this.now());
+          const table = this.endpoints.delta(s.table);
+          if (table.msg) await s.sink.write(table.msg);
+          s.table = table.sent;
+          const { msg, sent } = assignmentDelta(st, s.nodeId, s.sent, this.held);
           if (msg) await s.sink.write(msg);
           s.sent = sent;
         }
