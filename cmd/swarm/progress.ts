@@ -3,7 +3,7 @@
  * converged; Ctrl-C stops watching and leaves the change running (it is already committed).
  */
 import type { Service, Task } from "../../internal/api/index.ts";
-import { progressBar, progressOf, type Progress } from "../../internal/cli/index.ts";
+import { progressBar, progressOf, rolloutFailure, type Progress } from "../../internal/cli/index.ts";
 import type { ServiceView, TaskView } from "../../internal/api/index.ts";
 import type { Ctx } from "./context.ts";
 
@@ -20,7 +20,13 @@ function render(p: Progress, verify: string): string[] {
   return lines;
 }
 
-export async function waitForConvergence(ctx: Ctx, serviceId: string, quiet: boolean): Promise<void> {
+/**
+ * `since`: the service's UpdateStatus.StartedAt before this command's change (undefined for a create):
+ * a rollout that pauses or rolls back after it ends the wait with an error.
+ */
+export async function waitForConvergence(ctx: Ctx, serviceId: string, quiet: boolean, since?: string): Promise<void> {
+  const rollout: { since: string | undefined; rolledBack?: string } = { since };
+  let failure: Error | undefined;
   const ac = new AbortController();
   const tty = process.stdout.isTTY === true;
   let latest: { svc: Service; tasks: Task[] } | undefined;
@@ -64,6 +70,7 @@ export async function waitForConvergence(ctx: Ctx, serviceId: string, quiet: boo
         return;
       }
       latest = { svc: m.service!.Service, tasks: m.tasks!.map((t) => t.Task) };
+      failure ??= rolloutFailure(latest.svc, rollout); // every state: a short-lived one is not missed
     }
   })();
   try {
@@ -71,7 +78,12 @@ export async function waitForConvergence(ctx: Ctx, serviceId: string, quiet: boo
       if (removed) throw new Error(`service ${serviceId} was removed while waiting for it to converge`);
       if (latest) {
         const p = progressOf(latest.svc, latest.tasks, Date.now());
-        if (p.converged) {
+        if (failure) {
+          draw(p, render(p, ""), true);
+          throw failure;
+        }
+        // Rolled back by its failure action: the old spec converging is not success; wait for the verdict.
+        if (p.converged && rollout.rolledBack === undefined) {
           draw(p, render(p, "Service converged"), true);
           return;
         }

@@ -14,6 +14,7 @@ import { serviceLogsCmd } from "./commands/service-logs.ts";
 import { serviceLsCmd } from "./commands/service-ls.ts";
 import { servicePsCmd } from "./commands/service-ps.ts";
 import { serviceRmCmd } from "./commands/service-rm.ts";
+import { serviceRollbackCmd } from "./commands/service-rollback.ts";
 import { serviceScaleCmd } from "./commands/service-scale.ts";
 import { serviceUpdateCmd } from "./commands/service-update.ts";
 import { selfcheckCmd } from "./commands/selfcheck.ts";
@@ -22,7 +23,7 @@ import { transportNodeCmd } from "./commands/transport-node.ts";
 const groups: Record<string, { summary: string; commands: Command[] }> = {
   service: {
     summary: "Manage services",
-    commands: [serviceCreateCmd, serviceInspectCmd, serviceLogsCmd, serviceLsCmd, servicePsCmd, serviceRmCmd, serviceScaleCmd, serviceUpdateCmd],
+    commands: [serviceCreateCmd, serviceInspectCmd, serviceLogsCmd, serviceLsCmd, servicePsCmd, serviceRmCmd, serviceRollbackCmd, serviceScaleCmd, serviceUpdateCmd],
   },
   node: { summary: "Manage nodes", commands: [nodeDemoteCmd, nodeInspectCmd, nodeLsCmd, nodePromoteCmd, nodePsCmd, nodeRmCmd, nodeUpdateCmd] },
 };

@@ -168,6 +168,14 @@ export class Api implements LogsHost {
     return { ID: plan.id };
   }
 
+  /** Back to the previous spec; `version` as for updates. */
+  async rollbackService(ref: string, version?: number): Promise<{ ID: string }> {
+    const st = await this.agent.read();
+    const plan = (await manager()).planRollbackService(st, ref, new Date().toISOString(), version);
+    await this.agent.write(plan.commands);
+    return { ID: plan.id };
+  }
+
   async removeServices(refs: string[]): Promise<{ IDs: string[] }> {
     const st = await this.agent.read();
     const plan = (await manager()).planRemoveServices(st, refs, new Date().toISOString());

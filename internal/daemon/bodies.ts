@@ -12,6 +12,7 @@ export const bodies = {
   shutdown: z.object({ removeState: z.boolean().optional() }),
   createService: z.object({ spec: z.unknown() }),
   updateService: z.object({ spec: z.unknown(), version: z.int().min(0).max(Number.MAX_SAFE_INTEGER).optional() }),
+  rollbackService: z.object({ version: z.int().min(0).max(Number.MAX_SAFE_INTEGER).optional() }),
   refs: z.object({ refs }),
   removeNodes: z.object({ refs, force: z.boolean().optional() }),
   updateNode: z.strictObject({

@@ -59,6 +59,10 @@ export function makeRouter(api: Api, shutdown: (removeState: boolean) => void): 
       const { spec, version } = await parseBody(body, "updateService", "update service");
       return json(await api.updateService(ref(r), spec, version));
     }],
+    ["POST", /^\/services\/([^/]+)\/rollback$/, async (_q, _u, [r], body) => {
+      const { version } = await parseBody(body, "rollbackService", "roll back service");
+      return json(await api.rollbackService(ref(r), version));
+    }],
     ["POST", /^\/services\/remove$/, async (_r, _u, _p, body) => {
       const { refs } = await parseBody(body, "refs", "remove services");
       return json(await api.removeServices(refs));

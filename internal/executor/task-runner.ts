@@ -40,7 +40,7 @@ export function toObs(info: ContainerInfo | undefined): ContainerObs {
     case "running":
     case "paused":
     case "restarting":
-      return { kind: "running", id: info.id, pid: info.pid };
+      return info.health ? { kind: "running", id: info.id, pid: info.pid, health: info.health, healthLog: info.healthLog ?? "" } : { kind: "running", id: info.id, pid: info.pid };
     case "created":
       return info.error !== "" ? { kind: "exited", id: info.id, exitCode: info.exitCode, error: info.error } : { kind: "created", id: info.id };
     default:
@@ -234,7 +234,7 @@ export class TaskRunner {
           return;
         }
         const pullErr = await this.ctx.ensureImage(spec.image);
-        if (this.desired !== "running") return; // changed while pulling: decide again
+        if (this.desired !== "running" && this.desired !== "complete") return; // changed while pulling: decide again
         try {
           const id = await limiter.run(() => runtime.create(spec));
           this.containerId = id;

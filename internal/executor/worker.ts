@@ -156,7 +156,7 @@ export function createRuntimeWorker(opts: WorkerOptions): Worker {
         const taskId = e.labels[LABEL.task];
         if (taskId === undefined) return;
         const r = runners.get(taskId);
-        if (r && (e.action === "die" || e.action === "destroy" || e.action === "start" || e.action === "oom")) r.poke();
+        if (r && (e.action === "die" || e.action === "destroy" || e.action === "start" || e.action === "oom" || e.action === "health_status")) r.poke();
       },
       (err) => {
         if (engineUp) {

@@ -1,5 +1,5 @@
 /** `swarm service ls`. */
-import { SwarmError } from "../../../internal/api/index.ts";
+import { modeName, SwarmError } from "../../../internal/api/index.ts";
 import { all, bool, one, parseFilter, portsText, shortId, table, type FlagDef } from "../../../internal/cli/index.ts";
 import type { ServiceView } from "../../../internal/api/index.ts";
 import type { Command } from "../context.ts";
@@ -11,6 +11,12 @@ const FLAGS: FlagDef[] = [
   { name: "format", kind: "string", help: 'Format output ("json")' },
   { name: "no-trunc", kind: "bool", help: "Do not truncate output" },
 ];
+
+/** `2/3`, or for a job `1/1 (3/5 completed)` as Docker shows it. */
+function replicasText(v: ServiceView): string {
+  const base = `${v.Running}/${v.Desired}`;
+  return v.Completed ? `${base} (${v.Completed.Done}/${v.Completed.Total} completed)` : base;
+}
 
 export function matchesFilters(v: ServiceView, filters: string[]): boolean {
   return filters.every((f) => {
@@ -24,7 +30,7 @@ export function matchesFilters(v: ServiceView, filters: string[]): boolean {
     switch (k) {
       case "id": return s.ID.startsWith(val);
       case "name": return s.Spec.Name.includes(val);
-      case "mode": return ("Global" in s.Spec.Mode ? "global" : "replicated") === val;
+      case "mode": return modeName(s.Spec) === val;
       case "label": {
         const [lk, lv] = val.split("=", 2) as [string, string | undefined];
         return lk in s.Spec.Labels && (lv === undefined || s.Spec.Labels[lk] === lv);
@@ -49,15 +55,15 @@ export const serviceLsCmd: Command = {
     if (bool(p, "quiet")) {
       ctx.out(views.map((v) => shortId(v.Service.ID, noTrunc) + "\n").join(""));
     } else if (one(p, "format") === "json") {
-      ctx.out(views.map((v) => JSON.stringify({ ID: v.Service.ID, Name: v.Service.Spec.Name, Mode: "Global" in v.Service.Spec.Mode ? "global" : "replicated", Replicas: `${v.Running}/${v.Desired}`, Image: v.Service.Spec.TaskTemplate.ContainerSpec.Image, Ports: portsText(v.Service.Endpoint.Ports) }) + "\n").join(""));
+      ctx.out(views.map((v) => JSON.stringify({ ID: v.Service.ID, Name: v.Service.Spec.Name, Mode: modeName(v.Service.Spec), Replicas: replicasText(v), Image: v.Service.Spec.TaskTemplate.ContainerSpec.Image, Ports: portsText(v.Service.Endpoint.Ports) }) + "\n").join(""));
     } else if (one(p, "format") !== undefined) {
       throw SwarmError.invalid(`unsupported --format "${one(p, "format")}": use json`);
     } else {
       const rows = views.map((v) => [
         shortId(v.Service.ID, noTrunc),
         v.Service.Spec.Name,
-        "Global" in v.Service.Spec.Mode ? "global" : "replicated",
-        `${v.Running}/${v.Desired}`,
+        modeName(v.Service.Spec),
+        replicasText(v),
         v.Service.Spec.TaskTemplate.ContainerSpec.Image,
         portsText(v.Service.Endpoint.Ports),
       ]);
