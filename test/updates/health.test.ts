@@ -33,8 +33,8 @@ describe.skipIf(skip)("health checks on a one-node cluster", () => {
       const i = await runningContainer("gated");
       return (i?.State.Health?.Log?.length ?? 0) >= 3 && i;
     }, 30_000, 50);
-    expect(c.State.Health.Status).toBe("starting");
-    expect(c.Config.Healthcheck.Test).toEqual(["CMD-SHELL", "test -f /tmp/ready"]);
+    expect(c.State.Health?.Status).toBe("starting");
+    expect(c.Config.Healthcheck?.Test).toEqual(["CMD-SHELL", "test -f /tmp/ready"]);
     const t = (await tasks("gated"))[0];
     expect(t.CurrentState).toBe("starting");
     expect(await n.ok(["service", "ls"])).toMatch(/gated\s+replicated\s+0\/1/);
@@ -74,7 +74,7 @@ describe.skipIf(skip)("health checks on a one-node cluster", () => {
 
     await n.ok(["service", "create", "--name", "no-check", "--no-healthcheck", "--stop-grace-period", "1s", "updates-unhealthy:1", "sleep", "1000"]);
     const c = (await runningContainer("no-check"))!;
-    expect(c.Config.Healthcheck.Test).toEqual(["NONE"]);
+    expect(c.Config.Healthcheck?.Test).toEqual(["NONE"]);
     expect(c.State.Health).toBeUndefined();
     expect((await tasks("no-check"))[0].CurrentState).toBe("running");
     expect(JSON.parse(await n.ok(["service", "inspect", "no-check"]))[0].Spec.TaskTemplate.ContainerSpec.Healthcheck).toEqual({ Test: ["NONE"] });
