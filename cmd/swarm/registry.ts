@@ -15,6 +15,7 @@ import { serviceLsCmd } from "./commands/service-ls.ts";
 import { servicePsCmd } from "./commands/service-ps.ts";
 import { serviceRmCmd } from "./commands/service-rm.ts";
 import { serviceRollbackCmd } from "./commands/service-rollback.ts";
+import { fileGroups } from "./commands/files.ts";
 import { serviceScaleCmd } from "./commands/service-scale.ts";
 import { serviceUpdateCmd } from "./commands/service-update.ts";
 import { selfcheckCmd } from "./commands/selfcheck.ts";
@@ -25,6 +26,7 @@ const groups: Record<string, { summary: string; commands: Command[] }> = {
     summary: "Manage services",
     commands: [serviceCreateCmd, serviceInspectCmd, serviceLogsCmd, serviceLsCmd, servicePsCmd, serviceRmCmd, serviceRollbackCmd, serviceScaleCmd, serviceUpdateCmd],
   },
+  ...fileGroups,
   node: { summary: "Manage nodes", commands: [nodeDemoteCmd, nodeInspectCmd, nodeLsCmd, nodePromoteCmd, nodePsCmd, nodeRmCmd, nodeUpdateCmd] },
 };
 const top: Command[] = [agentCmd, initCmd, joinCmd, joinTokenCmd, leaveCmd, infoCmd, versionCmd];

@@ -3,7 +3,7 @@
  * node hostnames, nodes with their live manager status, log records. Pure functions of the state.
  */
 import { isTerminal } from "./states.ts";
-import { isDesiredLive, isGlobal, isJob, type ClusterState, type Node, type Service, type Task } from "./types.ts";
+import { isDesiredLive, isGlobal, isJob, type ClusterState, type Node, type Secret, type Service, type Task } from "./types.ts";
 
 export interface ServiceView {
   Service: Service;
@@ -105,4 +105,12 @@ export function nodeView(n: Node, live: { leaderId: string | null; self: string;
   const leader = n.ID === live.leaderId;
   const reachable = n.ID === live.self || live.connected(n.ID);
   return { ...n, ManagerStatus: { ...n.ManagerStatus, Leader: leader, Reachability: reachable ? "reachable" : "unreachable" } };
+}
+
+/** A secret as the API shows it: never its payload (sealed or not). */
+export type SecretView = Omit<Secret, "Sealed">;
+
+export function secretView(s: Secret): SecretView {
+  const { Sealed: _sealed, ...rest } = s;
+  return rest;
 }

@@ -7,7 +7,7 @@
  * container/image, 409 name conflict, 500 …); it is undefined when the engine could not be reached, and
  * then the caller retries instead of failing the task.
  */
-import type { Mount } from "../api/index.ts";
+import type { Mount, Task } from "../api/index.ts";
 
 export type ContainerStatusName = "created" | "running" | "paused" | "restarting" | "removing" | "exited" | "dead";
 
@@ -128,6 +128,16 @@ export interface ContainerRuntime {
     onError: (err: Error) => void,
     onReady?: () => void,
   ): Subscription;
+}
+
+/**
+ * A task's secrets and configs on this node: `mounts` writes the task's files (to memory) and returns
+ * the bind mounts that put them in the container; it throws when a payload is missing. `release`
+ * deletes a task's files (idempotent).
+ */
+export interface TaskFiles {
+  mounts(task: Task): Promise<Mount[]>;
+  release(taskId: string): Promise<void>;
 }
 
 export class RuntimeError extends Error {

@@ -14,3 +14,5 @@ export { hostOf, managerAddresses } from "./join.ts";
 export { validateCommands } from "./validate.ts";
 export { raftLink, RAFT_CHANNEL } from "./raft-link.ts";
 export { planNodeUpdate, planPromote, planDemote, planNodeRemove, type NodeChanges, type Reachability } from "./nodes.ts";
+export { planCreateSecret, planCreateConfig, planRemoveFiles, resolveFileRefs, filesFor, MAX_FILE_BYTES, type NewFile } from "./files.ts";
+export { sealSecret, openSecret } from "./sealing.ts";

@@ -92,6 +92,13 @@ function fileRef(flag: string, value: string, defaultTarget: (name: string) => s
   const mode = kv.mode ?? "0444";
   if (!/^[0-7]{1,4}$/.test(mode) || parseInt(mode, 8) > 0o777) throw bad(`invalid argument "${value}" for "${flag}" flag: mode must be an octal file mode such as 0400`);
   for (const k of ["uid", "gid"]) if (kv[k] !== undefined && !/^\d+$/.test(kv[k]!)) throw bad(`invalid argument "${value}" for "${flag}" flag: ${k} must be numeric`);
+  const target = kv.target;
+  if (target !== undefined && (target === "" || target.split("/").some((seg) => seg === ".." || seg === "."))) {
+    throw bad(`invalid argument "${value}" for "${flag}" flag: target must be a clean path without . or .. segments`);
+  }
+  if (target !== undefined && flag.includes("secret") && target.startsWith("/") && !target.startsWith("/run/secrets/")) {
+    throw bad(`invalid argument "${value}" for "${flag}" flag: a secret's target is a file name, or a path under /run/secrets/`);
+  }
   return { name, File: { Name: kv.target ?? defaultTarget(name), UID: kv.uid ?? "0", GID: kv.gid ?? "0", Mode: parseInt(mode, 8) } };
 }
 

@@ -12,7 +12,7 @@ import {
   validateServiceName,
 } from "./parse.ts";
 import { parseServiceSpec, SPEC_LIMITS } from "./schema.ts";
-import { healthcheck, modeOnCreate, modeOnUpdate, updateConfig } from "./build-safe.ts";
+import { filesOnCreate, filesOnUpdate, healthcheck, modeOnCreate, modeOnUpdate, updateConfig } from "./build-safe.ts";
 
 export const DEFAULT_RESTART_DELAY_NS = 5e9;
 export const DEFAULT_STOP_GRACE_NS = 10e9;
@@ -108,6 +108,7 @@ export function buildCreateSpec(p: Parsed): ServiceSpec {
   const mounts = all(p, "mount").map(parseMount);
   if (mounts.length) ContainerSpec.Mounts = mounts;
   commonContainer(p, ContainerSpec);
+  filesOnCreate(p, ContainerSpec);
   const hc = healthcheck(p, undefined);
   if (hc !== undefined) ContainerSpec.Healthcheck = hc;
   const spec: ServiceSpec = {
@@ -207,6 +208,7 @@ export function buildUpdateSpec(old: ServiceSpec, p: Parsed): ServiceSpec {
     spec.EndpointSpec = { Ports: [...keep, ...add] };
   }
   commonContainer(p, t.ContainerSpec);
+  filesOnUpdate(p, t.ContainerSpec);
   const hc = healthcheck(p, t.ContainerSpec.Healthcheck);
   if (hc !== undefined) t.ContainerSpec.Healthcheck = hc;
   rolloutConfigs(p, spec);

@@ -54,6 +54,8 @@ export const CREATE_FLAGS: FlagDef[] = [
   { name: "name", kind: "string", help: "Service name" },
   { name: "mode", kind: "string", help: 'Service mode ("replicated", "global", "replicated-job", "global-job") (default "replicated")' },
   { name: "network", kind: "list", help: 'Network attachments (only "host" for now)' },
+  { name: "secret", kind: "list", value: "secret", help: "Specify secrets to expose to the service (NAME or source=NAME,target=T,uid=0,gid=0,mode=0444)" },
+  { name: "config", kind: "list", value: "config", help: "Specify configurations to expose to the service (NAME or source=NAME,target=/PATH,uid,gid,mode)" },
   ...common.filter((d) => d.name !== "constraint" && d.name !== "publish"),
   { name: "constraint", kind: "list", help: "Placement constraints (node.role==manager, node.labels.x!=y)" },
   { name: "publish", short: "p", kind: "list", value: "port", help: "Publish a port as a node port ([published:]target[/proto] or long syntax)" },
@@ -76,5 +78,9 @@ export const UPDATE_FLAGS: FlagDef[] = [
   { name: "publish-add", kind: "list", value: "port", help: "Add or update a published port" },
   { name: "publish-rm", kind: "list", value: "port", help: "Remove a published port by its target port" },
   { name: "force", kind: "bool", help: "Force update even if no changes require it" },
+  { name: "secret-add", kind: "list", value: "secret", help: "Add or update a secret on a service" },
+  { name: "secret-rm", kind: "list", help: "Remove a secret (by name)" },
+  { name: "config-add", kind: "list", value: "config", help: "Add or update a config file on a service" },
+  { name: "config-rm", kind: "list", help: "Remove a configuration file (by name)" },
   { name: "rollback", kind: "bool", help: "Rollback to previous specification" },
 ];

@@ -141,8 +141,9 @@ const configTarget = str(L.maxPathLength).refine((n) => (n.startsWith("/") ? isC
   error: "must be a clean path such as /etc/app.conf (relative names go under /)",
 });
 
-const secretRef = z.strictObject({ File: fileTarget(secretTarget), SecretID: str(128).min(1), SecretName: objectName });
-const configRef = z.strictObject({ File: fileTarget(configTarget), ConfigID: str(128).min(1), ConfigName: objectName });
+/** An empty ID names the object by its name only: the manager resolves it before anything is stored. */
+const secretRef = z.strictObject({ File: fileTarget(secretTarget), SecretID: str(128), SecretName: objectName });
+const configRef = z.strictObject({ File: fileTarget(configTarget), ConfigID: str(128), ConfigName: objectName });
 
 function uniqueTargets(refs: { File: { Name: string } }[], ctx: z.core.$RefinementCtx<{ File: { Name: string } }[]>): void {
   const seen = new Set<string>();
