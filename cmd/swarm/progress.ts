@@ -9,13 +9,15 @@ import type { Ctx } from "./context.ts";
 
 type WatchMsg = { index: number; service?: ServiceView; tasks?: TaskView[]; removed?: boolean };
 
-function render(p: Progress, verify: string): string[] {
-  const lines = [`overall progress: ${p.done} out of ${p.total} tasks`];
+/** `rollback`: the rollback's message while this command's change is being rolled back (Docker's lines). */
+function render(p: Progress, verify: string, rollback?: string): string[] {
+  const lines = [`overall progress: ${rollback !== undefined ? "rolling back update: " : ""}${p.done} out of ${p.total} tasks`];
   const shown = p.lines.length > 20 ? p.lines.filter((l) => l.state !== "running").slice(0, 20) : p.lines;
   for (const l of shown) {
     const text = l.message ? l.message : `${l.state.padEnd(9)} ${progressBar(l.state)}`;
     lines.push(`${l.label}: ${text}`);
   }
+  if (rollback) lines.push(`rollback: ${rollback}`);
   if (verify) lines.push(`verify: ${verify}`);
   return lines;
 }
@@ -78,17 +80,19 @@ export async function waitForConvergence(ctx: Ctx, serviceId: string, quiet: boo
       if (removed) throw new Error(`service ${serviceId} was removed while waiting for it to converge`);
       if (latest) {
         const p = progressOf(latest.svc, latest.tasks, Date.now());
+        const u = latest.svc.UpdateStatus;
+        const rollback = u && u.StartedAt !== since && u.State.startsWith("rollback") ? (rollout.rolledBack ?? u.Message) : undefined;
         if (failure) {
-          draw(p, render(p, ""), true);
+          draw(p, render(p, "", rollback), true);
           throw failure;
         }
         // Rolled back by its failure action: the old spec converging is not success; wait for the verdict.
         if (p.converged && rollout.rolledBack === undefined) {
-          draw(p, render(p, "Service converged"), true);
+          draw(p, render(p, "Service converged", rollback), true);
           return;
         }
         const verify = p.allRunning ? `Waiting ${Math.ceil(p.verifyRemainingMs / 1000)} seconds to verify that tasks are stable...` : "";
-        draw(p, render(p, verify), false);
+        draw(p, render(p, verify, rollback), false);
       }
       await Promise.race([Bun.sleep(50), reader]);
     }

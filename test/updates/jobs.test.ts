@@ -54,6 +54,13 @@ describe.skipIf(skip)("jobs on a one-node cluster", () => {
     await n.ok(["service", "create", "--name", "barrier-1", "--stop-grace-period", "1s", n.image, "sleep", "1000"]);
     expect(await tasks("batch")).toHaveLength(3);
     expect(await runs("batch")).toHaveLength(3);
+    // An update is a new iteration: the job runs again (here with 2 completions: `scale` sets them).
+    const scaled = await n.run(["service", "scale", "batch=2"]);
+    expect(scaled.stderr).toBe("");
+    expect(scaled.code).toBe(0);
+    const again = (await tasks("batch")).filter((t: any) => t.CurrentState === "complete");
+    expect(again.length).toBeGreaterThanOrEqual(5);
+    expect(await n.ok(["service", "ls"])).toMatch(/batch\s+replicated-job\s+0\/0 \(2\/2 completed\)/);
     await n.ok(["service", "rm", "batch", "barrier-1"]);
   }, 60_000);
 

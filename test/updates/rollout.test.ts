@@ -58,6 +58,8 @@ describe.skipIf(skip)("rolling updates on a one-node cluster", () => {
     const r = await n.run(["service", "rollback", "web"]);
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/overall progress: rolling back update: 2 out of 2 tasks/);
+    expect(r.stdout).toMatch(/rollback: (manually requested rollback|rollback completed)\nverify: Service converged/);
     s = await updateState("web", "rollback_completed");
     expect(s.Spec.TaskTemplate.ContainerSpec.Args).toEqual(["sleep", "1000"]);
     expect(s.PreviousSpec.TaskTemplate.ContainerSpec.Args).toEqual(["sleep", "2000"]);
@@ -122,6 +124,7 @@ describe.skipIf(skip)("rolling updates on a one-node cluster", () => {
     const r = await n.run(["service", "update", ...unhealthy, "rolled"]);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/service rolled back: update rolled back due to failure or early termination of task \w+/);
+    expect(r.stdout).toMatch(/rollback: update rolled back due to failure or early termination of task \w+/);
     const s = await updateState("rolled", "rollback_completed");
     expect(s.Spec.TaskTemplate.ContainerSpec.Healthcheck.Test).toEqual(["CMD-SHELL", "true"]);
     await waitUntil("two healthy tasks of the old spec run", async () => (await containers("rolled")).filter((c) => c.running && c.test?.[1] === "true").length === 2, 30_000, 100);
