@@ -104,5 +104,14 @@ export function dockerBackend(api: Api): DockerBackend {
     async parseSpec(spec: unknown) {
       return (await import("../spec/index.ts")).parseServiceSpec(spec);
     },
+    async rollbackService(ref: string, version?: number) {
+      await api.rollbackService(ref, version);
+    },
+    async createFile(kind, f) {
+      return (await api.createFile(kind, f.name, f.data, f.labels)).ID;
+    },
+    async removeFile(kind, ref) {
+      await api.removeFiles(kind, [ref]);
+    },
   };
 }

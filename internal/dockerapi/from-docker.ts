@@ -4,14 +4,13 @@
  * Faithful, never lossy in silence: every field swarm implements is carried over; a field swarm does
  * not implement is accepted only when it is empty (the CLI sends `"DNSConfig":{}`, `"Init":false`,
  * `"Reservations":{}` and the like on every create) or holds Docker's default (`EndpointSpec.Mode`
- * "vip", `Isolation` "default", the update settings swarm follows). Anything else is refused with
- * INVALID_ARGUMENT naming the Docker flag, so `docker service create --secret s …` fails loudly instead
- * of running a service without its secret. The result then goes through the one spec schema
+ * "vip", `Isolation` "default"). Anything else is refused with INVALID_ARGUMENT naming the Docker
+ * flag, so `docker service create --dns 1.1.1.1 …` fails loudly instead of running a service without
+ * its DNS settings. The result then goes through the one spec schema
  * (internal/spec `parseServiceSpec`), exactly like a spec from swarm's own CLI.
  */
-import { SwarmError, type NodeSpec } from "../api/index.ts";
+import { SwarmError, UPDATE_DEFAULTS, type NodeSpec, type UpdateConfig } from "../api/index.ts";
 import type { NodeChanges } from "./backend.ts";
-import { MONITOR_NS, UPDATE_CONFIG } from "./to-docker.ts";
 
 type Obj = Record<string, unknown>;
 
@@ -27,9 +26,8 @@ export function isEmpty(v: unknown): boolean {
 
 /** The Docker CLI flag behind each field swarm does not implement (for the error message). */
 const FLAG_OF: Record<string, string> = {
-  "TaskTemplate.ContainerSpec.Healthcheck": "--health-cmd/--health-*",
-  "TaskTemplate.ContainerSpec.Secrets": "--secret",
-  "TaskTemplate.ContainerSpec.Configs": "--config",
+  "TaskTemplate.ContainerSpec.Healthcheck.StartInterval": "--health-start-interval",
+  "TaskTemplate.ContainerSpec.Configs.Runtime": "--credential-spec config://",
   "TaskTemplate.ContainerSpec.TTY": "--tty",
   "TaskTemplate.ContainerSpec.OpenStdin": "--interactive",
   "TaskTemplate.ContainerSpec.ReadOnly": "--read-only",
@@ -50,27 +48,14 @@ const FLAG_OF: Record<string, string> = {
   "TaskTemplate.Resources.Limits.Pids": "--limit-pids",
   "TaskTemplate.Resources.Reservations.GenericResources": "--generic-resource",
   "TaskTemplate.PluginSpec": "plugin services",
-  "Mode.ReplicatedJob": "--mode replicated-job",
-  "Mode.GlobalJob": "--mode global-job",
   "EndpointSpec.Mode": "--endpoint-mode dnsrr",
-  ...updateFlags("UpdateConfig", "update"),
-  ...updateFlags("RollbackConfig", "rollback"),
   Networks: "--network",
 };
-
-function updateFlags(field: string, flag: string): Record<string, string> {
-  const f = { Parallelism: "parallelism", Delay: "delay", FailureAction: "failure-action", Monitor: "monitor", MaxFailureRatio: "max-failure-ratio", Order: "order" };
-  return Object.fromEntries(Object.entries(f).map(([k, v]) => [`${field}.${k}`, `--${flag}-${v}`]));
-}
 
 function unsupported(path: string, value: unknown): SwarmError {
   const flag = FLAG_OF[path] ?? FLAG_OF[path.replace(/\[\d+\]/g, "")];
   const shown = JSON.stringify(value)?.slice(0, 60) ?? String(value);
-  const update = path.startsWith("UpdateConfig") || path.startsWith("RollbackConfig");
-  const why = update
-    ? "swarm updates and rolls back one task at a time, stop-first, pausing on a failed task (parallelism 1, order stop-first, failure action pause)"
-    : "swarm does not implement it";
-  return SwarmError.invalid(`${path} = ${shown}${flag ? ` (${flag})` : ""} is not supported: ${why}; leave it out`);
+  return SwarmError.invalid(`${path} = ${shown}${flag ? ` (${flag})` : ""} is not supported: swarm does not implement it; leave it out`);
 }
 
 /**
@@ -110,10 +95,36 @@ function mounts(v: unknown, p: string): unknown {
   return v.map((m, i) => pick(m, `${p}[${i}]`, { Type: same, Source: same, Target: same, ReadOnly: same, BindOptions: bindOptions }, { Consistency: ["default"] }));
 }
 
+/** Docker's HealthConfig: the same fields (all omitempty on the wire). */
+function healthcheck(v: unknown, p: string): unknown {
+  if (v === null || v === undefined) return undefined;
+  return pick(v, p, { Test: same, Interval: same, Timeout: same, StartPeriod: same, Retries: same });
+}
+
+/** File{Name,UID,GID,Mode}: Docker's os.FileMode is the plain number (0o444 = 292). */
+function fileTarget(v: unknown, p: string): unknown {
+  return pick(v, p, { Name: same, UID: same, GID: same, Mode: same });
+}
+
+/**
+ * Secret and config references: the CLI resolves names to IDs (GET /secrets?filters=name) and sends
+ * both; the manager checks that they still name the same object.
+ */
+function fileRefs(kind: "Secret" | "Config") {
+  return (v: unknown, p: string): unknown => {
+    if (v === null || v === undefined) return undefined;
+    if (!Array.isArray(v)) throw SwarmError.invalid(`${p} must be a list`);
+    return v.map((r, i) => pick(r, `${p}[${i}]`, { File: fileTarget, [`${kind}ID`]: (x) => x ?? "", [`${kind}Name`]: same }));
+  };
+}
+
 function containerSpec(v: unknown, p: string): unknown {
   return pick(
     v, p,
-    { Image: same, Labels: same, Command: same, Args: same, Hostname: same, Env: same, Dir: same, User: same, Init: same, Mounts: mounts, StopGracePeriod: same },
+    {
+      Image: same, Labels: same, Command: same, Args: same, Hostname: same, Env: same, Dir: same, User: same, Init: same, Mounts: mounts, StopGracePeriod: same,
+      Healthcheck: healthcheck, Secrets: fileRefs("Secret"), Configs: fileRefs("Config"),
+    },
     { Isolation: ["default"] },
   );
 }
@@ -144,23 +155,26 @@ function taskSpec(v: unknown, p: string): unknown {
   );
 }
 
-/** Docker's update settings are accepted when they say what swarm does (or nothing). */
-function updateConfig(v: unknown, p: string): undefined {
+/**
+ * Docker's UpdateConfig/RollbackConfig → ours. On the wire Delay, FailureAction and Monitor are
+ * omitempty (Parallelism, MaxFailureRatio and Order are always sent): a missing Delay is 0, an empty
+ * FailureAction is pause, a zero Monitor is the default (5 s) and an empty Order is stop-first, as
+ * swarmkit reads them. The defaults alone (what inspect shows for a service without settings, sent
+ * back by `docker service update`) mean no settings, so a round trip changes nothing.
+ */
+function updateConfig(v: unknown, p: string): unknown {
   if (v === undefined || v === null) return undefined;
-  pick(v, p, {
-    Parallelism: (x, xp) => check(x, xp, [0, UPDATE_CONFIG.Parallelism]),
-    Delay: (x, xp) => check(x, xp, [0]),
-    FailureAction: (x, xp) => check(x, xp, ["", UPDATE_CONFIG.FailureAction]),
-    Monitor: (x, xp) => check(x, xp, [0, MONITOR_NS]),
-    MaxFailureRatio: (x, xp) => check(x, xp, [0]),
-    Order: (x, xp) => check(x, xp, ["", UPDATE_CONFIG.Order]),
-  });
-  return undefined;
-}
-
-function check(v: unknown, p: string, allowed: unknown[]): undefined {
-  if (v !== undefined && v !== null && !allowed.includes(v)) throw unsupported(p, v);
-  return undefined;
+  const x = pick(v, p, { Parallelism: same, Delay: same, FailureAction: same, Monitor: same, MaxFailureRatio: same, Order: same });
+  const out = {
+    Parallelism: x.Parallelism ?? 0,
+    Delay: x.Delay ?? 0,
+    FailureAction: x.FailureAction === undefined || x.FailureAction === "" ? UPDATE_DEFAULTS.FailureAction : x.FailureAction,
+    Monitor: x.Monitor === undefined || x.Monitor === 0 ? UPDATE_DEFAULTS.Monitor : x.Monitor,
+    MaxFailureRatio: x.MaxFailureRatio ?? 0,
+    Order: x.Order === undefined || x.Order === "" ? UPDATE_DEFAULTS.Order : x.Order,
+  };
+  const isDefault = (Object.keys(UPDATE_DEFAULTS) as (keyof UpdateConfig)[]).every((k) => out[k] === UPDATE_DEFAULTS[k]);
+  return isDefault ? undefined : out;
 }
 
 function mode(v: unknown, p: string): unknown {
@@ -168,14 +182,10 @@ function mode(v: unknown, p: string): unknown {
     // `{"Replicated":{}}` (no --replicas) means 1, as in Docker: the schema's default.
     Replicated: (r, rp) => pick(r, rp, { Replicas: same }),
     Global: (g, gp) => pick(g, gp, {}),
-    ReplicatedJob: (j, jp) => {
-      if (j !== undefined && j !== null) throw unsupported(jp, j);
-      return undefined;
-    },
-    GlobalJob: (j, jp) => {
-      if (j !== undefined && j !== null) throw unsupported(jp, j);
-      return undefined;
-    },
+    // Go's omitempty drops MaxConcurrent/TotalCompletions 0: the schema's defaults (1, then as many
+    // as TotalCompletions) are Docker's.
+    ReplicatedJob: (j, jp) => (j === null || j === undefined ? undefined : pick(j, jp, { MaxConcurrent: same, TotalCompletions: same })),
+    GlobalJob: (g, gp) => (g === null || g === undefined ? undefined : pick(g, gp, {})),
   });
 }
 

@@ -13,6 +13,7 @@ import {
 } from "../lookup/index.ts";
 import { isOutdated } from "../orchestrator/index.ts";
 import type { DockerBackend } from "./backend.ts";
+import { fileRoutes } from "./files.ts";
 import { fromDockerServiceSpec, nodeChangesFrom } from "./from-docker.ts";
 import { frame, linePayload } from "./log-frames.ts";
 import { dockerInfo, dockerSwarm, dockerVersion, swarmVersion } from "./system.ts";
@@ -80,7 +81,7 @@ function outOfSequence(kind: string, id: string, have: number, sent: number): Sw
 }
 
 const NOT_SERVED_HINT =
-  "swarm serves the swarm part of the Docker Engine API (info, version, swarm join tokens, nodes, services, tasks and their logs); " +
+  "swarm serves the swarm part of the Docker Engine API (info, version, swarm join tokens, nodes, services, tasks and their logs, secrets, configs); " +
   "containers, images, networks and volumes belong to each node's own Docker engine: point the client at that engine (DOCKER_HOST) for them";
 
 export function createDockerApiHandler(b: DockerBackend, o: DockerApiOptions = {}): (req: Request) => Promise<Response> {
@@ -150,13 +151,13 @@ export function createDockerApiHandler(b: DockerBackend, o: DockerApiOptions = {
     const st = await b.read();
     const svc = findService(st, ref(id));
     const version = versionQuery(url);
-    let spec;
     if (url.searchParams.get("rollback") === "previous") {
+      // `docker service rollback` / `update --rollback` (the body is the current spec: ignored).
       if (!svc.PreviousSpec) throw SwarmError.invalid(`service ${svc.Spec.Name} does not have a previous spec: there is nothing to roll back to`);
-      spec = svc.PreviousSpec;
-    } else {
-      spec = await b.parseSpec(fromDockerServiceSpec(await bodyJson(req)));
+      await b.rollbackService(svc.ID, version);
+      return json({ Warnings: null });
     }
+    const spec = await b.parseSpec(fromDockerServiceSpec(await bodyJson(req)));
     await b.updateService(svc.ID, spec, version);
     return json({ Warnings: null });
   };
@@ -299,6 +300,7 @@ export function createDockerApiHandler(b: DockerBackend, o: DockerApiOptions = {
     ["GET", /^\/nodes\/([^/]+)$/, inspectNode],
     ["POST", /^\/nodes\/([^/]+)\/update$/, updateNode],
     ["DELETE", /^\/nodes\/([^/]+)$/, removeNode],
+    ...fileRoutes(b, { json, empty, bodyJson }).map(([m, re, h]): [string, RegExp, Handler] => [m, re, ({ req, url, params }) => h(req, url, params)]),
   ];
 
   return async (req: Request) => {

@@ -8,7 +8,8 @@ export { createDockerApiHandler, dockerError, type DockerApiOptions } from "./ha
 export type { DockerBackend, LogStreamOptions, NodeChanges } from "./backend.ts";
 export type { LocalFacts } from "./system.ts";
 export { dockerInfo, dockerSwarm, dockerVersion, goArch } from "./system.ts";
-export { dockerNode, dockerNodeId, dockerService, dockerServiceSpec, dockerTask, serviceStatus, NODE_ID_LENGTH, UPDATE_CONFIG } from "./to-docker.ts";
+export { dockerNode, dockerNodeId, dockerService, dockerServiceSpec, dockerTask, serviceStatus, NODE_ID_LENGTH, dockerUpdateConfig, dockerUpdateStatus } from "./to-docker.ts";
+export { dockerConfig, dockerSecret, fileCreateFrom, fileMatches, FILE_FILTERS } from "./files.ts";
 export { fromDockerServiceSpec, nodeChangesFrom, isEmpty } from "./from-docker.ts";
 export { API_VERSION, MIN_API_VERSION, splitVersion } from "./version.ts";
 export { detailsText, frame, linePayload } from "./log-frames.ts";
