@@ -17,7 +17,8 @@ import { scopedName } from "./labels.ts";
 import { mergeFiles } from "./merge.ts";
 import { Reader } from "./read.ts";
 import { checkSpec } from "./spec-check.ts";
-import { NOT_YET_KEYS, convertService } from "./service.ts";
+import { declaredFiles, type StackFile } from "./files.ts";
+import { convertService } from "./service.ts";
 import { parseTree, type Entry, type MapNode, type Node } from "./tree.ts";
 
 export interface ComposeFile {
@@ -49,6 +50,11 @@ export interface LoadedStack {
   services: StackService[];
   /** Keys ignored (named with their service), unset variables: print them, deploy anyway. */
   warnings: string[];
+  /**
+   * Top-level secrets and configs, sorted by kind and key: the deploy creates those that are not
+   * external (and do not exist yet) before the services, and checks that the external ones exist.
+   */
+  files: StackFile[];
 }
 
 const TOP_KEYS = ["version", "name", "services", "volumes", "networks", "secrets", "configs", "include"];
@@ -93,9 +99,9 @@ export function loadStack(namespace: string, o: LoadOptions): LoadedStack {
     const names = nets.kind === "map" ? [...nets.entries.keys()].join(", ") : "";
     issues.warn(`Ignoring unsupported top-level networks${names ? ` (${names})` : ""}: this cluster has no overlay networks; services reach each other through their published ports`);
   }
-  for (const k of NOT_YET_KEYS) if (k !== "healthcheck" && top(k)) issues.warn(`top-level ${k}: is unsupported (yet) and was ignored`);
-
   const volumeName = volumes(r, top("volumes"), namespace);
+  const secrets = declaredFiles(r, "secret", top("secrets"), { namespace, projectDir: o.projectDir, lookup });
+  const configs = declaredFiles(r, "config", top("configs"), { namespace, projectDir: o.projectDir, lookup });
   const servicesEntry = top("services");
   const out: StackService[] = [];
   if (!servicesEntry) issues.error({ file: o.files[0]!.path, line: 1, col: 1 }, "no services: a stack needs a top-level services: mapping");
@@ -109,7 +115,7 @@ export function loadStack(namespace: string, o: LoadOptions): LoadedStack {
       }
       const before = issues.errors.length;
       const raw = convertService(r, name, e.value, {
-        namespace, projectDir: o.projectDir, home: o.env.HOME, lookup, readFile: o.readFile, volumeName,
+        namespace, projectDir: o.projectDir, home: o.env.HOME, lookup, readFile: o.readFile, volumeName, secrets, configs,
       });
       if (raw === undefined || issues.errors.length > before || e.value.kind !== "map") continue;
       const spec = checkSpec(raw, name, e.value, e.keyPos, issues);
@@ -123,7 +129,8 @@ export function loadStack(namespace: string, o: LoadOptions): LoadedStack {
     }
   }
   issues.throwIfAny();
-  return { namespace, services: out.sort((a, b) => a.name.localeCompare(b.name)), warnings: issues.warnings };
+  const files = [...secrets.values(), ...configs.values()].sort((a, b) => a.kind.localeCompare(b.kind) || a.key.localeCompare(b.key));
+  return { namespace, services: out.sort((a, b) => a.name.localeCompare(b.name)), warnings: issues.warnings, files };
 }
 
 /** A problem with the command line rather than with a file: no position to give. */
