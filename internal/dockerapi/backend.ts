@@ -59,4 +59,6 @@ export interface DockerBackend {
   createFile(kind: "secret" | "config", f: { name: string; labels: Record<string, string>; data: Uint8Array }): Promise<string>;
   /** Refused (CONFLICT) while a service uses it. */
   removeFile(kind: "secret" | "config", ref: string): Promise<void>;
+  /** Whether the secret (opened on this manager) or config with this ID holds exactly `data`. */
+  sameFileData(kind: "secret" | "config", id: string, data: Uint8Array): Promise<boolean>;
 }

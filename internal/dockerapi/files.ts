@@ -115,8 +115,20 @@ export function fileRoutes(b: DockerBackend, io: FileRouteIo): Route[] {
         await b.removeFile(kind, find(st, ref(id)).ID);
         return io.empty(204);
       }],
-      ["POST", new RegExp(`^/${kind}s/([^/]+)/update$`), async () => {
-        throw SwarmError.invalid(`swarm does not update ${kind}s: create a new ${kind} under another name and point the service at it (\`docker service update --${kind}-rm OLD --${kind}-add NEW\`)`);
+      // `docker stack deploy` sends every existing secret/config back on a redeploy: the same spec is
+      // accepted (nothing changes); a change is refused, as swarmkit refuses a change of Name or Data.
+      ["POST", new RegExp(`^/${kind}s/([^/]+)/update$`), async (req, _url, [id]) => {
+        const st = await b.read();
+        const cur = kind === "secret" ? findSecret(st, ref(id)) : findConfig(st, ref(id));
+        const body = await io.bodyJson(req);
+        const hasData = typeof body === "object" && body !== null && typeof (body as { Data?: unknown }).Data === "string" && (body as { Data: string }).Data !== "";
+        const next = fileCreateFrom(kind, hasData ? body : { ...(body as object), Data: "" });
+        const sameLabels = JSON.stringify(Object.entries(next.labels).sort()) === JSON.stringify(Object.entries(cur.Spec.Labels).sort());
+        if (next.name !== cur.Spec.Name || (hasData && !(await b.sameFileData(kind, cur.ID, next.data)))) {
+          throw SwarmError.invalid(`only updates to Labels are allowed: swarm never changes a ${kind}'s name or data; create a new ${kind} under another name`);
+        }
+        if (!sameLabels) throw SwarmError.invalid(`swarm does not change a ${kind}'s labels: create a new ${kind} with the labels you want`);
+        return io.empty(200);
       }],
     ];
   });

@@ -85,6 +85,13 @@ for (const [label, cli] of clis) {
       const inspect = await d(["secret", "inspect", name]);
       expect(JSON.parse(inspect)[0].Spec).toEqual({ Name: name, Labels: {} });
       expect(inspect).not.toContain(Buffer.from("hunter2\n").toString("base64"));
+      // What `docker stack deploy` sends for a secret that exists: the same spec is accepted, a change refused.
+      const update = (spec: unknown) =>
+        fetch(`http://docker/v1.41/secrets/${id}/update?version=1`, { unix: sockPath, method: "POST", body: JSON.stringify(spec), headers: { "Content-Type": "application/json" } } as RequestInit);
+      expect((await update({ Name: name, Labels: {}, Data: Buffer.from("hunter2\n").toString("base64") })).status).toBe(200);
+      const changed = await update({ Name: name, Labels: {}, Data: Buffer.from("other").toString("base64") });
+      expect(changed.status).toBe(400);
+      expect(((await changed.json()) as { message: string }).message).toContain("only updates to Labels are allowed");
       expect(await d(["secret", "rm", name])).toBe(`${name}\n`);
       expect(Object.values(c.state().secrets ?? {}).some((s) => s.Spec.Name === name)).toBe(false);
       const gone = await docker(cli!, sockPath, ["secret", "inspect", name]);
