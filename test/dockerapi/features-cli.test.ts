@@ -52,6 +52,9 @@ const clis: [string, DockerCli | undefined][] = [
   [`current Docker CLI ${current?.version ?? "(none on this machine)"}`, current],
 ];
 
+/** "verify: Service converged" (20.10), "verify: Service <id> converged" (28). */
+const CONVERGED = /verify: Service (\S+ )?converged/;
+
 const spec = (name: string): ServiceSpec => Object.values(c.state().services).find((s) => s.Spec.Name === name)!.Spec;
 const service = (name: string) => Object.values(c.state().services).find((s) => s.Spec.Name === name)!;
 
@@ -204,6 +207,26 @@ for (const [label, cli] of clis) {
       expect(await d(["service", "inspect", "--pretty", name])).toMatch(/UpdateStatus:\s*\n\s*State:\s*rollback_completed/);
       await d(["service", "rm", name]);
     }, 60_000);
+
+    test("--detach=false reads UpdateStatus: a failing update pauses (an error), or rolls back (reported, then converged)", async () => {
+      const name = `fail-${v()}`;
+      await d(["service", "create", "--name", name, "-d", "--replicas", "2", "swarm-busybox", "sleep", "1000"]);
+      const paused = await docker(cli!, sockPath, ["service", "update", "--detach=false", "--args", "false", name]);
+      expect(paused.code).toBe(1);
+      expect(paused.stderr).toMatch(/service update paused: update paused due to failure or early termination of task \w+/);
+      expect(await d(["service", "inspect", name, "--format", "{{.UpdateStatus.State}}"])).toBe("paused\n");
+
+      const rb = `rbfail-${v()}`;
+      await d(["service", "create", "--name", rb, "-d", "--update-failure-action", "rollback", "swarm-busybox", "sleep", "1000"]);
+      const rolled = await docker(cli!, sockPath, ["service", "update", "--detach=false", "--args", "false", rb], 90_000);
+      // As with Docker: the rollback is reported, then the CLI waits for the rolled-back tasks to converge.
+      expect(rolled.stdout).toContain("rollback: update rolled back due to failure or early termination of task");
+      expect(rolled.stdout).toMatch(CONVERGED);
+      expect(rolled.code).toBe(0);
+      expect(await d(["service", "inspect", rb, "--format", "{{.UpdateStatus.State}}"])).toBe("rollback_completed\n");
+      expect(spec(rb).TaskTemplate.ContainerSpec.Args).toEqual(["sleep", "1000"]);
+      await d(["service", "rm", name, rb]);
+    }, 120_000);
 
     test("jobs: --mode replicated-job and global-job both ways", async () => {
       const name = `job-${v()}`;
