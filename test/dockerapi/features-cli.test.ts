@@ -141,16 +141,19 @@ for (const [label, cli] of clis) {
       expect(s.TaskTemplate.ContainerSpec.Healthcheck).toEqual({ Test: ["CMD-SHELL", "test -f /tmp/ok"], Interval: 2e9, Timeout: 1e9, Retries: 2, StartPeriod: 3e9 });
       expect(s.UpdateConfig).toEqual({ Parallelism: 2, Delay: 1e9, FailureAction: "rollback", Monitor: 7e9, MaxFailureRatio: 0, Order: "start-first" });
       expect(s.RollbackConfig).toMatchObject({ Parallelism: 0, MaxFailureRatio: 0.5, FailureAction: "pause", Order: "stop-first" });
-      expect(s.TaskTemplate.ContainerSpec.Secrets).toEqual([
-        { File: { Name: sec, UID: "0", GID: "0", Mode: 0o444 }, SecretID: secretId, SecretName: sec },
+      // The 28 CLI sends the --secret list in no fixed order.
+      expect([...s.TaskTemplate.ContainerSpec.Secrets!].sort((a, b) => a.File.Name.localeCompare(b.File.Name))).toEqual([
         { File: { Name: "other", UID: "1000", GID: "1000", Mode: 0o400 }, SecretID: secretId, SecretName: sec },
+        { File: { Name: sec, UID: "0", GID: "0", Mode: 0o444 }, SecretID: secretId, SecretName: sec },
       ]);
       expect(s.TaskTemplate.ContainerSpec.Configs).toEqual([
         { File: { Name: "/etc/app.conf", UID: "0", GID: "0", Mode: 0o444 }, ConfigID: expect.any(String), ConfigName: conf },
       ]);
 
-      const fmt = "{{.Spec.UpdateConfig.Parallelism}} {{.Spec.UpdateConfig.Order}} {{.Spec.UpdateConfig.Delay}} {{.Spec.RollbackConfig.MaxFailureRatio}} {{json .Spec.TaskTemplate.ContainerSpec.Healthcheck.Test}} {{(index .Spec.TaskTemplate.ContainerSpec.Secrets 1).File.Name}}";
-      expect(await d(["service", "inspect", name, "--format", fmt])).toBe('2 start-first 1s 0.5 ["CMD-SHELL","test -f /tmp/ok"] other\n');
+      const fmt = "{{.Spec.UpdateConfig.Parallelism}} {{.Spec.UpdateConfig.Order}} {{.Spec.UpdateConfig.Delay}} {{.Spec.RollbackConfig.MaxFailureRatio}} {{json .Spec.TaskTemplate.ContainerSpec.Healthcheck.Test}}{{range .Spec.TaskTemplate.ContainerSpec.Secrets}} {{.File.Name}}:{{printf \"%o\" .File.Mode}}{{end}}";
+      const shown = (await d(["service", "inspect", name, "--format", fmt])).trim().split(" ");
+      expect(shown.slice(0, 5).join(" ")).toBe('2 start-first 1s 0.5 ["CMD-SHELL","test');
+      expect(shown.slice(5).sort()).toEqual(["-f", "/tmp/ok\"]", "other:400", `${sec}:444`].sort());
       const pretty = await d(["service", "inspect", "--pretty", name]);
       expect(pretty).toMatch(/UpdateConfig:\s*\n\s*Parallelism:\s*2\s*\n\s*Delay:\s*1s/);
       expect(pretty).toMatch(/On failure:\s*rollback/);
