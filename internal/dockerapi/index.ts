@@ -4,7 +4,9 @@
  * our objects and Docker's JSON (to-docker.ts, from-docker.ts, system.ts), API version negotiation, and
  * a request handler over a `DockerBackend` that internal/daemon serves on `--docker-api`.
  */
-export { createDockerApiHandler, dockerError, type DockerApiOptions } from "./handler.ts";
+export { createDockerApiHandler, type DockerApiOptions } from "./handler.ts";
+export { StackNetworks, dockerNetwork, networkNote, NETWORK_FILTERS, type StackNetwork, type StackNetworksOptions } from "./networks.ts";
+export { dockerError } from "./http.ts";
 export type { DockerBackend, LogStreamOptions, NodeChanges } from "./backend.ts";
 export type { LocalFacts } from "./system.ts";
 export { dockerInfo, dockerSwarm, dockerVersion, goArch } from "./system.ts";
