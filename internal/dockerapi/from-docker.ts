@@ -12,19 +12,11 @@
 import { SwarmError, type NodeSpec } from "../api/index.ts";
 import { STACK_LABEL } from "../stack/index.ts";
 import type { NodeChanges } from "./backend.ts";
+import { dropIgnoredInStack } from "./stack-ignored.ts";
 import { MONITOR_NS, UPDATE_CONFIG } from "./to-docker.ts";
+import { isEmpty, isObj, type Obj } from "./values.ts";
 
-type Obj = Record<string, unknown>;
-
-const isObj = (v: unknown): v is Obj => typeof v === "object" && v !== null && !Array.isArray(v);
-
-/** null, false, 0, "", [] and objects of only empty values. */
-export function isEmpty(v: unknown): boolean {
-  if (v === undefined || v === null || v === false || v === 0 || v === "") return true;
-  if (Array.isArray(v)) return v.length === 0;
-  if (isObj(v)) return Object.values(v).every(isEmpty);
-  return false;
-}
+export { isEmpty };
 
 /** The Docker CLI flag behind each field swarm does not implement (for the error message). */
 const FLAG_OF: Record<string, string> = {
@@ -152,8 +144,9 @@ function containerSpec(v: unknown, p: string, cx: Cx): unknown {
 /**
  * Network attachments. `host` is kept (swarm's host networking). A stack's service comes attached to
  * the stack's networks (`NAME_default`, …), which swarm has only as names (networks.ts): those
- * attachments are dropped, with a note naming those the compose file named. Any other service keeps its targets for the schema to judge
- * (it accepts only `host`), as `docker service create --network` did before.
+ * attachments are dropped, with a note naming those the compose file named. Any other service keeps
+ * its targets for the schema to judge (it accepts only `host`), as `docker service create --network`
+ * did before.
  */
 function networks(v: unknown, p: string, cx: Cx): unknown {
   if (isEmpty(v)) return undefined;
@@ -255,6 +248,11 @@ export function fromDockerServiceSpec(spec: unknown, notes: string[] = []): unkn
   if (!isObj(spec)) throw SwarmError.invalid(`the service spec must be a JSON object such as {"Name":"web","TaskTemplate":{"ContainerSpec":{"Image":"nginx"}}}`);
   const stack = isObj(spec.Labels) && typeof spec.Labels[STACK_LABEL.namespace] === "string" ? spec.Labels[STACK_LABEL.namespace] as string : undefined;
   const cx: Cx = { service: typeof spec.Name === "string" ? spec.Name : "", stack, notes };
+  if (stack !== undefined) {
+    const d = dropIgnoredInStack(spec, cx.service);
+    spec = d.spec;
+    if (d.note) notes.push(d.note);
+  }
   return pick(spec, "", {
     Name: same,
     Labels: same,

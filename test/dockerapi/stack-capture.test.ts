@@ -26,7 +26,7 @@ beforeAll(async () => {
       : req.method === "DELETE" ? new Response(null, { status: 204 })
       : Response.json({ ID: "abc", Id: "abc" }, { status: 201 });
     const u = new URL(req.url);
-    log.push(`${req.method} ${u.pathname}${decodeURIComponent(u.search)} -> ${res.status} ${body}`);
+    if (req.method === "POST") log.push(`${req.method} ${u.pathname}${decodeURIComponent(u.search)} -> ${res.status} ${body}`);
     return res;
   });
 }, 60_000);
@@ -41,17 +41,29 @@ version: "3.8"
 services:
   web:
     image: swarm-busybox
-    command: ["httpd", "-f", "-p", "8080"]
+    command: ["httpd", "-f", "-p", "8080", "-h", "/tmp"]
     ports: ["8080"]
-    environment: {A: "1"}
+    environment:
+      API_URL: http://shop_api:9000
+    healthcheck: {test: ["CMD", "true"], interval: 5s}
+    deploy:
+      update_config: {parallelism: 2, delay: 10s}
   api:
     image: swarm-busybox
-    command: sh -c 'sleep 1000'
-    volumes: ["kvdata:/data", "./x:/x:ro"]
-    deploy: {replicas: 2, labels: [tier=api]}
+    command: sh -c 'while true; do sleep 1; done'
+    environment: [KV_ADDR=shop_kv:6379, "LOG_LEVEL=\${LOG_LEVEL:-info}"]
+    stop_grace_period: 2s
+    labels: [tier=backend]
+    networks: [back, default]
+    deploy: {replicas: 2, labels: [app=shop], resources: {limits: {cpus: "0.5", memory: 64M}}}
   kv:
     image: swarm-busybox
+    command: [sleep, "100000"]
+    volumes: ["kvdata:/data", "./conf:/conf:ro"]
     networks: [back]
+    deploy:
+      restart_policy: {condition: on-failure, delay: 1s}
+      placement: {constraints: [node.role == manager]}
 networks:
   back:
 volumes:
@@ -63,7 +75,7 @@ for (const cli of [debianDockerCli(), currentDockerCli()]) {
     const f = join(dir, "c.yml");
     writeFileSync(f, COMPOSE);
     writeFileSync(join(dir, "pw.txt"), "x");
-    for (const args of [["stack", "deploy", "-c", f, "cap"], ["stack", "deploy", "-c", f, "cap"], ["stack", "ls"], ["stack", "services", "cap"], ["stack", "ps", "cap"], ["stack", "rm", "cap"]]) {
+    for (const args of [["stack", "deploy", "-c", f, "cap"], ["stack", "ls"], ["stack", "services", "cap"], ["stack", "ps", "cap"], ["stack", "rm", "cap"]]) {
       log.length = 0;
       const r = await docker(cli!, sock, args);
       console.log(`==== ${cli!.version} docker ${args.join(" ")} -> ${r.code}\n${r.stdout}${r.stderr}\n${log.join("\n")}\n`);
