@@ -1,0 +1,217 @@
+/**
+ * `docker stack deploy/ls/services/ps/rm` of the stock Docker CLIs (Debian's docker.io 20.10, and a
+ * current one when the machine has it) against swarm's Docker-compatible API, on a one-process
+ * cluster (fake runtimes): every request each CLI sends is recorded and must be served; the services
+ * are those `swarm stack deploy` makes of the same file (internal/stack's specs); a redeploy changes
+ * nothing, one change updates one service, --prune removes, `stack rm` leaves nothing; secrets and
+ * networks outside a stack are refused naming them.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Service, ServiceSpec } from "../../internal/api/index.ts";
+import { dockerBackend, serveUnix } from "../../internal/daemon/index.ts";
+import { createDockerApiHandler } from "../../internal/dockerapi/index.ts";
+import { parseServiceSpec } from "../../internal/spec/index.ts";
+import { loadStack } from "../../internal/stack/index.ts";
+import { TestCluster } from "../cluster/harness.ts";
+import { waitUntil } from "../harness/index.ts";
+import { currentDockerCli, debianDockerCli, docker, dockerOk, type DockerCli } from "./docker-cli.ts";
+import { SHOP } from "./stack-fixture.ts";
+
+const debian = debianDockerCli();
+const current = currentDockerCli();
+if (!current) console.warn("SKIPPED: no current Docker CLI besides Debian's docker.io on PATH; only Debian's CLI is tested");
+
+let c: TestCluster;
+const dir = mkdtempSync(join(tmpdir(), "dstack-cli-"));
+const sock = join(dir, "docker.sock");
+let server: { stop(force?: boolean): void };
+/** Every request since the last `requests.length = 0`: "METHOD /path status" (version prefix cut). */
+const requests: string[] = [];
+const notes: string[] = [];
+
+beforeAll(async () => {
+  if (!debian) throw new Error("Debian's docker.io CLI (/usr/bin/docker) is missing: run scripts/install-deps");
+  c = await TestCluster.start(1517, 1, 0);
+  const handler = createDockerApiHandler(dockerBackend(c.nodes[0]!.api), {
+    onInternalError: (err) => console.error("internal error", err),
+    onNote: (n) => notes.push(n),
+  });
+  server = await serveUnix(sock, async (req) => {
+    const res = await handler(req);
+    requests.push(`${req.method} ${new URL(req.url).pathname.replace(/^\/v[\d.]+/, "")} ${res.status}`);
+    return res;
+  });
+  mkdirSync(join(dir, "conf"));
+}, 60_000);
+
+afterAll(async () => {
+  server?.stop(true);
+  await c?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const file = (name: string, text: string) => {
+  const p = join(dir, name);
+  writeFileSync(p, text);
+  return p;
+};
+
+/** The stack's services in the leader's state, by name. */
+const stackServices = (stack: string): Service[] =>
+  Object.values(c.state().services).filter((s) => s.Spec.Labels["com.docker.stack.namespace"] === stack).sort((a, b) => a.Spec.Name.localeCompare(b.Spec.Name));
+
+const runningTasks = (s: Service) => Object.values(c.state().tasks).filter((t) => t.ServiceID === s.ID && t.DesiredState === "running" && t.Status.State === "running");
+
+/** What `swarm stack deploy` would create from the same file: internal/stack's specs, through the schema. */
+const swarmSpecs = (compose: string, env: Record<string, string> = {}) =>
+  Object.fromEntries(loadStack("shop", { files: [{ path: join(dir, "compose.yml"), text: compose }], env, projectDir: dir, readFile: () => undefined })
+    .services.map((s) => [`shop_${s.name}`, parseServiceSpec(s.spec)]));
+
+/**
+ * A spec as stored: a port the file leaves to the cluster (published 0) holds the port the cluster
+ * allocated, whichever deploy created it.
+ */
+function withAllocatedPorts(want: ServiceSpec, have: ServiceSpec): ServiceSpec {
+  const ports = want.EndpointSpec.Ports.map((p, i) => (p.PublishedPort === 0 ? { ...p, PublishedPort: have.EndpointSpec.Ports[i]?.PublishedPort ?? 0 } : p));
+  return { ...want, EndpointSpec: { ...want.EndpointSpec, Ports: ports } };
+}
+
+/** Lines starting with one of the words, sorted (the CLI walks Go maps: its order is random). */
+const lines = (out: string, ...words: string[]) => out.split("\n").filter((l) => words.some((w) => l.startsWith(w))).sort();
+
+const clis: [string, DockerCli | undefined][] = [
+  [`Debian docker.io ${debian?.version}`, debian],
+  [`current Docker CLI ${current?.version ?? "(none on this machine)"}`, current],
+];
+
+for (const [label, cli] of clis) {
+  describe.skipIf(!cli)(label, () => {
+    const d = (args: string[]) => dockerOk(cli!, sock, args);
+    const major = Number(cli?.version.split(".")[0] ?? 0);
+    const compose = SHOP("swarm-busybox");
+
+    test("deploy: networks as names, the services swarm stack deploy makes, every request served", async () => {
+      const f = file("compose.yml", compose);
+      requests.length = 0;
+      notes.length = 0;
+      const r = await docker(cli!, sock, ["stack", "deploy", "-c", f, "shop"]);
+      expect(r.stderr).not.toContain("Error");
+      expect(r.code).toBe(0);
+      expect(lines(r.stdout, "Creating")).toEqual([
+        "Creating network shop_back", "Creating network shop_default", "Creating service shop_api", "Creating service shop_kv", "Creating service shop_web",
+      ]);
+      // Every request is served, but the registry digest look-up (the CLI goes on without a digest).
+      const failed = requests.filter((q) => !/ (200|201|204)$/.test(q));
+      expect(failed.every((q) => q.startsWith("GET /distribution/swarm-busybox:latest/json "))).toBe(true);
+      expect(new Set(requests.map((q) => q.replace(/\/distribution\/.*\/json/, "/distribution/IMAGE/json").replace(/ \d+$/, "")))).toEqual(new Set([
+        "HEAD /_ping", "GET /info", "GET /networks", "POST /networks/create", "GET /services", "GET /distribution/IMAGE/json", "POST /services/create",
+      ]));
+      // The services, their labels and specs are those of swarm stack deploy.
+      const want = swarmSpecs(compose);
+      const have = stackServices("shop");
+      expect(have.map((s) => s.Spec.Name)).toEqual(["shop_api", "shop_kv", "shop_web"]);
+      for (const s of have) expect(s.Spec).toEqual(withAllocatedPorts(want[s.Spec.Name]!, s.Spec));
+      expect(have[2]!.Spec.EndpointSpec.Ports[0]!.PublishedPort).toBeGreaterThan(0);
+      expect(have[0]!.Spec.Labels).toEqual({ app: "shop", "com.docker.stack.image": "swarm-busybox", "com.docker.stack.namespace": "shop" });
+      expect(have[0]!.Spec.TaskTemplate.ContainerSpec.Labels).toEqual({ tier: "backend", "com.docker.stack.namespace": "shop" });
+      // The agent's log has what was accepted without effect.
+      expect(notes).toContain("network shop_default is a name only: swarm has no overlay networks, services reach each other through their published ports");
+      expect(notes).toContain("Ignoring unsupported options for service shop_web: healthcheck, deploy.update_config (swarm's own stack deploy ignores them too)");
+      await waitUntil("the stack's tasks run", () => have.every((s) => runningTasks(s).length === (s.Spec.Mode as { Replicated: { Replicas: number } }).Replicated.Replicas), 15_000);
+    }, 60_000);
+
+    test("stack ls, services, ps", async () => {
+      const ls = (await d(["stack", "ls"])).trim().split("\n");
+      expect(ls[0]).toMatch(/^NAME\s+SERVICES/);
+      expect(ls.slice(1)).toHaveLength(1);
+      expect(ls[1]).toMatch(/^shop\s+3(\s+Swarm)?$/);
+      const services = (await d(["stack", "services", "shop"])).trim().split("\n");
+      expect(services[0]).toMatch(/^ID\s+NAME\s+MODE\s+REPLICAS\s+IMAGE\s+PORTS$/);
+      expect(services.slice(1).map((l) => l.split(/\s+/).slice(1, 5))).toEqual([
+        ["shop_api", "replicated", "2/2", "swarm-busybox:latest"],
+        ["shop_kv", "replicated", "1/1", "swarm-busybox:latest"],
+        ["shop_web", "replicated", "1/1", "swarm-busybox:latest"],
+      ]);
+      expect(services[3]).toMatch(/\*:\d+->8080\/tcp$/);
+      const ps = await d(["stack", "ps", "shop", "--format", "{{.Name}} {{.Node}} {{.DesiredState}}"]);
+      expect(ps.trim().split("\n").sort()).toEqual(["shop_api.1 m1 Running", "shop_api.2 m1 Running", "shop_kv.1 m1 Running", "shop_web.1 m1 Running"]);
+      expect(await d(["stack", "services", "-q", "nosuch"])).toBe("");
+    });
+
+    test("a redeploy of the same file updates every service (as Docker does) and replaces no task", async () => {
+      const before = stackServices("shop");
+      const tasks = new Set(Object.values(c.state().tasks).map((t) => t.ID));
+      const r = await docker(cli!, sock, ["stack", "deploy", "-c", join(dir, "compose.yml"), "shop"]);
+      expect(r.code).toBe(0);
+      expect(lines(r.stdout, "Creating", "Updating")).toEqual(before.map((s) => `Updating service ${s.Spec.Name} (id: ${s.ID})`));
+      // Updates print their Warnings: the named network the services are not attached to.
+      expect(r.stderr).toContain("service shop_kv: not attached to network shop_back: swarm has no overlay networks");
+      const after = stackServices("shop");
+      for (const [i, s] of after.entries()) {
+        expect(s.Spec).toEqual(before[i]!.Spec);
+        expect(s.Version.Index).toBeGreaterThan(before[i]!.Version.Index);
+      }
+      expect(Object.values(c.state().tasks).every((t) => tasks.has(t.ID))).toBe(true);
+    }, 60_000);
+
+    test("one change (through the environment) replaces only that service's tasks", async () => {
+      const kvWeb = stackServices("shop").filter((s) => s.Spec.Name !== "shop_api").flatMap(runningTasks).map((t) => t.ID).sort();
+      const args = ["stack", "deploy", ...(major >= 26 ? ["--detach=false"] : []), "-c", join(dir, "compose.yml"), "shop"];
+      const r = await docker(cli!, sock, args, 90_000, { LOG_LEVEL: "debug" });
+      expect(r.code).toBe(0);
+      if (major >= 26) expect(r.stdout).toMatch(/verify: Service \S+ converged/);
+      const api = stackServices("shop").find((s) => s.Spec.Name === "shop_api")!;
+      expect(api.Spec).toEqual(withAllocatedPorts(swarmSpecs(compose, { LOG_LEVEL: "debug" }).shop_api!, api.Spec));
+      await waitUntil("the api runs the new spec", () => {
+        const run = runningTasks(api);
+        return run.length === 2 && run.every((t) => t.Spec.ContainerSpec.Env!.includes("LOG_LEVEL=debug"));
+      }, 20_000);
+      expect(stackServices("shop").filter((s) => s.Spec.Name !== "shop_api").flatMap(runningTasks).map((t) => t.ID).sort()).toEqual(kvWeb);
+    }, 120_000);
+
+    test("--prune removes the services no longer in the file", async () => {
+      const noKv = file("no-kv.yml", compose.replace(/ {2}kv:[\s\S]*?manager\]\}\n/, "").replace(/\nvolumes:\n {2}kvdata:\n/, "\n"));
+      expect(noKv).toBeTruthy();
+      const r = await docker(cli!, sock, ["stack", "deploy", "--prune", "-c", noKv, "shop"], 60_000, { LOG_LEVEL: "debug" });
+      expect(r.stderr).not.toContain("Error");
+      expect(r.code).toBe(0);
+      expect(r.stdout).toContain("Removing service shop_kv");
+      expect(stackServices("shop").map((s) => s.Spec.Name)).toEqual(["shop_api", "shop_web"]);
+    }, 60_000);
+
+    test("stack rm removes the services and the networks; nothing is left", async () => {
+      const r = await docker(cli!, sock, ["stack", "rm", "shop"]);
+      expect(r.code).toBe(0);
+      expect(lines(r.stdout, "Removing")).toEqual(["Removing network shop_back", "Removing network shop_default", "Removing service shop_api", "Removing service shop_web"]);
+      expect(stackServices("shop")).toEqual([]);
+      await waitUntil("the stack's tasks gone", () => Object.values(c.state().tasks).every((t) => t.DesiredState !== "running"), 15_000);
+      expect(await d(["network", "ls", "-q"])).toBe("");
+      expect((await d(["stack", "ls"])).trim().split("\n")).toHaveLength(1);
+      const again = await docker(cli!, sock, ["stack", "rm", "shop"]);
+      expect(again.stderr).toBe("Nothing found in stack: shop\n");
+      const ps = await docker(cli!, sock, ["stack", "ps", "shop"]);
+      expect(ps.stderr.toLowerCase()).toContain("nothing found in stack: shop");
+    }, 60_000);
+
+    test("a stack with a secret stops before any service, naming it; a network outside a stack is refused", async () => {
+      writeFileSync(join(dir, "pw.txt"), "s3cret");
+      const f = file("secret.yml", `version: "3.8"\nservices:\n  db:\n    image: swarm-busybox\n    secrets: [pw]\nsecrets:\n  pw:\n    file: ./pw.txt\n`);
+      const r = await docker(cli!, sock, ["stack", "deploy", "-c", f, "sec"]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain("secrets are not supported by swarm yet: secret sec_pw cannot be created; leave secrets: out of the compose file");
+      expect(stackServices("sec")).toEqual([]);
+      // The network the CLI made first is a name, which stack rm removes.
+      expect(await d(["stack", "rm", "sec"])).toBe("Removing network sec_default\n");
+      const net = await docker(cli!, sock, ["network", "create", "-d", "overlay", "mynet"]);
+      expect(net.code).toBe(1);
+      expect(net.stderr).toContain("swarm has no networks: services reach each other through their published ports");
+      const ext = file("external.yml", `version: "3.8"\nservices:\n  a:\n    image: swarm-busybox\n    networks: [proxy]\nnetworks:\n  proxy:\n    external: true\n`);
+      const e = await docker(cli!, sock, ["stack", "deploy", "-c", ext, "ext"]);
+      expect(e.code).toBe(1);
+      expect(e.stderr).toContain(`network "proxy" is declared as external, but could not be found`);
+    }, 60_000);
+  });
+}
