@@ -8,6 +8,15 @@
  * INVALID_ARGUMENT naming the Docker flag, so `docker service create --secret s …` fails loudly instead
  * of running a service without its secret. The result then goes through the one spec schema
  * (internal/spec `parseServiceSpec`), exactly like a spec from swarm's own CLI.
+ *
+ * A stack's service (labelled `com.docker.stack.namespace`, as `docker stack deploy` builds it
+ * client-side) is translated to what `swarm stack deploy` makes of the same compose file, so the two
+ * deploys give the same service: its attachments to the stack's networks (names only, networks.ts)
+ * and its volumes' labels are dropped, and so are the fields swarm's stack deploy ignores with a
+ * warning (stack-ignored.ts: healthcheck, update_config, tty, logging, …). Each drop is a note: the
+ * answer's Warnings (which `docker stack deploy` prints for updates, not for creates) and the agent's
+ * log. What swarm's stack deploy refuses (jobs) stays refused; secrets never get this far (their
+ * creation is refused first, stack-routes.ts).
  */
 import { SwarmError, type NodeSpec } from "../api/index.ts";
 import { STACK_LABEL } from "../stack/index.ts";
