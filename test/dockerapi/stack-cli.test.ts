@@ -196,6 +196,19 @@ for (const [label, cli] of clis) {
       expect(ps.stderr.toLowerCase()).toContain("nothing found in stack: shop");
     }, 60_000);
 
+    test("Docker's host networking in a stack (an external network named host): the same service as swarm's deploy", async () => {
+      const text = `version: "3.8"\nservices:\n  edge:\n    image: swarm-busybox\n    command: [sleep, "1000"]\n    networks: [outside]\nnetworks:\n  outside:\n    external: true\n    name: host\n`;
+      const r = await docker(cli!, sock, ["stack", "deploy", "-c", file("host.yml", text), "hn"]);
+      expect(r.code).toBe(0);
+      expect(lines(r.stdout, "Creating")).toEqual(["Creating service hn_edge"]);
+      const loaded = loadStack("hn", { files: [{ path: "host.yml", text }], env: {}, projectDir: dir, readFile: () => undefined });
+      expect(loaded.warnings).toEqual([]);
+      const [svc] = stackServices("hn");
+      expect(svc!.Spec).toEqual(parseServiceSpec(loaded.services[0]!.spec));
+      expect(svc!.Spec.TaskTemplate.Networks).toEqual([{ Target: "host" }]);
+      expect(await d(["stack", "rm", "hn"])).toBe("Removing service hn_edge\n");
+    });
+
     test("a stack with a secret stops before any service, naming it; a network outside a stack is refused", async () => {
       writeFileSync(join(dir, "pw.txt"), "s3cret");
       const f = file("secret.yml", `version: "3.8"\nservices:\n  db:\n    image: swarm-busybox\n    secrets: [pw]\nsecrets:\n  pw:\n    file: ./pw.txt\n`);

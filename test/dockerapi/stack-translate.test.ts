@@ -145,3 +145,22 @@ describe("the stack networks' registry", () => {
     expect(errorOf(() => r.create(body("a_3")))).toContain("too many networks (2)");
   });
 });
+
+describe("swarm stack deploy of Docker's host-networking idiom", () => {
+  const load = (networks: string) =>
+    loadStack("hn", {
+      files: [{ path: "c.yml", text: `services:\n  edge:\n    image: swarm-busybox\n    networks: ${networks}\nnetworks:\n  outside:\n    external: true\n    name: host\n  back:\n` }],
+      env: {}, projectDir: "/srv", readFile: () => undefined,
+    });
+
+  test("a service on the external network named host runs on the host's network; other networks are still ignored, by name", () => {
+    const only = load("[outside]");
+    expect(parseServiceSpec(only.services[0]!.spec).TaskTemplate.Networks).toEqual([{ Target: "host" }]);
+    expect(only.warnings).toEqual(["Ignoring unsupported top-level networks (back): this cluster has no overlay networks; services reach each other through their published ports"]);
+    const both = load("{outside: {}, back: {aliases: [e]}}");
+    expect(parseServiceSpec(both.services[0]!.spec).TaskTemplate.Networks).toEqual([{ Target: "host" }]);
+    expect(both.warnings).toContain('Ignoring unsupported options for service "edge": networks');
+    const none = load("[back]");
+    expect(parseServiceSpec(none.services[0]!.spec).TaskTemplate.Networks ?? []).toEqual([]);
+  });
+});
