@@ -19,7 +19,7 @@
  * creation is refused first, stack-routes.ts).
  */
 import { SwarmError, type NodeSpec } from "../api/index.ts";
-import { STACK_LABEL } from "../stack/index.ts";
+import { STACK_NAMESPACE_LABEL } from "./stack-label.ts";
 import type { NodeChanges } from "./backend.ts";
 import { dropIgnoredInStack } from "./stack-ignored.ts";
 import { MONITOR_NS, UPDATE_CONFIG } from "./to-docker.ts";
@@ -134,7 +134,7 @@ function volumeOptions(v: unknown, p: string, cx: Cx): undefined {
     Labels: (labels, lp) => {
       if (isEmpty(labels)) return undefined;
       if (cx.stack === undefined) throw unsupported(lp, labels);
-      const others = isObj(labels) ? Object.keys(labels).filter((k) => k !== STACK_LABEL.namespace) : [];
+      const others = isObj(labels) ? Object.keys(labels).filter((k) => k !== STACK_NAMESPACE_LABEL) : [];
       if (others.length) cx.notes.push(`service ${cx.service}: ignoring the labels of volume mount ${p.replace(/\.VolumeOptions$/, "")} (${others.join(", ")}): volumes are the engine's local volumes, created unlabelled`);
       return undefined;
     },
@@ -255,7 +255,7 @@ function endpointSpec(v: unknown, p: string): unknown {
  */
 export function fromDockerServiceSpec(spec: unknown, notes: string[] = []): unknown {
   if (!isObj(spec)) throw SwarmError.invalid(`the service spec must be a JSON object such as {"Name":"web","TaskTemplate":{"ContainerSpec":{"Image":"nginx"}}}`);
-  const stack = isObj(spec.Labels) && typeof spec.Labels[STACK_LABEL.namespace] === "string" ? spec.Labels[STACK_LABEL.namespace] as string : undefined;
+  const stack = isObj(spec.Labels) && typeof spec.Labels[STACK_NAMESPACE_LABEL] === "string" ? spec.Labels[STACK_NAMESPACE_LABEL] as string : undefined;
   const cx: Cx = { service: typeof spec.Name === "string" ? spec.Name : "", stack, notes };
   if (stack !== undefined) {
     const d = dropIgnoredInStack(spec, cx.service);

@@ -8,6 +8,7 @@
  * (stack-routes.ts), and a stack's service becomes what `swarm stack deploy` makes (from-docker.ts).
  */
 export { createDockerApiHandler, type DockerApiOptions } from "./handler.ts";
+export { STACK_NAMESPACE_LABEL } from "./stack-label.ts";
 export { StackNetworks, dockerNetwork, networkNote, NETWORK_FILTERS, type StackNetwork, type StackNetworksOptions } from "./networks.ts";
 export { dockerError } from "./http.ts";
 export type { DockerBackend, LogStreamOptions, NodeChanges } from "./backend.ts";

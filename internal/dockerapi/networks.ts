@@ -16,7 +16,7 @@
  */
 import { SwarmError } from "../api/index.ts";
 import { checkFilterKeys, type Filters } from "../lookup/index.ts";
-import { STACK_LABEL } from "../stack/index.ts";
+import { STACK_NAMESPACE_LABEL } from "./stack-label.ts";
 
 export const NETWORK_FILTERS = ["driver", "id", "label", "name", "scope", "type", "dangling"] as const;
 
@@ -100,7 +100,7 @@ export class StackNetworks {
     if (typeof name !== "string" || name === "") throw SwarmError.invalid("a network needs a Name");
     if (!NAME_RE.test(name)) throw SwarmError.invalid(`invalid network name "${name.slice(0, 80)}": use letters, digits, "_", "." and "-", starting with a letter or digit`);
     const labels = strings(body.Labels, "the network's Labels");
-    if (!(STACK_LABEL.namespace in labels)) {
+    if (!(STACK_NAMESPACE_LABEL in labels)) {
       throw SwarmError.invalid(
         `swarm has no networks: services reach each other through their published ports, so \`docker network create ${name}\` is not served. ` +
           `(A stack's networks, which \`docker stack deploy\` creates, are accepted as names with no effect.) For a network on one host, point the client at that node's Docker engine`,

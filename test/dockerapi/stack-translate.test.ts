@@ -7,10 +7,10 @@
  */
 import { describe, expect, test } from "bun:test";
 import { isSwarmError } from "../../internal/api/index.ts";
-import { dockerNetwork, fromDockerServiceSpec, StackNetworks } from "../../internal/dockerapi/index.ts";
+import { dockerNetwork, fromDockerServiceSpec, STACK_NAMESPACE_LABEL, StackNetworks } from "../../internal/dockerapi/index.ts";
 import { filtersFromQuery } from "../../internal/lookup/index.ts";
 import { parseServiceSpec } from "../../internal/spec/index.ts";
-import { loadStack } from "../../internal/stack/index.ts";
+import { loadStack, STACK_LABEL } from "../../internal/stack/index.ts";
 import { SHOP, SHOP_BODIES_28 } from "./stack-fixture.ts";
 
 const fromDocker = (body: unknown) => {
@@ -27,6 +27,10 @@ function errorOf(f: () => unknown): string {
   }
   throw new Error("expected an error");
 }
+
+test("the Docker API and swarm's stack deploy know a stack by the same label", () => {
+  expect(STACK_NAMESPACE_LABEL).toBe(STACK_LABEL.namespace);
+});
 
 describe("docker stack deploy's bodies → the specs of swarm stack deploy", () => {
   const loaded = loadStack("shop", { files: [{ path: "compose.yml", text: SHOP("swarm-busybox") }], env: {}, projectDir: "/srv/shop", readFile: () => undefined });
