@@ -17,6 +17,7 @@ import { fromDockerServiceSpec, nodeChangesFrom } from "./from-docker.ts";
 import { bodyJson, bool, dockerError, empty, errorResponse, headers, json, ref as refParam, type Handler, type Route } from "./http.ts";
 import { frame, linePayload } from "./log-frames.ts";
 import { StackNetworks } from "./networks.ts";
+import { labelsMatch } from "./values.ts";
 import { stackRoutes } from "./stack-routes.ts";
 import { dockerInfo, dockerSwarm, dockerVersion, swarmVersion } from "./system.ts";
 import { dockerNode, dockerNodeId, dockerService, dockerTask, serviceStatus } from "./to-docker.ts";
@@ -91,7 +92,9 @@ export function createDockerApiHandler(b: DockerBackend, o: DockerApiOptions = {
     if (f.has("service")) f.set("service", f.get("service")!.map((r) => tryFind(() => findService(st, r))?.ID ?? `\0${r}`));
     if (f.has("node")) f.set("node", f.get("node")!.map((r) => tryFind(() => findNode(st, r, { selfId: b.nodeId }))?.ID ?? `\0${r}`));
     // A task's labels, to Docker's filter, are its service's (swarmkit's ServiceAnnotations): how
-    // `docker stack ps` finds a stack's tasks.
+    // `docker stack ps` finds a stack's tasks. A task that outlives its service (stopping after a
+    // `service rm`) is matched by its container's labels, which carry the stack's name too, so
+    // `docker stack rm --detach=false` and scripts looping on `docker stack ps` wait for it.
     const labels = f.get("label") ?? [];
     f.delete("label");
     const upToDate = (f.get("_up-to-date") ?? []).length > 0;
@@ -99,7 +102,7 @@ export function createDockerApiHandler(b: DockerBackend, o: DockerApiOptions = {
       .filter((t) => {
         const svc = st.services[t.ServiceID];
         if (!taskMatches(t, svc?.Spec.Name ?? t.ServiceID, f)) return false;
-        if (labels.length && (svc === undefined || !serviceMatches(svc, new Map([["label", labels]])))) return false;
+        if (!labelsMatch(svc ? svc.Spec.Labels : t.Spec.ContainerSpec.Labels, labels)) return false;
         return !upToDate || (svc !== undefined && !isOutdated(t, svc));
       })
       .sort((a, c) => a.CreatedAt.localeCompare(c.CreatedAt))

@@ -17,6 +17,7 @@
 import { SwarmError } from "../api/index.ts";
 import { checkFilterKeys, type Filters } from "../lookup/index.ts";
 import { STACK_NAMESPACE_LABEL } from "./stack-label.ts";
+import { labelsMatch } from "./values.ts";
 
 export const NETWORK_FILTERS = ["driver", "id", "label", "name", "scope", "type", "dangling"] as const;
 
@@ -61,15 +62,6 @@ function randomId(): string {
   const b = new Uint8Array(32);
   crypto.getRandomValues(b);
   return Buffer.from(b).toString("hex");
-}
-
-/** `k=v` requires label k with value v; `k` requires label k (Docker's label filter). */
-function labelsMatch(labels: Record<string, string>, wanted: string[] | undefined): boolean {
-  return (wanted ?? []).every((w) => {
-    const i = w.indexOf("=");
-    const k = i < 0 ? w : w.slice(0, i);
-    return k in labels && (i < 0 || labels[k] === w.slice(i + 1));
-  });
 }
 
 const anyOf = (f: Filters, key: string, test: (v: string) => boolean) => {

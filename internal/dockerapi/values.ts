@@ -11,3 +11,12 @@ export function isEmpty(v: unknown): boolean {
   if (isObj(v)) return Object.values(v).every(isEmpty);
   return false;
 }
+
+/** Docker's label filter: `k=v` requires label k with value v; `k` requires label k; all must match. */
+export function labelsMatch(labels: Record<string, string> | undefined, wanted: string[] | undefined): boolean {
+  return (wanted ?? []).every((w) => {
+    const i = w.indexOf("=");
+    const k = i < 0 ? w : w.slice(0, i);
+    return labels !== undefined && k in labels && (i < 0 || labels[k] === w.slice(i + 1));
+  });
+}

@@ -7,7 +7,8 @@
  */
 import { describe, expect, test } from "bun:test";
 import { isSwarmError } from "../../internal/api/index.ts";
-import { dockerNetwork, fromDockerServiceSpec, STACK_NAMESPACE_LABEL, StackNetworks } from "../../internal/dockerapi/index.ts";
+import type { ClusterState, Service, Task } from "../../internal/api/index.ts";
+import { createDockerApiHandler, dockerNetwork, fromDockerServiceSpec, STACK_NAMESPACE_LABEL, StackNetworks, type DockerBackend } from "../../internal/dockerapi/index.ts";
 import { filtersFromQuery } from "../../internal/lookup/index.ts";
 import { parseServiceSpec } from "../../internal/spec/index.ts";
 import { loadStack, STACK_LABEL } from "../../internal/stack/index.ts";
@@ -166,5 +167,31 @@ describe("swarm stack deploy of Docker's host-networking idiom", () => {
     expect(both.warnings).toContain('Ignoring unsupported options for service "edge": networks');
     const none = load("[back]");
     expect(parseServiceSpec(none.services[0]!.spec).TaskTemplate.Networks ?? []).toEqual([]);
+  });
+});
+
+describe("the task label filter (docker stack ps, docker stack rm --detach=false)", () => {
+  const at = "2026-01-01T00:00:00.000Z";
+  const spec = parseServiceSpec(fromDockerServiceSpec(structuredClone(SHOP_BODIES_28.kv)));
+  const svc: Service = { ID: "s1", Version: { Index: 1 }, CreatedAt: at, UpdatedAt: at, Spec: spec, Endpoint: { Spec: { Ports: [] }, Ports: [] } };
+  const task = (id: string, serviceId: string, state: Task["Status"]["State"], desired: Task["DesiredState"]): Task => ({
+    ID: id, Version: { Index: 1 }, CreatedAt: at, UpdatedAt: at, ServiceID: serviceId, Slot: 1, Spec: spec.TaskTemplate, ServiceVersion: 1,
+    Status: { Timestamp: at, State: state, Message: state }, DesiredState: desired, Attempt: 0,
+  });
+  // t2 belongs to a service already removed (`docker stack rm`), still stopping.
+  const state: ClusterState = { index: 1, nodes: {}, services: { s1: svc }, tasks: { t1: task("t1", "s1", "running", "running"), t2: task("t2", "gone", "running", "remove") } };
+  const backend = { read: async () => state, nodeId: "n" } as unknown as DockerBackend;
+  const handler = createDockerApiHandler(backend);
+  const ids = async (label: string) => {
+    const res = await handler(new Request(`http://docker/v1.41/tasks?filters=${encodeURIComponent(JSON.stringify({ label: { [label]: true } }))}`));
+    expect(res.status).toBe(200);
+    return ((await res.json()) as { ID: string }[]).map((t) => t.ID).sort();
+  };
+
+  test("a task matches by its service's labels; a task outliving its service by its container's", async () => {
+    expect(await ids("com.docker.stack.namespace=shop")).toEqual(["t1", "t2"]);
+    expect(await ids("app")).toEqual([]); // kv has no deploy label app
+    expect(await ids("com.docker.stack.image=swarm-busybox")).toEqual(["t1"]); // a service label, not a container's
+    expect(await ids("com.docker.stack.namespace=blog")).toEqual([]);
   });
 });
