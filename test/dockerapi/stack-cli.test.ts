@@ -26,29 +26,35 @@ if (!current) console.warn("SKIPPED: no current Docker CLI besides Debian's dock
 
 let c: TestCluster;
 const dir = mkdtempSync(join(tmpdir(), "dstack-cli-"));
-const sock = join(dir, "docker.sock");
-let server: { stop(force?: boolean): void };
+const servers: { stop(force?: boolean): void }[] = [];
+/** Each manager's Docker API socket, by node name. */
+const sockOf: Record<string, string> = {};
 /** Every request since the last `requests.length = 0`: "METHOD /path status" (version prefix cut). */
 const requests: string[] = [];
 const notes: string[] = [];
+let sock: string; // the leader's
 
 beforeAll(async () => {
   if (!debian) throw new Error("Debian's docker.io CLI (/usr/bin/docker) is missing: run scripts/install-deps");
-  c = await TestCluster.start(1517, 1, 0);
-  const handler = createDockerApiHandler(dockerBackend(c.nodes[0]!.api), {
-    onInternalError: (err) => console.error("internal error", err),
-    onNote: (n) => notes.push(n),
-  });
-  server = await serveUnix(sock, async (req) => {
-    const res = await handler(req);
-    requests.push(`${req.method} ${new URL(req.url).pathname.replace(/^\/v[\d.]+/, "")} ${res.status}`);
-    return res;
-  });
+  c = await TestCluster.start(1517, 3, 0);
+  for (const n of c.nodes) {
+    const handler = createDockerApiHandler(dockerBackend(n.api), {
+      onInternalError: (err) => console.error("internal error", err),
+      onNote: (note) => notes.push(note),
+    });
+    sockOf[n.name] = join(dir, `${n.name}.sock`);
+    servers.push(await serveUnix(sockOf[n.name]!, async (req) => {
+      const res = await handler(req);
+      requests.push(`${req.method} ${new URL(req.url).pathname.replace(/^\/v[\d.]+/, "")} ${res.status}`);
+      return res;
+    }));
+  }
+  sock = sockOf[c.leader()!.name]!;
   mkdirSync(join(dir, "conf"));
 }, 60_000);
 
 afterAll(async () => {
-  server?.stop(true);
+  for (const s of servers) s.stop(true);
   await c?.close();
   rmSync(dir, { recursive: true, force: true });
 });
@@ -136,8 +142,8 @@ for (const [label, cli] of clis) {
         ["shop_web", "replicated", "1/1", "swarm-busybox:latest"],
       ]);
       expect(services[3]).toMatch(/\*:\d+->8080\/tcp$/);
-      const ps = await d(["stack", "ps", "shop", "--format", "{{.Name}} {{.Node}} {{.DesiredState}}"]);
-      expect(ps.trim().split("\n").sort()).toEqual(["shop_api.1 m1 Running", "shop_api.2 m1 Running", "shop_kv.1 m1 Running", "shop_web.1 m1 Running"]);
+      const ps = (await d(["stack", "ps", "shop", "--format", "{{.Name}} {{.Node}} {{.DesiredState}}"])).trim().split("\n").sort();
+      expect(ps.map((l) => l.replace(/ m[123] /, " NODE "))).toEqual(["shop_api.1 NODE Running", "shop_api.2 NODE Running", "shop_kv.1 NODE Running", "shop_web.1 NODE Running"]);
       expect(await d(["stack", "services", "-q", "nosuch"])).toBe("");
     });
 
@@ -214,6 +220,21 @@ for (const [label, cli] of clis) {
       expect(svc!.Spec.TaskTemplate.Networks).toEqual([{ Target: "host" }]);
       expect(await d(["stack", "rm", "hn"])).toBe("Removing service hn_edge\n");
     });
+
+    test("through a follower manager: the same services; its network names stay with it (rm through the leader leaves them)", async () => {
+      const follower = c.nodes.find((n) => n !== c.leader() && n.up)!;
+      const f = join(dir, "compose.yml");
+      const r = await docker(cli!, sockOf[follower.name]!, ["stack", "deploy", "-c", f, "shop"]);
+      expect(r.code).toBe(0);
+      expect(stackServices("shop").map((s) => s.Spec.Name)).toEqual(["shop_api", "shop_kv", "shop_web"]);
+      const want = swarmSpecs(compose);
+      for (const s of stackServices("shop")) expect(s.Spec).toEqual(withAllocatedPorts(want[s.Spec.Name]!, s.Spec));
+      // The leader has no network names of this stack: its rm removes the services only.
+      expect(lines(await d(["stack", "rm", "shop"]), "Removing")).toEqual(["Removing service shop_api", "Removing service shop_kv", "Removing service shop_web"]);
+      expect(stackServices("shop")).toEqual([]);
+      // The follower still lists them; its rm removes the names.
+      expect(lines(await dockerOk(cli!, sockOf[follower.name]!, ["stack", "rm", "shop"]), "Removing")).toEqual(["Removing network shop_back", "Removing network shop_default"]);
+    }, 60_000);
 
     test("a stack with a secret stops before any service, naming it; a network outside a stack is refused", async () => {
       writeFileSync(join(dir, "pw.txt"), "s3cret");
