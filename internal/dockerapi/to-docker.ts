@@ -76,12 +76,20 @@ export function dockerTaskSpec(t: TaskSpec) {
   });
 }
 
+/** Docker's ServiceMode: the same four shapes as ours. */
+function dockerMode(m: ServiceSpec["Mode"]) {
+  if ("Global" in m) return { Global: {} };
+  if ("GlobalJob" in m) return { GlobalJob: {} };
+  if ("ReplicatedJob" in m) return { ReplicatedJob: { MaxConcurrent: m.ReplicatedJob.MaxConcurrent, TotalCompletions: m.ReplicatedJob.TotalCompletions } };
+  return { Replicated: { Replicas: m.Replicated.Replicas } };
+}
+
 export function dockerServiceSpec(s: ServiceSpec) {
   return {
     Name: s.Name,
     Labels: s.Labels,
     TaskTemplate: dockerTaskSpec(s.TaskTemplate),
-    Mode: "Global" in s.Mode ? { Global: {} } : { Replicated: { Replicas: s.Mode.Replicated.Replicas } },
+    Mode: dockerMode(s.Mode),
     UpdateConfig: { ...UPDATE_CONFIG },
     RollbackConfig: { ...UPDATE_CONFIG },
     EndpointSpec: omitEmpty({ Mode: "vip", Ports: dockerPorts(s.EndpointSpec.Ports) }),

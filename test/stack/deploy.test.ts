@@ -80,7 +80,7 @@ describe.skipIf(skip)("swarm stack on a one-node cluster", () => {
     expect(r.stdout).toBe("Creating service shop_api\nCreating service shop_kv\nCreating service shop_web\n");
     const svcs = await converged("shop", 3);
     expect(svcs.map((s: any) => [s.Name, s.Replicas])).toEqual([["shop_api", "2/2"], ["shop_kv", "1/1"], ["shop_web", "1/1"]]);
-    expect(await n.ok(["stack", "ls"])).toBe("NAME   SERVICES\nshop   3\n");
+    expect(await n.ok(["stack", "ls"])).toBe("NAME      SERVICES\nshop      3\n");
     const table = await n.ok(["stack", "services", "shop"]);
     expect(table.split("\n")[0]).toMatch(/^ID\s+NAME\s+MODE\s+REPLICAS\s+IMAGE\s+PORTS$/);
     expect(table).toMatch(/shop_web\s+replicated\s+1\/1\s+\S+\s+\*:\d+->8080\/tcp/);
@@ -232,7 +232,7 @@ volumes:
     expect(svcs.map((s: any) => [s.Name, s.Replicas])).toEqual([["vote_db", "1/1"], ["vote_redis", "1/1"], ["vote_result", "1/1"], ["vote_vote", "2/2"], ["vote_worker", "1/1"]]);
     expect((await inspect("vote_worker")).Spec.Labels.APP).toBe("VOTING");
     expect((await n.dockerd.docker.listVolumes()).Volumes.map((v) => v.Name)).toContain("vote_db-data");
-    expect(await n.ok(["stack", "ls"])).toBe("NAME   SERVICES\nshop   2\nvote   5\n");
+    expect(await n.ok(["stack", "ls"])).toBe("NAME      SERVICES\nshop      2\nvote      5\n");
   }, 120_000);
 
   test("--detach=false waits until the stack's services converge; a name held outside the stack stops the deploy", async () => {
@@ -257,10 +257,10 @@ volumes:
     expect(r.code).toBe(0);
     expect(r.stdout).toBe("Removing service vote_db\nRemoving service vote_redis\nRemoving service vote_result\nRemoving service vote_vote\nRemoving service vote_worker\n");
     expect(r.stderr).toBe("Nothing found in stack: nosuch\n");
-    expect(await n.ok(["stack", "ls"])).toBe("NAME   SERVICES\nshop   2\n");
+    expect(await n.ok(["stack", "ls"])).toBe("NAME      SERVICES\nshop      2\n");
     await waitUntil("the voting app's containers are gone", async () => (await n.containers(true)).every((c) => c.Labels["com.docker.stack.namespace"] !== "vote"), 60_000, 200);
     await n.ok(["stack", "rm", "shop"]);
-    expect(await n.ok(["stack", "ls"])).toBe("NAME   SERVICES\n");
+    expect(await n.ok(["stack", "ls"])).toBe("NAME      SERVICES\n");
     const ps = await n.run(["stack", "ps", "shop"]);
     expect(ps.stderr).toBe("Nothing found in stack: shop\n");
   }, 90_000);
