@@ -15,8 +15,9 @@
  * and its volumes' labels are dropped, and so are the fields swarm's stack deploy ignores with a
  * warning (stack-ignored.ts: healthcheck, update_config, tty, logging, …). Each drop is a note: the
  * answer's Warnings (which `docker stack deploy` prints for updates, not for creates) and the agent's
- * log. What swarm's stack deploy refuses (jobs) stays refused; secrets never get this far (their
- * creation is refused first, stack-routes.ts).
+ * log. What swarm's stack deploy refuses (jobs) stays refused, and so do a service's secrets and
+ * configs (neither stack deploy takes them yet; a file-based one is refused at its creation first,
+ * stack-routes.ts).
  */
 import { SwarmError, type NodeSpec } from "../api/index.ts";
 import { STACK_NAMESPACE_LABEL } from "./stack-label.ts";
@@ -65,12 +66,17 @@ function updateFlags(field: string, flag: string): Record<string, string> {
   return Object.fromEntries(Object.entries(f).map(([k, v]) => [`${field}.${k}`, `--${flag}-${v}`]));
 }
 
+/**
+ * Fields swarm implements (health checks, rolling-update settings, secrets, configs, jobs) that this
+ * API does not translate yet: the error says so and points at swarm's own CLI.
+ */
+const SWARM_CLI_ONLY = /^(TaskTemplate\.ContainerSpec\.(Healthcheck|Secrets|Configs)|UpdateConfig|RollbackConfig|Mode\.(ReplicatedJob|GlobalJob))/;
+
 function unsupported(path: string, value: unknown): SwarmError {
   const flag = FLAG_OF[path] ?? FLAG_OF[path.replace(/\[\d+\]/g, "")];
   const shown = JSON.stringify(value)?.slice(0, 60) ?? String(value);
-  const update = path.startsWith("UpdateConfig") || path.startsWith("RollbackConfig");
-  const why = update
-    ? "swarm updates and rolls back one task at a time, stop-first, pausing on a failed task (parallelism 1, order stop-first, failure action pause)"
+  const why = SWARM_CLI_ONLY.test(path)
+    ? `swarm's Docker API does not translate it yet; swarm's own CLI takes it (swarm service create/update${flag ? ` ${flag}` : ""})`
     : "swarm does not implement it";
   return SwarmError.invalid(`${path} = ${shown}${flag ? ` (${flag})` : ""} is not supported: ${why}; leave it out`);
 }

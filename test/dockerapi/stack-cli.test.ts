@@ -236,12 +236,34 @@ for (const [label, cli] of clis) {
       expect(lines(await dockerOk(cli!, sockOf[follower.name]!, ["stack", "rm", "shop"]), "Removing")).toEqual(["Removing network shop_back", "Removing network shop_default"]);
     }, 60_000);
 
+    test("the cluster's secrets and configs are listed and inspected (a secret's data never); writes are refused naming them", async () => {
+      const leader = c.leader()!;
+      const label = `v${major}`;
+      await leader.api.createFile("secret", `db_pw_${label}`, new TextEncoder().encode("s3cret"), { "com.docker.stack.namespace": `st${label}` });
+      await leader.api.createFile("config", `app_conf_${label}`, new TextEncoder().encode("a=1"), {});
+      expect(await d(["secret", "ls", "--format", "{{.Name}}", "--filter", `name=db_pw_${label}`])).toBe(`db_pw_${label}\n`);
+      const inspected = JSON.parse(await d(["secret", "inspect", `db_pw_${label}`]))[0];
+      expect(inspected.Spec).toEqual({ Name: `db_pw_${label}`, Labels: { "com.docker.stack.namespace": `st${label}` } });
+      expect(JSON.stringify(inspected)).not.toContain(Buffer.from("s3cret").toString("base64"));
+      expect(JSON.parse(await d(["config", "inspect", `app_conf_${label}`]))[0].Spec.Data).toBe(Buffer.from("a=1").toString("base64"));
+      const rm = await docker(cli!, sock, ["secret", "rm", `db_pw_${label}`]);
+      expect(rm.code).toBe(1);
+      expect(rm.stderr).toContain(`secret db_pw_${label} cannot be removed through swarm's Docker API: it does not write secrets yet (\`swarm secret create|rm\` on a manager does)`);
+      // A stack whose label a secret carries: `docker stack rm` says it could not remove it.
+      const stackRm = await docker(cli!, sock, ["stack", "rm", `st${label}`]);
+      expect(stackRm.stdout).toContain(`Removing secret db_pw_${label}`);
+      expect(stackRm.stderr).toContain(`Failed to remove secret`);
+      await leader.api.removeFiles("secret", [`db_pw_${label}`]);
+      await leader.api.removeFiles("config", [`app_conf_${label}`]);
+    });
+
     test("a stack with a secret stops before any service, naming it; a network outside a stack is refused", async () => {
       writeFileSync(join(dir, "pw.txt"), "s3cret");
       const f = file("secret.yml", `version: "3.8"\nservices:\n  db:\n    image: swarm-busybox\n    secrets: [pw]\nsecrets:\n  pw:\n    file: ./pw.txt\n`);
       const r = await docker(cli!, sock, ["stack", "deploy", "-c", f, "sec"]);
       expect(r.code).toBe(1);
-      expect(r.stderr).toContain("secrets are not supported by swarm yet: secret sec_pw cannot be created; leave secrets: out of the compose file");
+      expect(r.stderr).toContain("failed to create secret sec_pw: Error response from daemon: secret sec_pw cannot be created through swarm's Docker API");
+      expect(r.stderr).toContain("leave them out of the compose file");
       expect(stackServices("sec")).toEqual([]);
       // The network the CLI made first is a name, which stack rm removes.
       expect(await d(["stack", "rm", "sec"])).toBe("Removing network sec_default\n");
