@@ -10,6 +10,8 @@
 import { configsOf, secretsOf, SwarmError, type ClusterState, type Config, type Secret } from "../api/index.ts";
 import { checkFilterKeys, filtersFromQuery, findConfig, findSecret, type Filters } from "../lookup/index.ts";
 import type { DockerBackend } from "./backend.ts";
+import { bodyJson, empty, json, ref, type Route } from "./http.ts";
+import { labelsMatch } from "./values.ts";
 
 export type FileKind = "secret" | "config";
 
@@ -24,14 +26,6 @@ export function dockerSecret(s: Secret) {
 /** Docker's Config (Data base64, as stored). */
 export function dockerConfig(c: Config) {
   return { ID: c.ID, Version: { Index: c.Version.Index }, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt, Spec: { Name: c.Spec.Name, Labels: c.Spec.Labels, Data: c.Spec.Data } };
-}
-
-function labelsMatch(labels: Record<string, string>, wanted: string[] | undefined): boolean {
-  return (wanted ?? []).every((w) => {
-    const i = w.indexOf("=");
-    const k = i < 0 ? w : w.slice(0, i);
-    return k in labels && (i < 0 || labels[k] === w.slice(i + 1));
-  });
 }
 
 /** `id` and `name` match by prefix, `names` exactly, `label` all of them (swarmkit's list filters). */
@@ -85,42 +79,37 @@ function list(kind: FileKind, st: ClusterState, filters: string | null) {
   const all = kind === "secret" ? Object.values(secretsOf(st)) : Object.values(configsOf(st));
   return all
     .filter((x) => fileMatches(x, f))
-    .sort((a, c) => a.CreatedAt.localeCompare(c.CreatedAt))
+    .sort((a, c) => a.Spec.Name.localeCompare(c.Spec.Name))
     .map((x) => (kind === "secret" ? dockerSecret(x as Secret) : dockerConfig(x as Config)));
 }
 
-type Route = [method: string, path: RegExp, handle: (req: Request, url: URL, params: string[]) => Promise<Response>];
-
-export interface FileRouteIo {
-  json(body: unknown, status?: number): Response;
-  empty(status?: number): Response;
-  bodyJson(req: Request): Promise<unknown>;
-}
-
-/** The `/secrets` and `/configs` routes (the handler adds them to its table). */
-export function fileRoutes(b: DockerBackend, io: FileRouteIo): Route[] {
-  const ref = (p: string | undefined) => decodeURIComponent(p ?? "");
+/**
+ * The `/secrets` and `/configs` routes. `docker stack deploy` looks each of a stack's file-based
+ * secrets up, creates the missing ones (`<stack>_<key>`, labelled) and sends the existing ones back
+ * unchanged (update); `docker stack rm` lists them by the stack's label and removes them.
+ */
+export function fileRoutes(b: DockerBackend): Route[] {
   return (["secret", "config"] as const).flatMap((kind): Route[] => {
     const find = (st: ClusterState, r: string) => (kind === "secret" ? dockerSecret(findSecret(st, r)) : dockerConfig(findConfig(st, r)));
     return [
-      ["GET", new RegExp(`^/${kind}s$`), async (_req, url) => io.json(list(kind, await b.read(), url.searchParams.get("filters")))],
-      ["POST", new RegExp(`^/${kind}s/create$`), async (req) => {
+      ["GET", new RegExp(`^/${kind}s$`), async ({ url }) => json(list(kind, await b.read(), url.searchParams.get("filters")))],
+      ["POST", new RegExp(`^/${kind}s/create$`), async ({ req }) => {
         await b.read(); // a worker answers NOT_A_MANAGER before the body is judged
-        const f = fileCreateFrom(kind, await io.bodyJson(req));
-        return io.json({ ID: await b.createFile(kind, f) }, 201);
+        const f = fileCreateFrom(kind, await bodyJson(req));
+        return json({ ID: await b.createFile(kind, f) }, 201);
       }],
-      ["GET", new RegExp(`^/${kind}s/([^/]+)$`), async (_req, _url, [id]) => io.json(find(await b.read(), ref(id)))],
-      ["DELETE", new RegExp(`^/${kind}s/([^/]+)$`), async (_req, _url, [id]) => {
+      ["GET", new RegExp(`^/${kind}s/([^/]+)$`), async ({ params: [id] }) => json(find(await b.read(), ref(id)))],
+      ["DELETE", new RegExp(`^/${kind}s/([^/]+)$`), async ({ params: [id] }) => {
         const st = await b.read();
         await b.removeFile(kind, find(st, ref(id)).ID);
-        return io.empty(204);
+        return empty(204);
       }],
-      // `docker stack deploy` sends every existing secret/config back on a redeploy: the same spec is
-      // accepted (nothing changes); a change is refused, as swarmkit refuses a change of Name or Data.
-      ["POST", new RegExp(`^/${kind}s/([^/]+)/update$`), async (req, _url, [id]) => {
+      // The same spec sent back is accepted (nothing changes); a change is refused, as swarmkit
+      // refuses a change of Name or Data.
+      ["POST", new RegExp(`^/${kind}s/([^/]+)/update$`), async ({ req, params: [id] }) => {
         const st = await b.read();
         const cur = kind === "secret" ? findSecret(st, ref(id)) : findConfig(st, ref(id));
-        const body = await io.bodyJson(req);
+        const body = await bodyJson(req);
         const hasData = typeof body === "object" && body !== null && typeof (body as { Data?: unknown }).Data === "string" && (body as { Data: string }).Data !== "";
         const next = fileCreateFrom(kind, hasData ? body : { ...(body as object), Data: "" });
         const sameLabels = JSON.stringify(Object.entries(next.labels).sort()) === JSON.stringify(Object.entries(cur.Spec.Labels).sort());
@@ -128,7 +117,7 @@ export function fileRoutes(b: DockerBackend, io: FileRouteIo): Route[] {
           throw SwarmError.invalid(`only updates to Labels are allowed: swarm never changes a ${kind}'s name or data; create a new ${kind} under another name`);
         }
         if (!sameLabels) throw SwarmError.invalid(`swarm does not change a ${kind}'s labels: create a new ${kind} with the labels you want`);
-        return io.empty(200);
+        return empty(200);
       }],
     ];
   });

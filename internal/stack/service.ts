@@ -46,6 +46,8 @@ export interface ServiceContext {
   /** The top-level secrets and configs, by key. */
   secrets: Map<string, StackFile>;
   configs: Map<string, StackFile>;
+  /** Top-level networks that are the host's network (external, named host). */
+  hostNetworks?: ReadonlySet<string>;
 }
 
 export function convertService(r: Reader, name: string, n: Node, c: ServiceContext): unknown {
@@ -55,6 +57,9 @@ export function convertService(r: Reader, name: string, n: Node, c: ServiceConte
   r.known(s, path, [...SUPPORTED_KEYS, ...UNSUPPORTED_KEYS]);
   const get = (k: string) => s.entries.get(k)?.value;
   const unsupported: string[] = UNSUPPORTED_KEYS.filter((k) => s.entries.has(k));
+  const onHost = attachedToHost(s.entries.get("networks")?.value, c.hostNetworks);
+  // Attached only to the host's network: nothing of `networks:` is ignored.
+  if (onHost === "only") unsupported.splice(unsupported.indexOf("networks"), 1);
 
   const imageNode = get("image");
   const image = imageNode ? r.str(imageNode, `${path}.image`) : undefined;
@@ -102,6 +107,7 @@ export function convertService(r: Reader, name: string, n: Node, c: ServiceConte
   }
 
   const task: Record<string, unknown> = { ContainerSpec: cs, ForceUpdate: 0 };
+  if (onHost !== "no") task.Networks = [{ Target: "host" }];
   const nm = get("network_mode");
   if (nm) {
     const mode = r.str(nm, `${path}.network_mode`);
@@ -128,6 +134,14 @@ export function convertService(r: Reader, name: string, n: Node, c: ServiceConte
     ...(d.rollback ? { RollbackConfig: d.rollback } : {}),
   };
   return spec;
+}
+
+/** Whether a service's `networks:` (list or mapping) names the host's network, and only it. */
+function attachedToHost(n: Node | undefined, host: ReadonlySet<string> | undefined): "no" | "only" | "also" {
+  if (!n || !host?.size) return "no";
+  const names = n.kind === "seq" ? n.items.flatMap((i) => (i.kind === "scalar" ? [String(i.value)] : [])) : n.kind === "map" ? [...n.entries.keys()] : [];
+  const onHost = names.filter((x) => host.has(x)).length;
+  return onHost === 0 ? "no" : onHost === names.length ? "only" : "also";
 }
 
 /** env_file entries (in order), then `environment` over them; sorted like Docker's `KEY=VALUE` list. */

@@ -18,8 +18,7 @@ describe.skipIf(skip)("health checks on a one-node cluster", () => {
     await n?.close();
   }, 120_000);
 
-  const tasks = async (service: string) =>
-    (await n.ok(["service", "ps", "--format", "json", service])).trim().split("\n").filter(Boolean).map((l) => JSON.parse(l));
+  const tasks = (service: string) => n.tasks(service);
   const runningContainer = async (service: string) => {
     const list = await n.dockerd.docker.listContainers({ filters: JSON.stringify({ name: [`${service}.`] }) });
     return list[0] ? n.dockerd.docker.getContainer(list[0].Id).inspect() : undefined;

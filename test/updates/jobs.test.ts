@@ -18,8 +18,7 @@ describe.skipIf(skip)("jobs on a one-node cluster", () => {
     await n?.close();
   }, 120_000);
 
-  const tasks = async (service: string) =>
-    (await n.ok(["service", "ps", "--format", "json", service])).trim().split("\n").filter(Boolean).map((l) => JSON.parse(l));
+  const tasks = (service: string) => n.tasks(service);
 
   /** [start, end] of every container of a service, from the engine (ms). */
   const runs = async (service: string) => {

@@ -20,8 +20,7 @@ describe.skipIf(skip)("rolling updates on a one-node cluster", () => {
   }, 120_000);
 
   const inspect = async (service: string) => JSON.parse(await n.ok(["service", "inspect", service]))[0];
-  const tasks = async (service: string) =>
-    (await n.ok(["service", "ps", "--format", "json", service])).trim().split("\n").filter(Boolean).map((l) => JSON.parse(l));
+  const tasks = (service: string) => n.tasks(service);
   const updateState = (service: string, state: string) =>
     waitUntil(`${service}: UpdateStatus ${state}`, async () => {
       const s = await inspect(service);
