@@ -332,6 +332,9 @@ describe("the protocol around the objects", () => {
     const s = { ID: "x".repeat(25), Spec: { ...spec(), Name: "webfront", Labels: { a: "1" } } } as never;
     expect(serviceMatches(s, filtersFromFlags(["name=web", "label=a=1", "mode=replicated"]))).toBe(true);
     expect(serviceMatches(s, filtersFromFlags(["name=front"]))).toBe(false); // prefix, not substring
+    const job = { ID: "j".repeat(25), Spec: { ...spec(), Mode: { ReplicatedJob: { TotalCompletions: 1, MaxConcurrent: 1 } } } } as never;
+    expect(serviceMatches(job, filtersFromFlags(["mode=replicated-job"]))).toBe(true);
+    expect(serviceMatches(job, filtersFromFlags(["mode=replicated"]))).toBe(false);
   });
 
   test("log frames: an 8-byte header and one line, with the details the CLI parses", () => {
