@@ -238,6 +238,11 @@ for (const [label, cli] of clis) {
       expect(spec(name).UpdateConfig).toBeUndefined();
       expect(await d(["service", "inspect", name, "--format", "{{json .Spec.Mode}} {{.Spec.UpdateConfig}}"])).toBe('{"ReplicatedJob":{"MaxConcurrent":2,"TotalCompletions":3}} <nil>\n');
       expect(await d(["service", "ls", "--filter", `name=${name}`, "--format", "{{.Mode}}"])).toBe("replicated job\n");
+      expect(await d(["service", "ls", "--filter", "mode=replicated-job", "--format", "{{.Name}}"])).toContain(`${name}\n`);
+      // An update sends the job's spec back: still the same job, a new iteration.
+      await d(["service", "update", "-d", "--env-add", "RUN=2", name]);
+      expect(spec(name).Mode).toEqual({ ReplicatedJob: { TotalCompletions: 3, MaxConcurrent: 2 } });
+      expect(spec(name).TaskTemplate.ContainerSpec.Env).toEqual(["RUN=2"]);
       const g = `gjob-${v()}`;
       await d(["service", "create", "--name", g, "-d", "--mode", "global-job", "swarm-busybox", "true"]);
       expect(spec(g).Mode).toEqual({ GlobalJob: {} });
