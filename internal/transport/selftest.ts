@@ -121,21 +121,30 @@ export async function runTransportSelftest(argv: string[]): Promise<number> {
     } else if (meshed) void ping(p.id);
   });
   transport.on("peer-down", (id, reason) => emit({ event: "peer-down", peer: id, reason, peers: transport.peers().length }));
+  // Listening for the stop before start() resolves: a DHT still bootstrapping (it can wait out dead
+  // nodes' timeouts for seconds after peers are already meshed) must not leave SIGTERM to kill us.
+  let stopRequested = false;
+  const stopped = new Promise<void>((resolve) => {
+    const stop = () => {
+      stopRequested = true;
+      resolve();
+    };
+    process.once("SIGTERM", stop);
+    process.once("SIGINT", stop);
+    process.stdin.on("end", stop);
+    process.stdin.resume();
+  });
   try {
-    await transport.start();
+    await Promise.race([transport.start(), stopped]);
   } catch (e) {
     emit({ event: "error", message: (e as Error).message });
     await transport.close();
     return 1;
   }
-  emit({ event: "ready", id: transport.self, dht: transport.dhtAddress() });
-
-  await new Promise<void>((resolve) => {
-    process.once("SIGTERM", resolve);
-    process.once("SIGINT", resolve);
-    process.stdin.on("end", resolve);
-    process.stdin.resume();
-  });
+  if (!stopRequested) {
+    emit({ event: "ready", id: transport.self, dht: transport.dhtAddress() });
+    await stopped;
+  }
   stopLoad();
   const closed = await Promise.race([
     transport.close().then(() => true),
