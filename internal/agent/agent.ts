@@ -13,11 +13,12 @@ import {
 } from "../api/index.ts";
 import type { Manager, ManagerTimings } from "../manager/index.ts";
 import { existsSync } from "node:fs";
+import { isIP } from "node:net";
 import { join } from "node:path";
 import { NODE_FILE, NodeAgent, readNodeFile, writeNodeFile, type NodeFile } from "../node/index.ts";
 import type { Applied } from "../store/index.ts";
 import {
-  clusterFingerprint, verifyCertificate, type ClusterTransport, type SignedCertificate,
+  clusterFingerprint, verifyCertificate, type ClusterTransport, type PeerInfo, type SignedCertificate,
 } from "../transport/index.ts";
 import type { Command, NodeDescription } from "../api/index.ts";
 import type { MeshBackendChoice } from "../config/index.ts";
@@ -322,6 +323,7 @@ export class Agent {
     });
     const offUp = transport.on("peer-up", () => wake?.());
     let desc = description;
+    let firstManagerAt: number | undefined;
     const off = () => {
       offRefused();
       offUp();
@@ -329,7 +331,7 @@ export class Agent {
     try {
       for (;;) {
         if (startError()) throw startError();
-        const manager = transport.peers().find((p) => p.class === "manager");
+        const manager = this.pickJoinManager(transport, remote, (firstManagerAt ??= transport.peers().some((p) => p.class === "manager") ? Date.now() : undefined));
         if (manager) {
           this.log.debug({ manager: manager.id.slice(0, 12) }, "join: asking a manager");
           try {
@@ -372,6 +374,22 @@ export class Agent {
     } finally {
       off();
     }
+  }
+
+  /**
+   * The manager to ask to join: the one at `remote` (the address the user named, as Docker joins
+   * through it; usually the leader, which commits the join without forwarding it), once connected;
+   * any manager if `remote` is not an IP address, or when the named one has not connected within
+   * JOIN_PREFER_MS of the first manager (it may be reachable only through the DHT's view of it).
+   */
+  private pickJoinManager(transport: ClusterTransport, remote: string, firstManagerAt: number | undefined): PeerInfo | undefined {
+    const managers = transport.peers().filter((p) => p.class === "manager");
+    if (managers.length === 0) return undefined;
+    const host = remote.slice(0, remote.lastIndexOf(":"));
+    if (!isIP(host)) return managers[0];
+    const named = managers.find((p) => p.address !== undefined && p.address.slice(0, p.address.lastIndexOf(":")) === host);
+    if (named) return named;
+    return firstManagerAt !== undefined && Date.now() - firstManagerAt >= JOIN_PREFER_MS ? managers[0] : undefined;
   }
 
   // ---- running the members ------------------------------------------------------------------------
@@ -685,6 +703,9 @@ export class Agent {
 
 /** The manager side is loaded on managers only: an idle worker does not pay for Raft, the store's
  * planners and the orchestrator in memory. */
+/** How long a join waits for the manager it was pointed at before asking another one. */
+const JOIN_PREFER_MS = 200;
+
 function managerCode(): Promise<typeof import("../manager/index.ts")> {
   return import("../manager/index.ts");
 }
