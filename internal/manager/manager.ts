@@ -108,6 +108,7 @@ export class Manager {
     };
     const link = raftLink(transport, isMember);
     const t = { ...DEFAULT_MANAGER_TIMINGS, ...o.timings };
+    if (o.log.isLevelEnabled?.("debug")) timeSaves(o.storage, o.log);
     const raft: RaftNode = await RaftNode.start({
       id: transport.self,
       storage: o.storage,
@@ -304,3 +305,17 @@ export function raftMachine(machine: ClusterStateMachine): StateMachine {
 }
 
 export { RAFT_CHANNEL };
+
+/**
+ * Debug only: logs every Raft storage write slower than 20 ms. A save runs on the event loop (bun:sqlite
+ * is synchronous) and waits for its fsync: while it waits this agent answers nothing, engine calls included.
+ */
+function timeSaves(storage: RaftStorage, log: Logger): void {
+  const save = storage.save.bind(storage);
+  storage.save = (w) => {
+    const t0 = performance.now();
+    save(w);
+    const ms = performance.now() - t0;
+    if (ms > 20) log.debug({ ms: Math.round(ms), entries: w.entries.length }, "raft storage write was slow");
+  };
+}
