@@ -14,6 +14,8 @@ import { serviceLogsCmd } from "./commands/service-logs.ts";
 import { serviceLsCmd } from "./commands/service-ls.ts";
 import { servicePsCmd } from "./commands/service-ps.ts";
 import { serviceRmCmd } from "./commands/service-rm.ts";
+import { serviceRollbackCmd } from "./commands/service-rollback.ts";
+import { fileGroups } from "./commands/files.ts";
 import { serviceScaleCmd } from "./commands/service-scale.ts";
 import { serviceUpdateCmd } from "./commands/service-update.ts";
 import { stackDeployCmd } from "./commands/stack-deploy.ts";
@@ -28,9 +30,10 @@ import { installCmd } from "./commands/install.ts";
 const groups: Record<string, { summary: string; commands: Command[] }> = {
   service: {
     summary: "Manage services",
-    commands: [serviceCreateCmd, serviceInspectCmd, serviceLogsCmd, serviceLsCmd, servicePsCmd, serviceRmCmd, serviceScaleCmd, serviceUpdateCmd],
+    commands: [serviceCreateCmd, serviceInspectCmd, serviceLogsCmd, serviceLsCmd, servicePsCmd, serviceRmCmd, serviceRollbackCmd, serviceScaleCmd, serviceUpdateCmd],
   },
   stack: { summary: "Manage stacks", commands: [stackDeployCmd, stackLsCmd, stackPsCmd, stackRmCmd, stackServicesCmd] },
+  ...fileGroups,
   node: { summary: "Manage nodes", commands: [nodeDemoteCmd, nodeInspectCmd, nodeLsCmd, nodePromoteCmd, nodePsCmd, nodeRmCmd, nodeUpdateCmd] },
 };
 const top: Command[] = [agentCmd, initCmd, joinCmd, joinTokenCmd, leaveCmd, infoCmd, versionCmd, installCmd, completionCmd];

@@ -9,7 +9,10 @@
  * here, in apply, never by a plan computed before proposing.
  */
 import type { ErrorCode } from "./errors.ts";
-import type { Cluster, DesiredState, Id, Node, NodeDescription, NodeRole, NodeSpec, NodeStateName, ServiceSpec, Task, TaskStatus } from "./types.ts";
+import type {
+  Cluster, Config, DesiredState, Id, Node, NodeDescription, NodeRole, NodeSpec, NodeStateName, Secret, ServiceSpec, Task, TaskStatus,
+  UpdateStatus,
+} from "./types.ts";
 
 export type Command =
   | { kind: "cluster.init"; cluster: Cluster }
@@ -42,6 +45,23 @@ export type Command =
   | { kind: "service.update"; id: Id; spec: ServiceSpec; version?: number; at: string }
   /** Removes the service and marks all its tasks desired `remove`. */
   | { kind: "service.remove"; id: Id; at: string }
+  /**
+   * Back to PreviousSpec (which becomes the spec it replaces), UpdateStatus `rollback_started` with
+   * `message`. Refused (CONFLICT) without a PreviousSpec, or with a `version` that is not current: by
+   * `service rollback` / `update --rollback`, and by the orchestrator when a failed update rolls back.
+   */
+  | { kind: "service.rollback"; id: Id; message: string; version?: number; at: string }
+  /**
+   * The orchestrator moves an update on (paused, completed, …). Applied only while the service's
+   * UpdateStatus is still the one it judged (same StartedAt and State): a newer update wins.
+   */
+  | { kind: "service.update-status"; id: Id; from: { State: UpdateStatus["State"]; StartedAt: string }; status: UpdateStatus }
+  /** Refused (CONFLICT) if the name is taken. `Sealed` is already encrypted by the proposing manager. */
+  | { kind: "secret.create"; secret: Secret }
+  /** Refused (CONFLICT) while a service uses it. */
+  | { kind: "secret.remove"; id: Id }
+  | { kind: "config.create"; config: Config }
+  | { kind: "config.remove"; id: Id }
   | { kind: "task.create"; task: Task }
   /** Observed state; ignored unless `canAdvance(current, next)`. */
   | { kind: "task.status"; id: Id; status: TaskStatus; at: string }

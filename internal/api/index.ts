@@ -7,3 +7,4 @@ export * from "./plain.ts";
 export * from "./session.ts";
 export * from "./endpoints.ts";
 export * from "./views.ts";
+export * from "./spec-equal.ts";

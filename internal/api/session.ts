@@ -32,8 +32,12 @@ export interface ServiceRef {
 export type SessionMessage =
   /** First message: the session ID to quote in reports and heartbeats, and how often to heartbeat. */
   | { t: "welcome"; session: string; heartbeatMs: number; nodeId: Id; addr: string }
-  /** The node's tasks: the whole set (`full`), then changes. Tasks not listed in a full set are gone. */
-  | { t: "assignments"; full: boolean; tasks: Task[]; removed: Id[]; services: ServiceRef[] }
+  /**
+   * The node's tasks: the whole set (`full`), then changes. Tasks not listed in a full set are gone.
+   * `files`: the secrets (decrypted) and configs that the live tasks of this message use, and only
+   * those: a node gets a secret only while it runs a task that uses it.
+   */
+  | { t: "assignments"; full: boolean; tasks: Task[]; removed: Id[]; services: ServiceRef[]; files?: TaskFile[] }
   /** A new certificate (renewal, or a role change: promote/demote). */
   | { t: "certificate"; cert: Uint8Array; sig: Uint8Array; role: NodeRole }
   /** Cluster facts every node keeps: revoked node IDs, and the managers' addresses to bootstrap from. */
@@ -48,6 +52,13 @@ export type SessionMessage =
   | { t: "endpoints"; version: number; full: boolean; services: EndpointService[]; removed: string[] }
   /** This manager is not the leader: go to `leader` (null: none known yet). The stream then ends. */
   | { t: "redirect"; leader: Id | null };
+
+/** A secret's or config's payload, as a node receives it to mount into its tasks. */
+export interface TaskFile {
+  kind: "secret" | "config";
+  id: Id;
+  data: Uint8Array;
+}
 
 export interface StatusReport {
   session: string;

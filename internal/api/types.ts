@@ -38,6 +38,49 @@ export interface ContainerSpec {
    * then stops at once instead of after the whole grace period. `--init=false` turns it off.
    */
   Init?: boolean;
+  /**
+   * Docker's HealthConfig. Unset: the image's own HEALTHCHECK (if any) applies. `Test: ["NONE"]`
+   * (`--no-healthcheck`) disables it. A task with a health check counts as running (for convergence,
+   * rolling updates and the routing mesh) only once healthy; an unhealthy one fails.
+   */
+  Healthcheck?: HealthConfig;
+  /** Secrets mounted read-only from memory (tmpfs) under /run/secrets. */
+  Secrets?: SecretReference[];
+  /** Configs mounted read-only, like secrets (not secret). */
+  Configs?: ConfigReference[];
+}
+
+export interface HealthConfig {
+  /** `[]` inherit the image's; `["NONE"]` disable; `["CMD", args...]`; `["CMD-SHELL", command]`. */
+  Test?: string[];
+  /** Nanoseconds; 0 inherits (Docker's default 30 s). */
+  Interval?: number;
+  Timeout?: number;
+  StartPeriod?: number;
+  /** Consecutive failures before unhealthy; 0 inherits (Docker's default 3). */
+  Retries?: number;
+}
+
+/** Where and how a secret or config appears in the container (Docker's SecretReferenceFileTarget). */
+export interface FileTarget {
+  /** Secrets: a file name under /run/secrets (or an absolute path there); configs: an absolute path. */
+  Name: string;
+  UID: string;
+  GID: string;
+  /** File mode, e.g. 0o444. */
+  Mode: number;
+}
+
+export interface SecretReference {
+  File: FileTarget;
+  SecretID: Id;
+  SecretName: string;
+}
+
+export interface ConfigReference {
+  File: FileTarget;
+  ConfigID: Id;
+  ConfigName: string;
 }
 
 export interface ResourceSpec {
@@ -75,7 +118,36 @@ export interface PortConfig {
   PublishMode: "ingress" | "host";
 }
 
-export type ServiceMode = { Replicated: { Replicas: number } } | { Global: Record<string, never> };
+export type ServiceMode =
+  | { Replicated: { Replicas: number } }
+  | { Global: Record<string, never> }
+  /** A job: `TotalCompletions` tasks must complete (exit 0), at most `MaxConcurrent` at a time. */
+  | { ReplicatedJob: { MaxConcurrent: number; TotalCompletions: number } }
+  /** A job: one task per eligible node must complete. */
+  | { GlobalJob: Record<string, never> };
+
+export type FailureAction = "pause" | "continue" | "rollback";
+export type UpdateOrder = "stop-first" | "start-first";
+
+/**
+ * How a change of the task template rolls out (Docker's UpdateConfig; RollbackConfig has the same
+ * shape, with FailureAction pause or continue). Absent fields take Docker's defaults (UPDATE_DEFAULTS).
+ */
+export interface UpdateConfig {
+  /** Slots updated at once; 0 means all at once. */
+  Parallelism: number;
+  /** Nanoseconds a slot's new task must have run before that slot takes the next outdated one. */
+  Delay: number;
+  FailureAction: FailureAction;
+  /** Nanoseconds after a new task starts during which its failure counts against the update. */
+  Monitor: number;
+  /** Failed new tasks / slots tolerated before FailureAction applies (0..1). */
+  MaxFailureRatio: number;
+  Order: UpdateOrder;
+}
+
+/** Docker's defaults for `--update-*` and `--rollback-*`. */
+export const UPDATE_DEFAULTS: UpdateConfig = { Parallelism: 1, Delay: 0, FailureAction: "pause", Monitor: 5e9, MaxFailureRatio: 0, Order: "stop-first" };
 
 export interface ServiceSpec {
   Name: string;
@@ -83,6 +155,18 @@ export interface ServiceSpec {
   TaskTemplate: TaskSpec;
   Mode: ServiceMode;
   EndpointSpec: { Ports: PortConfig[] };
+  UpdateConfig?: UpdateConfig;
+  RollbackConfig?: UpdateConfig;
+}
+
+export type UpdateState = "updating" | "paused" | "completed" | "rollback_started" | "rollback_paused" | "rollback_completed";
+
+/** Where a rolling update (or rollback) stands, as Docker's Service.UpdateStatus. */
+export interface UpdateStatus {
+  State: UpdateState;
+  StartedAt: string;
+  CompletedAt?: string;
+  Message: string;
 }
 
 export interface Service {
@@ -93,6 +177,13 @@ export interface Service {
   Spec: ServiceSpec;
   PreviousSpec?: ServiceSpec;
   Endpoint: { Spec: { Ports: PortConfig[] }; Ports: PortConfig[] };
+  /**
+   * Set by the state machine when a change of the task template starts rolling out (`updating`) or a
+   * rollback starts; moved on by the orchestrator (`service.update-status`, `service.rollback`).
+   */
+  UpdateStatus?: UpdateStatus;
+  /** Jobs: each create or update is a new iteration (this service Version); tasks carry theirs. */
+  JobStatus?: { JobIteration: Version; LastExecution: string };
 }
 
 export interface ContainerStatus {
@@ -115,7 +206,13 @@ export interface TaskStatus {
   PortStatus?: { Ports: PortConfig[] };
 }
 
-export type DesiredState = "running" | "shutdown" | "remove";
+/** `complete`: a job's task, run until it exits (a replicated or global task is desired `running`). */
+export type DesiredState = "running" | "complete" | "shutdown" | "remove";
+
+/** Desired to run now (a service's task, or a job's task until it completes). */
+export function isDesiredLive(d: DesiredState): boolean {
+  return d === "running" || d === "complete";
+}
 
 export interface Task {
   ID: Id;
@@ -140,6 +237,13 @@ export interface Task {
   Endpoint?: { Ports: PortConfig[] };
   /** Replacement count in this slot (restart policy MaxAttempts). */
   Attempt: number;
+  /**
+   * When the task was first reported running (set by the state machine): a rolling update counts a
+   * task that fails within UpdateConfig.Monitor of this (or never ran) as a failed update.
+   */
+  StartedAt?: string;
+  /** Jobs: the iteration (service Version.Index) this task belongs to. */
+  JobIteration?: Version;
 }
 
 export type NodeRole = "manager" | "worker";
@@ -205,6 +309,29 @@ export interface Cluster {
   Revoked: Id[];
 }
 
+/**
+ * A secret (Docker's shape). `Sealed` is the payload encrypted with a key only managers can derive
+ * (from Cluster.Secrets.KeySeed): plaintext never enters the replicated state, the Raft log or a
+ * snapshot. API views drop `Sealed`; only a node running a task that uses the secret gets it, decrypted.
+ */
+export interface Secret {
+  ID: Id;
+  Version: Version;
+  CreatedAt: string;
+  UpdatedAt: string;
+  Spec: { Name: string; Labels: Record<string, string> };
+  Sealed: string;
+}
+
+/** A config: like a secret, but not secret (its data is stored and shown as is, base64). */
+export interface Config {
+  ID: Id;
+  Version: Version;
+  CreatedAt: string;
+  UpdatedAt: string;
+  Spec: { Name: string; Labels: Record<string, string>; Data: string };
+}
+
 /** The whole replicated state. Owned by the store's state machine; everyone else reads it. */
 export interface ClusterState {
   /** Raft-style index of the last applied command. */
@@ -213,14 +340,44 @@ export interface ClusterState {
   nodes: Record<Id, Node>;
   services: Record<Id, Service>;
   tasks: Record<Id, Task>;
+  /** Absent in states written before secrets existed: read with `secretsOf`. */
+  secrets?: Record<Id, Secret>;
+  configs?: Record<Id, Config>;
 }
 
+export function secretsOf(state: ClusterState): Readonly<Record<Id, Secret>> {
+  return state.secrets ?? {};
+}
+
+export function configsOf(state: ClusterState): Readonly<Record<Id, Config>> {
+  return state.configs ?? {};
+}
+
+/** Replicas of a replicated service (undefined for global services and jobs). */
 export function replicasOf(spec: ServiceSpec): number | undefined {
   return "Replicated" in spec.Mode ? spec.Mode.Replicated.Replicas : undefined;
 }
 
+/** One task per eligible node (a global service or a global job): tasks are keyed by node. */
 export function isGlobal(spec: ServiceSpec): boolean {
-  return "Global" in spec.Mode;
+  return "Global" in spec.Mode || "GlobalJob" in spec.Mode;
+}
+
+/** A job (replicated-job or global-job): tasks run to completion and are not restarted once complete. */
+export function isJob(spec: ServiceSpec): boolean {
+  return "ReplicatedJob" in spec.Mode || "GlobalJob" in spec.Mode;
+}
+
+/** Docker's mode names: replicated, global, replicated-job, global-job. */
+export function modeName(spec: ServiceSpec): "replicated" | "global" | "replicated-job" | "global-job" {
+  if ("ReplicatedJob" in spec.Mode) return "replicated-job";
+  if ("GlobalJob" in spec.Mode) return "global-job";
+  return "Global" in spec.Mode ? "global" : "replicated";
+}
+
+/** The update (or rollback) config in force, defaults filled in. */
+export function updateConfigOf(spec: ServiceSpec, rollback: boolean): UpdateConfig {
+  return { ...UPDATE_DEFAULTS, ...(rollback ? spec.RollbackConfig : spec.UpdateConfig) };
 }
 
 /** Labels the agent puts on every container it creates. */

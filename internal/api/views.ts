@@ -3,17 +3,20 @@
  * node hostnames, nodes with their live manager status, log records. Pure functions of the state.
  */
 import { isTerminal } from "./states.ts";
-import { isGlobal, type ClusterState, type Node, type Service, type Task } from "./types.ts";
+import { isDesiredLive, isGlobal, isJob, type ClusterState, type Node, type Secret, type Service, type Task } from "./types.ts";
 
 export interface ServiceView {
   Service: Service;
   Running: number;
   Desired: number;
+  /** Jobs: tasks of the current iteration that completed, out of the completions wanted. */
+  Completed?: { Done: number; Total: number };
   /** Set when the stored spec is not well formed: why, and what to do (the Spec shown is a stand-in). */
   Invalid?: string;
 }
 
 export function serviceView(state: ClusterState, s: Service): ServiceView {
+  if (isJob(s.Spec)) return jobView(state, s);
   let running = 0;
   let desired = 0;
   for (const t of Object.values(state.tasks)) {
@@ -23,6 +26,29 @@ export function serviceView(state: ClusterState, s: Service): ServiceView {
   }
   if (!isGlobal(s.Spec) && "Replicated" in s.Spec.Mode) desired = s.Spec.Mode.Replicated.Replicas;
   return { Service: s, Running: running, Desired: desired };
+}
+
+/**
+ * A job as Docker's `service ls` shows it: running / live tasks, and "(done/total completed)" for the
+ * current iteration (total: TotalCompletions, or the iteration's tasks for a global job).
+ */
+function jobView(state: ClusterState, s: Service): ServiceView {
+  const iteration = s.JobStatus?.JobIteration.Index;
+  let running = 0;
+  let live = 0;
+  let done = 0;
+  let tasks = 0;
+  for (const t of Object.values(state.tasks)) {
+    if (t.ServiceID !== s.ID || (iteration !== undefined && t.JobIteration?.Index !== iteration)) continue;
+    tasks += 1;
+    if (t.Status.State === "complete") done += 1;
+    else if (isDesiredLive(t.DesiredState) && !isTerminal(t.Status.State)) {
+      live += 1;
+      if (t.Status.State === "running") running += 1;
+    }
+  }
+  const total = "ReplicatedJob" in s.Spec.Mode ? s.Spec.Mode.ReplicatedJob.TotalCompletions : Math.max(tasks, done);
+  return { Service: s, Running: running, Desired: live, Completed: { Done: done, Total: total } };
 }
 
 export interface TaskView {
@@ -79,4 +105,12 @@ export function nodeView(n: Node, live: { leaderId: string | null; self: string;
   const leader = n.ID === live.leaderId;
   const reachable = n.ID === live.self || live.connected(n.ID);
   return { ...n, ManagerStatus: { ...n.ManagerStatus, Leader: leader, Reachability: reachable ? "reachable" : "unreachable" } };
+}
+
+/** A secret as the API shows it: never its payload (sealed or not). */
+export type SecretView = Omit<Secret, "Sealed">;
+
+export function secretView(s: Secret): SecretView {
+  const { Sealed: _sealed, ...rest } = s;
+  return rest;
 }

@@ -6,7 +6,7 @@
  * change cost no wait at all (Docker Swarm always waits 5 s); a task that dies inside the window
  * is replaced and the wait goes on.
  */
-import { isTerminal, stateRank, type Service, type Task, type TaskState } from "../api/index.ts";
+import { isDesiredLive, isJob, isTerminal, stateRank, SwarmError, type Service, type Task, type TaskState } from "../api/index.ts";
 import { isOutdated } from "../orchestrator/index.ts";
 
 export const DEFAULT_MONITOR_MS = 1000;
@@ -28,6 +28,7 @@ export interface Progress {
 }
 
 export function progressOf(svc: Service, tasks: Task[], now: number, monitorMs = DEFAULT_MONITOR_MS): Progress {
+  if (isJob(svc.Spec)) return jobProgressOf(svc, tasks);
   const current = tasks.filter((t) => t.ServiceID === svc.ID);
   const lines: ProgressLine[] = [];
   let done = 0;
@@ -67,6 +68,43 @@ export function progressOf(svc: Service, tasks: Task[], now: number, monitorMs =
   const allRunning = done === total && leftovers === 0;
   const verifyRemainingMs = Math.max(0, remaining);
   return { done, total, lines, allRunning, verifyRemainingMs, converged: allRunning && verifyRemainingMs === 0 };
+}
+
+/**
+ * A job has converged when its current iteration has completed: TotalCompletions tasks complete (a
+ * replicated job), or every task of the iteration complete (a global job, one per eligible node).
+ */
+function jobProgressOf(svc: Service, tasks: Task[]): Progress {
+  const iteration = svc.JobStatus?.JobIteration.Index;
+  const mine = tasks.filter((t) => t.ServiceID === svc.ID && (iteration === undefined || t.JobIteration?.Index === iteration));
+  const done = mine.filter((t) => t.Status.State === "complete").length;
+  const replicated = "ReplicatedJob" in svc.Spec.Mode ? svc.Spec.Mode.ReplicatedJob : undefined;
+  const live = mine.filter((t) => isDesiredLive(t.DesiredState) && !isTerminal(t.Status.State));
+  const total = replicated ? replicated.TotalCompletions : done + live.length;
+  const lines: ProgressLine[] = live
+    .sort((a, b) => (a.Slot ?? 0) - (b.Slot ?? 0) || (a.NodeID ?? "").localeCompare(b.NodeID ?? ""))
+    .map((t) => ({ label: t.Slot !== undefined ? `job ${t.Slot}` : (t.NodeID ?? "").slice(0, 12), state: t.Status.State, message: t.Status.Err ?? "" }));
+  const finished = replicated ? done >= total : live.length === 0 && mine.length > 0;
+  return { done, total, lines, allRunning: finished, verifyRemainingMs: 0, converged: finished };
+}
+
+/**
+ * A rolling update that stopped short, for `--detach=false`: an update paused by failures, a rollback
+ * paused, or an update rolled back by its failure action (reported once the rollback completed).
+ * Returned as an error (non-zero exit) so that scripts see it; undefined while the rollout goes on or
+ * once it completed. `watch.since`: the UpdateStatus.StartedAt before this command's change (a status
+ * left by an earlier update is not ours); `watch.rolledBack` is kept between calls.
+ */
+export function rolloutFailure(svc: Service, watch: { since: string | undefined; rolledBack?: string }): SwarmError | undefined {
+  const u = svc.UpdateStatus;
+  if (!u || u.StartedAt === watch.since) return undefined;
+  if (u.State === "rollback_started" && /^update rolled back/.test(u.Message)) watch.rolledBack = u.Message;
+  if (u.State === "paused" || u.State === "rollback_paused") {
+    const what = u.State === "paused" ? "update" : "rollback";
+    return SwarmError.conflict(`${what} paused: ${u.Message}; fix the spec and run \`swarm service update\` again, or \`swarm service rollback ${svc.Spec.Name}\``);
+  }
+  if (u.State === "rollback_completed" && watch.rolledBack !== undefined) return SwarmError.conflict(`service rolled back: ${watch.rolledBack}`);
+  return undefined;
 }
 
 /**

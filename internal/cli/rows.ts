@@ -3,7 +3,7 @@
  * scripts written for Docker use): services (`service ls`), tasks (`service ps`, `node ps`) and nodes
  * (`node ls`), with Docker's default tables and header names.
  */
-import type { Node, ServiceView, TaskState, TaskView } from "../api/index.ts";
+import { modeName, type Node, type ServiceView, type TaskState, type TaskView } from "../api/index.ts";
 import { ago, capitalize, portsText, shortId } from "./format.ts";
 import type { RowFormat } from "./output.ts";
 
@@ -21,13 +21,19 @@ export const SERVICE_FORMAT: RowFormat<ServiceRow> = {
   headers: { ID: "ID", Name: "NAME", Mode: "MODE", Replicas: "REPLICAS", Image: "IMAGE", Ports: "PORTS" },
 };
 
+/** `2/3`, or for a job `1/1 (3/5 completed)` as Docker shows it. */
+export function replicasText(v: ServiceView): string {
+  const base = `${v.Running}/${v.Desired}`;
+  return v.Completed ? `${base} (${v.Completed.Done}/${v.Completed.Total} completed)` : base;
+}
+
 export function serviceRow(v: ServiceView, noTrunc: boolean): ServiceRow {
   const s = v.Service;
   return {
     ID: shortId(s.ID, noTrunc),
     Name: s.Spec.Name,
-    Mode: "Global" in s.Spec.Mode ? "global" : "replicated",
-    Replicas: `${v.Running}/${v.Desired}`,
+    Mode: modeName(s.Spec),
+    Replicas: replicasText(v),
     Image: s.Spec.TaskTemplate.ContainerSpec.Image,
     Ports: portsText(s.Endpoint.Ports),
   };

@@ -6,13 +6,13 @@
 import type Docker from "dockerode";
 import type { Logger } from "pino";
 import {
-  SwarmError, nodeView, serviceView, tasksOf, type ClusterState, type Id, type LogsMessage, type LogsRequest, type Node, type NodeRole, type Service,
+  SwarmError, configsOf, nodeView, secretsOf, secretView, serviceView, tasksOf, type ClusterState, type Config, type SecretView, type Id, type LogsMessage, type LogsRequest, type Node, type NodeRole, type Service,
   type ServiceSpec, type ServiceView, type TaskView,
 } from "../api/index.ts";
 import type { Agent } from "../agent/index.ts";
 import { VERSION, type AgentConfig } from "../config/index.ts";
 import type { LogArchive } from "../logs/index.ts";
-import { findNode, findService } from "../lookup/index.ts";
+import { findConfig, findNode, findSecret, findService } from "../lookup/index.ts";
 import type { NodeChanges } from "../manager/index.ts";
 
 /** The manager's planners, loaded on first use: a worker's agent never loads them. */
@@ -157,9 +157,10 @@ export class Api implements LogsHost {
     const t0 = Date.now();
     this.log.debug({}, "service create: received");
     const st = await this.agent.read();
-    const checked = (await import("../spec/index.ts")).parseServiceSpec(spec);
+    const m = await manager();
+    const checked = m.resolveFileRefs(st, (await import("../spec/index.ts")).parseServiceSpec(spec));
     checkAgainstCluster(st, checked);
-    const plan = (await manager()).planCreateService(st, checked, new Date().toISOString());
+    const plan = m.planCreateService(st, checked, new Date().toISOString());
     await this.agent.write(plan.commands);
     this.log.debug({ ms: Date.now() - t0 }, "service create: committed");
     return { ID: plan.id };
@@ -168,9 +169,18 @@ export class Api implements LogsHost {
   /** `version`: the service's Version.Index the spec was based on; a stale one is refused (CONFLICT) in apply. */
   async updateService(ref: string, spec: unknown, version?: number): Promise<{ ID: string }> {
     const st = await this.agent.read();
-    const checked = (await import("../spec/index.ts")).parseServiceSpec(spec);
+    const m = await manager();
+    const checked = m.resolveFileRefs(st, (await import("../spec/index.ts")).parseServiceSpec(spec));
     checkAgainstCluster(st, checked);
-    const plan = (await manager()).planUpdateService(st, ref, checked, new Date().toISOString(), version);
+    const plan = m.planUpdateService(st, ref, checked, new Date().toISOString(), version);
+    await this.agent.write(plan.commands);
+    return { ID: plan.id };
+  }
+
+  /** Back to the previous spec; `version` as for updates. */
+  async rollbackService(ref: string, version?: number): Promise<{ ID: string }> {
+    const st = await this.agent.read();
+    const plan = (await manager()).planRollbackService(st, ref, new Date().toISOString(), version);
     await this.agent.write(plan.commands);
     return { ID: plan.id };
   }
@@ -206,6 +216,35 @@ export class Api implements LogsHost {
       if (signal.aborted) done();
       else signal.addEventListener("abort", done, { once: true });
     });
+  }
+
+  // ---- secrets and configs -----------------------------------------------------------------------
+
+  /** `data`: the payload (base64 on the wire); a secret is sealed on this manager before it is proposed. */
+  async createFile(kind: "secret" | "config", name: string, data: Uint8Array, labels: Record<string, string>): Promise<{ ID: string }> {
+    const st = await this.agent.read();
+    const m = await manager();
+    const at = new Date().toISOString();
+    const plan = kind === "secret" ? m.planCreateSecret(st, { name, data, labels }, at) : m.planCreateConfig(st, { name, data, labels }, at);
+    await this.agent.write(plan.commands);
+    return { ID: plan.id };
+  }
+
+  async files(kind: "secret" | "config"): Promise<(SecretView | Config)[]> {
+    const st = await this.agent.read();
+    return kind === "secret" ? Object.values(secretsOf(st)).map(secretView) : Object.values(configsOf(st));
+  }
+
+  async file(kind: "secret" | "config", ref: string): Promise<SecretView | Config> {
+    const st = await this.agent.read();
+    return kind === "secret" ? secretView(findSecret(st, ref)) : findConfig(st, ref);
+  }
+
+  async removeFiles(kind: "secret" | "config", refs: string[]): Promise<{ IDs: string[] }> {
+    const st = await this.agent.read();
+    const plan = (await manager()).planRemoveFiles(st, kind, refs);
+    await this.agent.write(plan.commands);
+    return { IDs: plan.ids };
   }
 
   // ---- nodes --------------------------------------------------------------------------------------

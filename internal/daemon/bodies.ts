@@ -12,6 +12,13 @@ export const bodies = {
   shutdown: z.object({ removeState: z.boolean().optional() }),
   createService: z.object({ spec: z.unknown() }),
   updateService: z.object({ spec: z.unknown(), version: z.int().min(0).max(Number.MAX_SAFE_INTEGER).optional() }),
+  rollbackService: z.object({ version: z.int().min(0).max(Number.MAX_SAFE_INTEGER).optional() }),
+  createFile: z.strictObject({
+    name: z.string().max(64),
+    /** base64 of the payload: at most 500 KiB decoded (checked again by the manager). */
+    data: z.base64({ error: "must be base64" }).max(700_000, { error: "at most 500 KiB of data" }),
+    labels: z.record(z.string().min(1).max(1024), z.string().max(8192)).optional(),
+  }),
   refs: z.object({ refs }),
   removeNodes: z.object({ refs, force: z.boolean().optional() }),
   updateNode: z.strictObject({

@@ -122,6 +122,7 @@ export async function startDaemon(cfg: AgentConfig, log: Logger): Promise<Daemon
   const dockerSocket = dockerApiSocket(cfg);
   const dockerHandler = createDockerApiHandler(dockerBackend(api), {
     onInternalError: (err, method, path) => log.error({ err, method, path }, "internal error answering a Docker API request"),
+    onNote: (note, method, path) => log.info({ method, path }, note),
   });
   let dockerServer: ReturnType<typeof Bun.serve> | undefined;
   if (dockerSocket) dockerServer = await optional(log, `the Docker API on ${dockerSocket}`, () => serveUnix(dockerSocket, metrics.wrap("docker", dockerHandler)));

@@ -3,6 +3,7 @@
  * barrier), the same planned writes, and the same log stream as swarm's own API (so logs from every
  * node reach `docker service logs` as soon as they reach `swarm service logs`).
  */
+import { timingSafeEqual } from "node:crypto";
 import { nodeView, type Node, type ServiceSpec, type Task } from "../api/index.ts";
 import { VERSION } from "../config/index.ts";
 import type { DockerBackend, LocalFacts, NodeChanges } from "../dockerapi/index.ts";
@@ -103,6 +104,27 @@ export function dockerBackend(api: Api): DockerBackend {
     },
     async parseSpec(spec: unknown) {
       return (await import("../spec/index.ts")).parseServiceSpec(spec);
+    },
+    async rollbackService(ref: string, version?: number) {
+      await api.rollbackService(ref, version);
+    },
+    async createFile(kind, f) {
+      return (await api.createFile(kind, f.name, f.data, f.labels)).ID;
+    },
+    async removeFile(kind, ref) {
+      await api.removeFiles(kind, [ref]);
+    },
+    async sameFileData(kind, id, data) {
+      const st = await api.agent.read();
+      let have: Uint8Array | undefined;
+      if (kind === "config") {
+        const c = st.configs?.[id];
+        have = c ? new Uint8Array(Buffer.from(c.Spec.Data, "base64")) : undefined;
+      } else {
+        const s = st.secrets?.[id];
+        have = s && st.cluster ? (await import("../manager/index.ts")).openSecret(st.cluster, s.ID, s.Sealed) : undefined;
+      }
+      return have !== undefined && have.length === data.length && timingSafeEqual(have, data);
     },
   };
 }

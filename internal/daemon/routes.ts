@@ -59,10 +59,23 @@ export function makeRouter(api: Api, shutdown: (removeState: boolean) => void): 
       const { spec, version } = await parseBody(body, "updateService", "update service");
       return json(await api.updateService(ref(r), spec, version));
     }],
+    ["POST", /^\/services\/([^/]+)\/rollback$/, async (_q, _u, [r], body) => {
+      const { version } = await parseBody(body, "rollbackService", "roll back service");
+      return json(await api.rollbackService(ref(r), version));
+    }],
     ["POST", /^\/services\/remove$/, async (_r, _u, _p, body) => {
       const { refs } = await parseBody(body, "refs", "remove services");
       return json(await api.removeServices(refs));
     }],
+    ...(["secret", "config"] as const).flatMap((kind): [string, RegExp, Handler][] => [
+      ["GET", new RegExp(`^/${kind}s$`), async () => json(await api.files(kind))],
+      ["GET", new RegExp(`^/${kind}s/([^/]+)$`), async (_r, _u, [r]) => json(await api.file(kind, ref(r)))],
+      ["POST", new RegExp(`^/${kind}s$`), async (_r, _u, _p, body) => {
+        const b = await parseBody(body, "createFile", `create ${kind}`);
+        return json(await api.createFile(kind, b.name, new Uint8Array(Buffer.from(b.data, "base64")), b.labels ?? {}), 201);
+      }],
+      ["POST", new RegExp(`^/${kind}s/remove$`), async (_r, _u, _p, body) => json(await api.removeFiles(kind, (await parseBody(body, "refs", `remove ${kind}s`)).refs))],
+    ]),
     ["GET", /^\/tasks$/, async (_r, url) => json(await api.tasks(url.searchParams.getAll("service"), url.searchParams.getAll("node")))],
     ["GET", /^\/watch$/, async (req, url) => {
       const st = await api.agent.read();

@@ -53,4 +53,12 @@ export interface DockerBackend {
   forgottenTask(id: string): Task | undefined;
   /** Checks and normalizes a spec (internal/spec `parseServiceSpec`; loaded lazily by the daemon). */
   parseSpec(spec: unknown): Promise<ServiceSpec>;
+  /** Back to the service's PreviousSpec, as `swarm service rollback` (UpdateStatus rollback_started). */
+  rollbackService(ref: string, version?: number): Promise<void>;
+  /** A new secret (sealed by the manager before it is proposed) or config; returns its ID. */
+  createFile(kind: "secret" | "config", f: { name: string; labels: Record<string, string>; data: Uint8Array }): Promise<string>;
+  /** Refused (CONFLICT) while a service uses it. */
+  removeFile(kind: "secret" | "config", ref: string): Promise<void>;
+  /** Whether the secret (opened on this manager) or config with this ID holds exactly `data`. */
+  sameFileData(kind: "secret" | "config", id: string, data: Uint8Array): Promise<boolean>;
 }

@@ -4,32 +4,32 @@
  * Faithful, never lossy in silence: every field swarm implements is carried over; a field swarm does
  * not implement is accepted only when it is empty (the CLI sends `"DNSConfig":{}`, `"Init":false`,
  * `"Reservations":{}` and the like on every create) or holds Docker's default (`EndpointSpec.Mode`
- * "vip", `Isolation` "default", the update settings swarm follows). Anything else is refused with
- * INVALID_ARGUMENT naming the Docker flag, so `docker service create --secret s …` fails loudly instead
- * of running a service without its secret. The result then goes through the one spec schema
+ * "vip", `Isolation` "default"). Anything else is refused with INVALID_ARGUMENT naming the Docker
+ * flag, so `docker service create --dns 1.1.1.1 …` fails loudly instead of running a service without
+ * its DNS settings. The result then goes through the one spec schema
  * (internal/spec `parseServiceSpec`), exactly like a spec from swarm's own CLI.
+ *
+ * A stack's service (labelled `com.docker.stack.namespace`, as `docker stack deploy` builds it
+ * client-side) is translated to what `swarm stack deploy` makes of the same compose file, so the two
+ * deploys give the same service: its attachments to the stack's networks (names only, networks.ts)
+ * and its volumes' labels are dropped, and so are the fields swarm's stack deploy ignores with a
+ * warning (stack-ignored.ts: tty, logging, …). Each drop is a note: the answer's Warnings (which
+ * `docker stack deploy` prints for updates, not for creates) and the agent's log. Health checks,
+ * update and rollback settings, secrets, configs and jobs are translated, for a stack's service as
+ * for any other (both stack deploys map them).
  */
-import { SwarmError, type NodeSpec } from "../api/index.ts";
+import { SwarmError, UPDATE_DEFAULTS, type NodeSpec, type UpdateConfig } from "../api/index.ts";
+import { STACK_NAMESPACE_LABEL } from "./stack-label.ts";
 import type { NodeChanges } from "./backend.ts";
-import { MONITOR_NS, UPDATE_CONFIG } from "./to-docker.ts";
+import { dropIgnoredInStack } from "./stack-ignored.ts";
+import { isEmpty, isObj, type Obj } from "./values.ts";
 
-type Obj = Record<string, unknown>;
-
-const isObj = (v: unknown): v is Obj => typeof v === "object" && v !== null && !Array.isArray(v);
-
-/** null, false, 0, "", [] and objects of only empty values. */
-export function isEmpty(v: unknown): boolean {
-  if (v === undefined || v === null || v === false || v === 0 || v === "") return true;
-  if (Array.isArray(v)) return v.length === 0;
-  if (isObj(v)) return Object.values(v).every(isEmpty);
-  return false;
-}
+export { isEmpty };
 
 /** The Docker CLI flag behind each field swarm does not implement (for the error message). */
 const FLAG_OF: Record<string, string> = {
-  "TaskTemplate.ContainerSpec.Healthcheck": "--health-cmd/--health-*",
-  "TaskTemplate.ContainerSpec.Secrets": "--secret",
-  "TaskTemplate.ContainerSpec.Configs": "--config",
+  "TaskTemplate.ContainerSpec.Healthcheck.StartInterval": "--health-start-interval",
+  "TaskTemplate.ContainerSpec.Configs.Runtime": "--credential-spec config://",
   "TaskTemplate.ContainerSpec.TTY": "--tty",
   "TaskTemplate.ContainerSpec.OpenStdin": "--interactive",
   "TaskTemplate.ContainerSpec.ReadOnly": "--read-only",
@@ -50,27 +50,14 @@ const FLAG_OF: Record<string, string> = {
   "TaskTemplate.Resources.Limits.Pids": "--limit-pids",
   "TaskTemplate.Resources.Reservations.GenericResources": "--generic-resource",
   "TaskTemplate.PluginSpec": "plugin services",
-  "Mode.ReplicatedJob": "--mode replicated-job",
-  "Mode.GlobalJob": "--mode global-job",
   "EndpointSpec.Mode": "--endpoint-mode dnsrr",
-  ...updateFlags("UpdateConfig", "update"),
-  ...updateFlags("RollbackConfig", "rollback"),
   Networks: "--network",
 };
-
-function updateFlags(field: string, flag: string): Record<string, string> {
-  const f = { Parallelism: "parallelism", Delay: "delay", FailureAction: "failure-action", Monitor: "monitor", MaxFailureRatio: "max-failure-ratio", Order: "order" };
-  return Object.fromEntries(Object.entries(f).map(([k, v]) => [`${field}.${k}`, `--${flag}-${v}`]));
-}
 
 function unsupported(path: string, value: unknown): SwarmError {
   const flag = FLAG_OF[path] ?? FLAG_OF[path.replace(/\[\d+\]/g, "")];
   const shown = JSON.stringify(value)?.slice(0, 60) ?? String(value);
-  const update = path.startsWith("UpdateConfig") || path.startsWith("RollbackConfig");
-  const why = update
-    ? "swarm updates and rolls back one task at a time, stop-first, pausing on a failed task (parallelism 1, order stop-first, failure action pause)"
-    : "swarm does not implement it";
-  return SwarmError.invalid(`${path} = ${shown}${flag ? ` (${flag})` : ""} is not supported: ${why}; leave it out`);
+  return SwarmError.invalid(`${path} = ${shown}${flag ? ` (${flag})` : ""} is not supported: swarm does not implement it; leave it out`);
 }
 
 /**
@@ -104,18 +91,102 @@ function bindOptions(b: unknown, p: string): undefined {
   return undefined;
 }
 
-function mounts(v: unknown, p: string): unknown {
+function mounts(v: unknown, p: string, cx: Cx): unknown {
   if (v === null || v === undefined) return undefined;
   if (!Array.isArray(v)) throw SwarmError.invalid(`${p} must be a list`);
-  return v.map((m, i) => pick(m, `${p}[${i}]`, { Type: same, Source: same, Target: same, ReadOnly: same, BindOptions: bindOptions }, { Consistency: ["default"] }));
+  return v.map((m, i) => pick(
+    m, `${p}[${i}]`,
+    { Type: same, Source: same, Target: same, ReadOnly: same, BindOptions: bindOptions, VolumeOptions: (o, op) => volumeOptions(o, op, cx) },
+    { Consistency: ["default"] },
+  ));
 }
 
-function containerSpec(v: unknown, p: string): unknown {
+/**
+ * What the translation of one spec knows besides the field at hand: the stack the service belongs to
+ * (its `com.docker.stack.namespace` label, as Docker's `stack deploy` sets it) and the notes it makes.
+ */
+interface Cx {
+  service: string;
+  stack: string | undefined;
+  notes: string[];
+}
+
+function volumeOptions(v: unknown, p: string, cx: Cx): undefined {
+  if (v === undefined || v === null) return undefined;
+  pick(v, p, {
+    // `docker stack deploy` labels the volumes it names with the stack; swarm's own stack deploy
+    // leaves them unlabelled (volumes are each engine's local volumes): the labels are dropped.
+    Labels: (labels, lp) => {
+      if (isEmpty(labels)) return undefined;
+      if (cx.stack === undefined) throw unsupported(lp, labels);
+      const others = isObj(labels) ? Object.keys(labels).filter((k) => k !== STACK_NAMESPACE_LABEL) : [];
+      if (others.length) cx.notes.push(`service ${cx.service}: ignoring the labels of volume mount ${p.replace(/\.VolumeOptions$/, "")} (${others.join(", ")}): volumes are the engine's local volumes, created unlabelled`);
+      return undefined;
+    },
+  });
+  return undefined;
+}
+
+/** Docker's HealthConfig: the same fields (all omitempty on the wire). */
+function healthcheck(v: unknown, p: string): unknown {
+  if (v === null || v === undefined) return undefined;
+  return pick(v, p, { Test: same, Interval: same, Timeout: same, StartPeriod: same, Retries: same });
+}
+
+/** File{Name,UID,GID,Mode}: Docker's os.FileMode is the plain number (0o444 = 292). */
+function fileTarget(v: unknown, p: string): unknown {
+  return pick(v, p, { Name: same, UID: same, GID: same, Mode: same });
+}
+
+/**
+ * Secret and config references: the CLI resolves names to IDs (GET /secrets?filters=name) and sends
+ * both; the manager checks that they still name the same object.
+ */
+function fileRefs(kind: "Secret" | "Config") {
+  return (v: unknown, p: string): unknown => {
+    if (v === null || v === undefined) return undefined;
+    if (!Array.isArray(v)) throw SwarmError.invalid(`${p} must be a list`);
+    return v.map((r, i) => pick(r, `${p}[${i}]`, { File: fileTarget, [`${kind}ID`]: (x) => x ?? "", [`${kind}Name`]: same }));
+  };
+}
+
+function containerSpec(v: unknown, p: string, cx: Cx): unknown {
   return pick(
     v, p,
-    { Image: same, Labels: same, Command: same, Args: same, Hostname: same, Env: same, Dir: same, User: same, Init: same, Mounts: mounts, StopGracePeriod: same },
+    {
+      Image: same, Labels: same, Command: same, Args: same, Hostname: same, Env: same, Dir: same, User: same, Init: same, Mounts: (m, mp) => mounts(m, mp, cx), StopGracePeriod: same,
+      Healthcheck: healthcheck, Secrets: fileRefs("Secret"), Configs: fileRefs("Config"),
+    },
     { Isolation: ["default"] },
   );
+}
+
+/**
+ * Network attachments. `host` is kept (swarm's host networking). A stack's service comes attached to
+ * the stack's networks (`NAME_default`, …), which swarm has only as names (networks.ts): those
+ * attachments are dropped, with a note naming those the compose file named. Any other service keeps
+ * its targets for the schema to judge (it accepts only `host`), as `docker service create --network`
+ * did before.
+ */
+function networks(v: unknown, p: string, cx: Cx): unknown {
+  if (isEmpty(v)) return undefined;
+  if (!Array.isArray(v)) throw SwarmError.invalid(`${p} must be a list such as [{"Target":"host"}]`);
+  const dropped: string[] = [];
+  const kept = v.flatMap((x, i) => {
+    const xp = `${p}[${i}]`;
+    if (!isObj(x)) throw SwarmError.invalid(`${xp} must be an object such as {"Target":"host"}`);
+    if (x.Target === "host") return [{ Target: "host" }]; // aliases mean nothing on the host's network
+    if (cx.stack === undefined) return [pick(x, xp, { Target: same })];
+    dropped.push(String(pick(x, xp, { Target: same, Aliases: same, DriverOpts: same }).Target));
+    return [];
+  });
+  // Every stack service is attached to `NAME_default`, which the file does not name: dropped quietly
+  // (swarm's own stack deploy says nothing either); networks the file names are said.
+  const named = dropped.filter((t) => t !== `${cx.stack}_default`);
+  if (named.length) {
+    cx.notes.push(`service ${cx.service}: not attached to network ${named.join(", ")}: swarm has no overlay networks; the stack's services reach each other through their published ports`);
+  }
+  return kept.length ? kept : undefined;
 }
 
 function limits(v: unknown, p: string): unknown {
@@ -123,11 +194,11 @@ function limits(v: unknown, p: string): unknown {
   return isEmpty(x) ? undefined : x;
 }
 
-function taskSpec(v: unknown, p: string): unknown {
+function taskSpec(v: unknown, p: string, cx: Cx): unknown {
   return pick(
     v, p,
     {
-      ContainerSpec: containerSpec,
+      ContainerSpec: (c, cp) => containerSpec(c, cp, cx),
       Resources: (r, rp) => {
         const x = pick(r, rp, { Limits: limits, Reservations: limits });
         return isEmpty(x) ? undefined : x;
@@ -137,30 +208,33 @@ function taskSpec(v: unknown, p: string): unknown {
         const x = pick(r, rp, { Constraints: same });
         return isEmpty(x) ? undefined : x;
       },
-      Networks: (n) => (isEmpty(n) ? undefined : Array.isArray(n) ? n.map((x) => (isObj(x) ? pick(x, `${p}.Networks`, { Target: same }) : x)) : n),
+      Networks: (n, np) => networks(n, np, cx),
       ForceUpdate: same,
     },
     { Runtime: ["container"] },
   );
 }
 
-/** Docker's update settings are accepted when they say what swarm does (or nothing). */
-function updateConfig(v: unknown, p: string): undefined {
+/**
+ * Docker's UpdateConfig/RollbackConfig → ours. On the wire Delay, FailureAction and Monitor are
+ * omitempty (Parallelism, MaxFailureRatio and Order are always sent): a missing Delay is 0, an empty
+ * FailureAction is pause, a zero Monitor is the default (5 s) and an empty Order is stop-first, as
+ * swarmkit reads them. The defaults alone (what inspect shows for a service without settings, sent
+ * back by `docker service update`) mean no settings, so a round trip changes nothing.
+ */
+function updateConfig(v: unknown, p: string): unknown {
   if (v === undefined || v === null) return undefined;
-  pick(v, p, {
-    Parallelism: (x, xp) => check(x, xp, [0, UPDATE_CONFIG.Parallelism]),
-    Delay: (x, xp) => check(x, xp, [0]),
-    FailureAction: (x, xp) => check(x, xp, ["", UPDATE_CONFIG.FailureAction]),
-    Monitor: (x, xp) => check(x, xp, [0, MONITOR_NS]),
-    MaxFailureRatio: (x, xp) => check(x, xp, [0]),
-    Order: (x, xp) => check(x, xp, ["", UPDATE_CONFIG.Order]),
-  });
-  return undefined;
-}
-
-function check(v: unknown, p: string, allowed: unknown[]): undefined {
-  if (v !== undefined && v !== null && !allowed.includes(v)) throw unsupported(p, v);
-  return undefined;
+  const x = pick(v, p, { Parallelism: same, Delay: same, FailureAction: same, Monitor: same, MaxFailureRatio: same, Order: same });
+  const out = {
+    Parallelism: x.Parallelism ?? 0,
+    Delay: x.Delay ?? 0,
+    FailureAction: x.FailureAction === undefined || x.FailureAction === "" ? UPDATE_DEFAULTS.FailureAction : x.FailureAction,
+    Monitor: x.Monitor === undefined || x.Monitor === 0 ? UPDATE_DEFAULTS.Monitor : x.Monitor,
+    MaxFailureRatio: x.MaxFailureRatio ?? 0,
+    Order: x.Order === undefined || x.Order === "" ? UPDATE_DEFAULTS.Order : x.Order,
+  };
+  const isDefault = (Object.keys(UPDATE_DEFAULTS) as (keyof UpdateConfig)[]).every((k) => out[k] === UPDATE_DEFAULTS[k]);
+  return isDefault ? undefined : out;
 }
 
 function mode(v: unknown, p: string): unknown {
@@ -168,14 +242,10 @@ function mode(v: unknown, p: string): unknown {
     // `{"Replicated":{}}` (no --replicas) means 1, as in Docker: the schema's default.
     Replicated: (r, rp) => pick(r, rp, { Replicas: same }),
     Global: (g, gp) => pick(g, gp, {}),
-    ReplicatedJob: (j, jp) => {
-      if (j !== undefined && j !== null) throw unsupported(jp, j);
-      return undefined;
-    },
-    GlobalJob: (j, jp) => {
-      if (j !== undefined && j !== null) throw unsupported(jp, j);
-      return undefined;
-    },
+    // Go's omitempty drops MaxConcurrent/TotalCompletions 0: the schema's defaults (1, then as many
+    // as TotalCompletions) are Docker's.
+    ReplicatedJob: (j, jp) => (j === null || j === undefined ? undefined : pick(j, jp, { MaxConcurrent: same, TotalCompletions: same })),
+    GlobalJob: (g, gp) => (g === null || g === undefined ? undefined : pick(g, gp, {})),
   });
 }
 
@@ -187,13 +257,25 @@ function endpointSpec(v: unknown, p: string): unknown {
   );
 }
 
-/** Docker's ServiceSpec JSON → a spec for `parseServiceSpec` (which then checks every value). */
-export function fromDockerServiceSpec(spec: unknown): unknown {
+/**
+ * Docker's ServiceSpec JSON → a spec for `parseServiceSpec` (which then checks every value). What a
+ * stack's service brings that swarm drops on purpose (its attachments to the stack's networks, the
+ * labels of its volumes) is said in `notes`, one line per service and kind, for the answer's Warnings
+ * and the agent's log.
+ */
+export function fromDockerServiceSpec(spec: unknown, notes: string[] = []): unknown {
   if (!isObj(spec)) throw SwarmError.invalid(`the service spec must be a JSON object such as {"Name":"web","TaskTemplate":{"ContainerSpec":{"Image":"nginx"}}}`);
+  const stack = isObj(spec.Labels) && typeof spec.Labels[STACK_NAMESPACE_LABEL] === "string" ? spec.Labels[STACK_NAMESPACE_LABEL] as string : undefined;
+  const cx: Cx = { service: typeof spec.Name === "string" ? spec.Name : "", stack, notes };
+  if (stack !== undefined) {
+    const d = dropIgnoredInStack(spec, cx.service);
+    spec = d.spec;
+    if (d.note) notes.push(d.note);
+  }
   return pick(spec, "", {
     Name: same,
     Labels: same,
-    TaskTemplate: taskSpec,
+    TaskTemplate: (t, tp) => taskSpec(t, tp, cx),
     Mode: mode,
     UpdateConfig: updateConfig,
     RollbackConfig: updateConfig,

@@ -7,64 +7,35 @@
  * Contract: `handle(req)` never throws; internal errors are reported through `onInternalError` and
  * answered 500. Streams (logs) end when the client goes away.
  */
-import { httpStatusFor, isSwarmError, SwarmError, type LogRecord, type Service } from "../api/index.ts";
+import { isSwarmError, SwarmError, type LogRecord, type Service } from "../api/index.ts";
 import {
   checkFilterKeys, filtersFromQuery, findNode, findService, nodeMatches, NODE_FILTERS, serviceMatches, SERVICE_FILTERS, taskMatches, TASK_FILTERS, tryFind,
 } from "../lookup/index.ts";
 import { isOutdated } from "../orchestrator/index.ts";
 import type { DockerBackend } from "./backend.ts";
+import { fileRoutes } from "./files.ts";
 import { fromDockerServiceSpec, nodeChangesFrom } from "./from-docker.ts";
+import { bodyJson, bool, dockerError, empty, errorResponse, headers, json, ref as refParam, type Handler, type Route } from "./http.ts";
 import { frame, linePayload } from "./log-frames.ts";
+import { StackNetworks } from "./networks.ts";
+import { labelsMatch } from "./values.ts";
+import { stackRoutes } from "./stack-routes.ts";
 import { dockerInfo, dockerSwarm, dockerVersion, swarmVersion } from "./system.ts";
 import { dockerNode, dockerNodeId, dockerService, dockerTask, serviceStatus } from "./to-docker.ts";
-import { API_VERSION, splitVersion, versionAtLeast } from "./version.ts";
+import { splitVersion, versionAtLeast } from "./version.ts";
 
 export interface DockerApiOptions {
   /** Called with errors that are not SwarmErrors (bugs); the answer is a 500 either way. */
   onInternalError?: (err: unknown, method: string, path: string) => void;
   /** The runtime's name for `GoVersion` in `docker version` (e.g. "bun 1.3.0"). */
   runtime?: string;
-}
-
-type Ctx = { req: Request; url: URL; version: string; params: string[] };
-type Handler = (c: Ctx) => Promise<Response> | Response;
-
-function headers(extra: Record<string, string> = {}): Headers {
-  return new Headers({ "Api-Version": API_VERSION, "Docker-Experimental": "false", Ostype: "linux", Server: "swarm (linux)", ...extra });
-}
-
-function json(body: unknown, status = 200): Response {
-  return new Response(JSON.stringify(body), { status, headers: headers({ "Content-Type": "application/json" }) });
-}
-
-function empty(status = 200): Response {
-  return new Response(null, { status, headers: headers() });
-}
-
-export function dockerError(message: string, status: number): Response {
-  return json({ message }, status);
-}
-
-function errorResponse(err: unknown): Response {
-  if (isSwarmError(err)) return dockerError(err.message, httpStatusFor(err.code));
-  const code = (err as { code?: unknown } | undefined)?.code;
-  if (code === "ENOSPC" || code === "SQLITE_FULL") return dockerError("the agent's data disk is full: free space in the data directory, then retry", 503);
-  return dockerError(`internal error: ${err instanceof Error ? err.message : String(err)} (a bug: the agent log has the details)`, 500);
-}
-
-const bool = (v: string | null) => v === "1" || v === "true" || v === "True";
-
-async function bodyJson(req: Request, maxBytes = 1 << 20): Promise<unknown> {
-  const declared = Number(req.headers.get("content-length") ?? "0");
-  if (declared > maxBytes) throw new SwarmError("TOO_LARGE", `the request body is larger than ${maxBytes} bytes`);
-  const text = await req.text();
-  if (text.length > maxBytes) throw new SwarmError("TOO_LARGE", `the request body is larger than ${maxBytes} bytes`);
-  if (text.trim() === "") return {};
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw SwarmError.invalid("the request body is not valid JSON");
-  }
+  /**
+   * Called with what a request asked for that swarm accepted without effect (a stack's networks, a
+   * stack service's attachments to them), for the agent's log; the answer's Warnings say it too.
+   */
+  onNote?: (note: string, method: string, path: string) => void;
+  /** The stack networks this handler keeps (default: its own, empty). */
+  networks?: StackNetworks;
 }
 
 function versionQuery(url: URL): number | undefined {
@@ -80,11 +51,12 @@ function outOfSequence(kind: string, id: string, have: number, sent: number): Sw
 }
 
 const NOT_SERVED_HINT =
-  "swarm serves the swarm part of the Docker Engine API (info, version, swarm join tokens, nodes, services, tasks and their logs); " +
+  "swarm serves the swarm part of the Docker Engine API (info, version, swarm join tokens, nodes, services, tasks and their logs, secrets, configs, and the names of stacks' networks); " +
   "containers, images, networks and volumes belong to each node's own Docker engine: point the client at that engine (DOCKER_HOST) for them";
 
 export function createDockerApiHandler(b: DockerBackend, o: DockerApiOptions = {}): (req: Request) => Promise<Response> {
-  const ref = (p: string | undefined) => decodeURIComponent(p ?? "");
+  const ref = refParam;
+  const networks = o.networks ?? new StackNetworks();
   const runtime = o.runtime ?? `bun ${typeof Bun !== "undefined" ? Bun.version : "?"}`;
 
   const ping: Handler = async ({ req }) => {
@@ -120,11 +92,18 @@ export function createDockerApiHandler(b: DockerBackend, o: DockerApiOptions = {
     // Services and nodes by name, ID or prefix, as the daemon resolves them; unknown ones match nothing.
     if (f.has("service")) f.set("service", f.get("service")!.map((r) => tryFind(() => findService(st, r))?.ID ?? `\0${r}`));
     if (f.has("node")) f.set("node", f.get("node")!.map((r) => tryFind(() => findNode(st, r, { selfId: b.nodeId }))?.ID ?? `\0${r}`));
+    // A task's labels, to Docker's filter, are its service's (swarmkit's ServiceAnnotations): how
+    // `docker stack ps` finds a stack's tasks. A task that outlives its service (stopping after a
+    // `service rm`) is matched by its container's labels, which carry the stack's name too, so
+    // `docker stack rm --detach=false` and scripts looping on `docker stack ps` wait for it.
+    const labels = f.get("label") ?? [];
+    f.delete("label");
     const upToDate = (f.get("_up-to-date") ?? []).length > 0;
     const out = Object.values(st.tasks)
       .filter((t) => {
         const svc = st.services[t.ServiceID];
         if (!taskMatches(t, svc?.Spec.Name ?? t.ServiceID, f)) return false;
+        if (!labelsMatch(svc ? svc.Spec.Labels : t.Spec.ContainerSpec.Labels, labels)) return false;
         return !upToDate || (svc !== undefined && !isOutdated(t, svc));
       })
       .sort((a, c) => a.CreatedAt.localeCompare(c.CreatedAt))
@@ -139,26 +118,34 @@ export function createDockerApiHandler(b: DockerBackend, o: DockerApiOptions = {
     return json(dockerTask(t));
   };
 
-  const createService: Handler = async ({ req }) => {
+  /** Notes to the log and to the answer's Warnings (null when none, as Docker answers). */
+  const warnings = (notes: string[], req: Request, url: URL) => {
+    for (const n of notes) o.onNote?.(n, req.method, url.pathname);
+    return notes.length ? notes : null;
+  };
+
+  const createService: Handler = async ({ req, url }) => {
     await b.read(); // a worker answers NOT_A_MANAGER before the body is judged, as Docker does
-    const spec = await b.parseSpec(fromDockerServiceSpec(await bodyJson(req)));
+    const notes: string[] = [];
+    const spec = await b.parseSpec(fromDockerServiceSpec(await bodyJson(req), notes));
     const id = await b.createService(spec);
-    return json({ ID: id, Warnings: null }, 201);
+    return json({ ID: id, Warnings: warnings(notes, req, url) }, 201);
   };
 
   const updateService: Handler = async ({ req, url, params: [id] }) => {
     const st = await b.read();
     const svc = findService(st, ref(id));
     const version = versionQuery(url);
-    let spec;
+    const notes: string[] = [];
     if (url.searchParams.get("rollback") === "previous") {
+      // `docker service rollback` / `update --rollback` (the body is the current spec: ignored).
       if (!svc.PreviousSpec) throw SwarmError.invalid(`service ${svc.Spec.Name} does not have a previous spec: there is nothing to roll back to`);
-      spec = svc.PreviousSpec;
-    } else {
-      spec = await b.parseSpec(fromDockerServiceSpec(await bodyJson(req)));
+      await b.rollbackService(svc.ID, version);
+      return json({ Warnings: null });
     }
+    const spec = await b.parseSpec(fromDockerServiceSpec(await bodyJson(req), notes));
     await b.updateService(svc.ID, spec, version);
-    return json({ Warnings: null });
+    return json({ Warnings: warnings(notes, req, url) });
   };
 
   const serviceLogs = (byTask: boolean): Handler => async ({ req, url, params: [id] }) => {
@@ -260,7 +247,7 @@ export function createDockerApiHandler(b: DockerBackend, o: DockerApiOptions = {
     return empty();
   };
 
-  const routes: [string, RegExp, Handler][] = [
+  const routes: Route[] = [
     ["GET", /^\/_ping$/, ping],
     ["HEAD", /^\/_ping$/, ping],
     ["GET", /^\/version$/, async () => json(dockerVersion(await b.local(), runtime))],
@@ -299,6 +286,8 @@ export function createDockerApiHandler(b: DockerBackend, o: DockerApiOptions = {
     ["GET", /^\/nodes\/([^/]+)$/, inspectNode],
     ["POST", /^\/nodes\/([^/]+)\/update$/, updateNode],
     ["DELETE", /^\/nodes\/([^/]+)$/, removeNode],
+    ...stackRoutes(b, networks, (note) => o.onNote?.(note, "POST", "/networks/create")),
+    ...fileRoutes(b),
   ];
 
   return async (req: Request) => {

@@ -7,11 +7,13 @@
  *   ID prefix (lookup `findNode`), so the short form works everywhere the Docker CLI sends it back.
  * - Docker's objects carry fields swarm has no notion of (VirtualIPs, TLSInfo, plugin descriptions):
  *   they are left out (Go clients decode a missing field as its zero value).
- * - swarm updates one task at a time, stop-first, and pauses on a failed task: that is what
- *   UpdateConfig and RollbackConfig say, always (from-docker.ts refuses other values).
+ * - A service without update (rollback) settings shows Docker's defaults (UPDATE_DEFAULTS), as a
+ *   Docker daemon does; from-docker.ts reads the defaults back as no settings. Jobs show none.
+ * - Zero durations and empty strings are left out as Go's `omitempty` leaves them out.
  */
 import {
-  isTerminal, type ClusterState, type ContainerSpec, type Node, type PortConfig, type Service, type ServiceSpec, type Task, type TaskSpec,
+  isJob, isTerminal, UPDATE_DEFAULTS, type ClusterState, type ContainerSpec, type HealthConfig, type Node, type PortConfig, type Service, type ServiceSpec, type Task,
+  type TaskSpec, type UpdateConfig, type UpdateStatus,
 } from "../api/index.ts";
 
 /** Docker's node IDs are 25 characters: ours, shortened (a unique prefix, resolved as one on the way in). */
@@ -22,13 +24,26 @@ export function dockerNodeId(id: string): string {
 }
 
 /**
- * How long a task must stay up before `--detach=false` counts it as converged: the Docker CLI reads
- * UpdateConfig.Monitor for that wait. Our own CLI waits the same (internal/cli DEFAULT_MONITOR_MS).
+ * Docker's UpdateConfig JSON: Parallelism, MaxFailureRatio and Order always; Delay, FailureAction and
+ * Monitor only when set (omitempty). The Docker CLI's `--detach=false` waits Monitor after the tasks
+ * run before it says "converged".
  */
-export const MONITOR_NS = 1e9;
+export function dockerUpdateConfig(u: UpdateConfig | undefined) {
+  const c = { ...UPDATE_DEFAULTS, ...u };
+  return {
+    Parallelism: c.Parallelism,
+    ...(c.Delay ? { Delay: c.Delay } : {}),
+    FailureAction: c.FailureAction,
+    ...(c.Monitor ? { Monitor: c.Monitor } : {}),
+    MaxFailureRatio: c.MaxFailureRatio,
+    Order: c.Order,
+  };
+}
 
-/** What swarm's rolling update does (internal/orchestrator slots.ts): one task at a time, stop-first. */
-export const UPDATE_CONFIG = { Parallelism: 1, FailureAction: "pause", Monitor: MONITOR_NS, MaxFailureRatio: 0, Order: "stop-first" } as const;
+function dockerHealthcheck(h: HealthConfig | undefined) {
+  if (!h) return undefined;
+  return omitEmpty({ Test: h.Test, Interval: h.Interval || undefined, Timeout: h.Timeout || undefined, StartPeriod: h.StartPeriod || undefined, Retries: h.Retries || undefined });
+}
 
 const omitEmpty = <T extends object>(o: T): Partial<T> => {
   const out: Partial<T> = {};
@@ -58,6 +73,9 @@ function dockerContainerSpec(c: ContainerSpec) {
     Init: c.Init,
     Mounts: c.Mounts?.map((m) => omitEmpty({ Type: m.Type, Source: m.Source, Target: m.Target, ReadOnly: m.ReadOnly || undefined })),
     StopGracePeriod: c.StopGracePeriod,
+    Healthcheck: dockerHealthcheck(c.Healthcheck),
+    Secrets: c.Secrets?.map((r) => ({ File: { ...r.File }, SecretID: r.SecretID, SecretName: r.SecretName })),
+    Configs: c.Configs?.map((r) => ({ File: { ...r.File }, ConfigID: r.ConfigID, ConfigName: r.ConfigName })),
     Isolation: "default",
   });
 }
@@ -76,14 +94,21 @@ export function dockerTaskSpec(t: TaskSpec) {
   });
 }
 
+/** Docker's ServiceMode: the same four shapes as ours. */
+function dockerMode(m: ServiceSpec["Mode"]) {
+  if ("Global" in m) return { Global: {} };
+  if ("GlobalJob" in m) return { GlobalJob: {} };
+  if ("ReplicatedJob" in m) return { ReplicatedJob: { MaxConcurrent: m.ReplicatedJob.MaxConcurrent, TotalCompletions: m.ReplicatedJob.TotalCompletions } };
+  return { Replicated: { Replicas: m.Replicated.Replicas } };
+}
+
 export function dockerServiceSpec(s: ServiceSpec) {
   return {
     Name: s.Name,
     Labels: s.Labels,
     TaskTemplate: dockerTaskSpec(s.TaskTemplate),
-    Mode: "Global" in s.Mode ? { Global: {} } : { Replicated: { Replicas: s.Mode.Replicated.Replicas } },
-    UpdateConfig: { ...UPDATE_CONFIG },
-    RollbackConfig: { ...UPDATE_CONFIG },
+    Mode: dockerMode(s.Mode),
+    ...(isJob(s) ? {} : { UpdateConfig: dockerUpdateConfig(s.UpdateConfig), RollbackConfig: dockerUpdateConfig(s.RollbackConfig) }),
     EndpointSpec: omitEmpty({ Mode: "vip", Ports: dockerPorts(s.EndpointSpec.Ports) }),
   };
 }
@@ -105,6 +130,11 @@ export function serviceStatus(st: ClusterState, s: Service): { RunningTasks: num
   return { RunningTasks: running, DesiredTasks: desired, CompletedTasks: completed };
 }
 
+/** Docker's UpdateStatus (`docker service inspect --pretty` "UpdateStatus", `--detach=false` "update paused"). */
+export function dockerUpdateStatus(u: UpdateStatus) {
+  return omitEmpty({ State: u.State, StartedAt: u.StartedAt, CompletedAt: u.CompletedAt, Message: u.Message });
+}
+
 export function dockerService(s: Service, status?: ReturnType<typeof serviceStatus>) {
   return {
     ID: s.ID,
@@ -113,6 +143,8 @@ export function dockerService(s: Service, status?: ReturnType<typeof serviceStat
     UpdatedAt: s.UpdatedAt,
     Spec: dockerServiceSpec(s.Spec),
     ...(s.PreviousSpec ? { PreviousSpec: dockerServiceSpec(s.PreviousSpec) } : {}),
+    ...(s.UpdateStatus ? { UpdateStatus: dockerUpdateStatus(s.UpdateStatus) } : {}),
+    ...(s.JobStatus ? { JobStatus: { JobIteration: { Index: s.JobStatus.JobIteration.Index }, LastExecution: s.JobStatus.LastExecution } } : {}),
     Endpoint: omitEmpty({ Spec: omitEmpty({ Mode: "vip", Ports: dockerPorts(s.Endpoint.Spec.Ports) }), Ports: dockerPorts(s.Endpoint.Ports) }),
     ...(status ? { ServiceStatus: status } : {}),
   };
@@ -130,6 +162,7 @@ export function dockerTask(t: Task) {
     ServiceID: t.ServiceID,
     ...(t.Slot !== undefined ? { Slot: t.Slot } : {}),
     ...(t.NodeID ? { NodeID: dockerNodeId(t.NodeID) } : {}),
+    ...(t.JobIteration ? { JobIteration: { Index: t.JobIteration.Index } } : {}),
     Status: omitEmpty({
       Timestamp: t.Status.Timestamp,
       State: t.Status.State,

@@ -58,6 +58,7 @@ export function createSpecFor(clusterId: string, nodeId: string, task: Task, ser
     if (ports.length) spec.ports = ports;
   }
   if (cs.Init ?? defaults.init) spec.init = true;
+  if (cs.Healthcheck) spec.healthcheck = { ...cs.Healthcheck, ...(cs.Healthcheck.Test ? { Test: [...cs.Healthcheck.Test] } : {}) };
   return spec;
 }
 

@@ -12,7 +12,8 @@ import { isTerminal, stateRank, type ContainerStatus, type DesiredState, type Ta
 export type ContainerObs =
   | { kind: "none" }
   | { kind: "created"; id: string }
-  | { kind: "running"; id: string; pid: number }
+  /** `health`: the container's health check verdict, when it has one (its own or its image's). */
+  | { kind: "running"; id: string; pid: number; health?: "starting" | "healthy" | "unhealthy"; healthLog?: string }
   | { kind: "exited"; id: string; exitCode: number; error: string };
 
 export interface TaskView {
@@ -86,6 +87,16 @@ export function decide(v: TaskView): Step {
       }
       return { kind: "start", id: c.id };
     case "running":
+      // With a health check a task is `running` only once healthy (convergence, rolling updates and
+      // the routing mesh count only running tasks); an unhealthy one fails (then it is stopped).
+      if (c.health === "unhealthy") {
+        const why = c.healthLog ? `: ${c.healthLog}` : "";
+        return { kind: "report", state: "failed", message: "unhealthy container", err: `unhealthy container${why}`, container: { ContainerID: c.id, PID: c.pid } };
+      }
+      if (c.health === "starting") {
+        if (before(v.reported, "starting")) return { kind: "report", state: "starting", message: "starting", container: { ContainerID: c.id } };
+        return { kind: "idle" };
+      }
       if (before(v.reported, "running")) {
         return { kind: "report", state: "running", message: "started", container: { ContainerID: c.id, PID: c.pid } };
       }

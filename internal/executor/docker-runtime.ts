@@ -73,7 +73,7 @@ function containerRef(idOrName: string): string {
   return idOrName;
 }
 
-const ACTIONS = new Set<RuntimeEventAction>(["create", "start", "die", "stop", "kill", "oom", "destroy"]);
+const ACTIONS = new Set<RuntimeEventAction>(["create", "start", "die", "stop", "kill", "oom", "destroy", "health_status"]);
 
 export function dockerRuntime(docker: Dockerode): ContainerRuntime {
   return {
@@ -113,6 +113,7 @@ export function dockerRuntime(docker: Dockerode): ContainerRuntime {
           User: spec.user,
           Hostname: spec.hostname,
           StopTimeout: spec.stopTimeoutSec,
+          ...(spec.healthcheck ? { Healthcheck: spec.healthcheck } : {}),
           ...(spec.ports?.length ? { ExposedPorts: Object.fromEntries(spec.ports.map((p) => [`${p.targetPort}/${p.protocol}`, {}])) } : {}),
           HostConfig: {
             ...(spec.ports?.length ? { PortBindings: dockerPortBindings(spec.ports) } : {}),
@@ -144,6 +145,12 @@ export function dockerRuntime(docker: Dockerode): ContainerRuntime {
           exitCode: c.State.ExitCode,
           error: c.State.Error ?? "",
         };
+        const health = (c.State as { Health?: { Status?: string; Log?: { Output?: string; ExitCode?: number }[] } }).Health;
+        if (health?.Status === "starting" || health?.Status === "healthy" || health?.Status === "unhealthy") {
+          info.health = health.Status;
+          const last = health.Log?.at(-1);
+          if (last) info.healthLog = `${(last.Output ?? "").trim().slice(0, 200)}${last.ExitCode !== undefined ? ` (exit ${last.ExitCode})` : ""}`.trim();
+        }
         const ports = boundPorts(c.NetworkSettings?.Ports);
         if (ports.length) info.ports = ports;
         const ip = c.NetworkSettings?.IPAddress;

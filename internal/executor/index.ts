@@ -31,5 +31,6 @@ export {
   type RuntimeEvent,
   type RuntimeEventAction,
   type Subscription,
+  type TaskFiles,
 } from "./runtime.ts";
 export { silentLogger, type Logger } from "./logger.ts";

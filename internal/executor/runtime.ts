@@ -7,7 +7,7 @@
  * container/image, 409 name conflict, 500 …); it is undefined when the engine could not be reached, and
  * then the caller retries instead of failing the task.
  */
-import type { Mount } from "../api/index.ts";
+import type { Mount, Task } from "../api/index.ts";
 
 export type ContainerStatusName = "created" | "running" | "paused" | "restarting" | "removing" | "exited" | "dead";
 
@@ -24,6 +24,10 @@ export interface ContainerInfo {
   error: string;
   /** Ports bound on the host while running (NetworkSettings.Ports), one per host port; absent if none. */
   ports?: BoundPort[];
+  /** Its health check's verdict (State.Health.Status) while it has one; absent without a health check. */
+  health?: "starting" | "healthy" | "unhealthy";
+  /** The output of the last health probe (trimmed), to say why a container is unhealthy. */
+  healthLog?: string;
   /** The container's IPv4 address on the default bridge while running (absent: none, e.g. host network). */
   ip?: string;
 }
@@ -66,9 +70,12 @@ export interface CreateSpec {
   stopTimeoutSec?: number;
   /** Run an init (docker-init/tini) as PID 1 that forwards signals and reaps zombies. */
   init?: boolean;
+  /** Docker's Config.Healthcheck (durations in ns); absent: the image's own HEALTHCHECK applies. */
+  healthcheck?: { Test?: string[]; Interval?: number; Timeout?: number; StartPeriod?: number; Retries?: number };
 }
 
-export type RuntimeEventAction = "create" | "start" | "die" | "stop" | "kill" | "oom" | "destroy";
+/** `health_status`: a container's health check changed verdict (Docker's `health_status: healthy`). */
+export type RuntimeEventAction = "create" | "start" | "die" | "stop" | "kill" | "oom" | "destroy" | "health_status";
 
 export interface RuntimeEvent {
   action: RuntimeEventAction;
@@ -121,6 +128,16 @@ export interface ContainerRuntime {
     onError: (err: Error) => void,
     onReady?: () => void,
   ): Subscription;
+}
+
+/**
+ * A task's secrets and configs on this node: `mounts` writes the task's files (to memory) and returns
+ * the bind mounts that put them in the container; it throws when a payload is missing. `release`
+ * deletes a task's files (idempotent).
+ */
+export interface TaskFiles {
+  mounts(task: Task): Promise<Mount[]>;
+  release(taskId: string): Promise<void>;
 }
 
 export class RuntimeError extends Error {

@@ -3,14 +3,14 @@
  * `poke()` (from sync or a Docker event) re-runs the loop; a poke during a `wait` cuts it short.
  * Engine-unreachable errors back off (0.5 s doubling to 10 s) and retry instead of failing the task.
  */
-import { stateRank, type DesiredState, type Task, type TaskState, type TaskStatus } from "../api/index.ts";
+import { isTerminal, stateRank, type DesiredState, type Task, type TaskState, type TaskStatus } from "../api/index.ts";
 import type { LogArchive } from "../logs/index.ts";
 import type { Limiter } from "./concurrency.ts";
 import { isValidImageRef } from "../imageref/index.ts";
 import { createSpecFor, portStatus, stopGraceSeconds, type CreateDefaults } from "./container-spec.ts";
 import { decide, type ContainerObs, type Step } from "./decide.ts";
 import type { Logger } from "./logger.ts";
-import { RuntimeError, type BoundPort, type ContainerInfo, type ContainerRuntime, type CreateSpec } from "./runtime.ts";
+import { RuntimeError, type BoundPort, type ContainerInfo, type ContainerRuntime, type CreateSpec, type TaskFiles } from "./runtime.ts";
 
 export interface RunnerContext {
   runtime: ContainerRuntime;
@@ -22,6 +22,8 @@ export interface RunnerContext {
   archive: LogArchive;
   /** Node-level container defaults (e.g. init). */
   defaults: CreateDefaults;
+  /** Secrets and configs (absent: a task that uses any is rejected). */
+  files?: TaskFiles;
   emit(taskId: string, status: TaskStatus): void;
   now(): number;
   logger: Logger;
@@ -40,7 +42,7 @@ export function toObs(info: ContainerInfo | undefined): ContainerObs {
     case "running":
     case "paused":
     case "restarting":
-      return { kind: "running", id: info.id, pid: info.pid };
+      return info.health ? { kind: "running", id: info.id, pid: info.pid, health: info.health, healthLog: info.healthLog ?? "" } : { kind: "running", id: info.id, pid: info.pid };
     case "created":
       return info.error !== "" ? { kind: "exited", id: info.id, exitCode: info.exitCode, error: info.error } : { kind: "created", id: info.id };
     default:
@@ -70,6 +72,8 @@ export class TaskRunner {
   private wake: (() => void) | undefined;
   private retryMs = 0;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
+  /** This runner wrote secret or config files for its task (or may have: adopted after a restart). */
+  private filesWritten = false;
 
   constructor(
     readonly taskId: string,
@@ -93,6 +97,8 @@ export class TaskRunner {
       this.needsResend = false;
       this.ctx.emit(this.taskId, this.lastStatus);
     }
+    const cs = task.Spec?.ContainerSpec;
+    if (cs?.Secrets?.length || cs?.Configs?.length) this.filesWritten = true;
     const cid = task.Status.ContainerStatus?.ContainerID;
     if (cid) {
       this.hadContainer = true;
@@ -144,6 +150,7 @@ export class TaskRunner {
           const step = await this.next();
           if (step.kind === "idle") {
             if (this.dirty) continue;
+            if (isTerminal(this.reported) && this.lastObs.kind !== "running") await this.releaseFiles();
             break;
           }
           await this.perform(step);
@@ -204,6 +211,18 @@ export class TaskRunner {
     return info;
   }
 
+  /** The task's secrets and configs are deleted once no container of it runs (ended or removed). */
+  private async releaseFiles(): Promise<void> {
+    if (!this.filesWritten || !this.ctx.files) return;
+    this.filesWritten = false;
+    try {
+      await this.ctx.files.release(this.taskId);
+    } catch (e) {
+      this.filesWritten = true;
+      this.ctx.logger.warn({ task: this.taskId, err: String(e) }, "could not delete the task's secrets and configs; retrying later");
+    }
+  }
+
   private report(state: TaskState, message: string, err?: string, container?: TaskStatus["ContainerStatus"]): void {
     const status: TaskStatus = { Timestamp: new Date(this.ctx.now()).toISOString(), State: state, Message: message };
     if (err !== undefined) status.Err = err;
@@ -236,6 +255,18 @@ export class TaskRunner {
           this.report("rejected", "preparing", `invalid task spec: ${e instanceof Error ? e.message : String(e)}`);
           return;
         }
+        const cs = task.Spec.ContainerSpec;
+        if (cs.Secrets?.length || cs.Configs?.length) {
+          try {
+            if (!this.ctx.files) throw new Error("this node cannot mount secrets or configs");
+            spec.mounts = [...(spec.mounts ?? []), ...(await this.ctx.files.mounts(task))];
+            this.filesWritten = true;
+          } catch (e) {
+            this.report("rejected", "preparing", `secrets and configs: ${e instanceof Error ? e.message : String(e)}`);
+            await this.releaseFiles();
+            return;
+          }
+        }
         // Create first: the image is almost always present, and the engine's 404 says when it is not
         // (then it is pulled, once for all tasks that need it, and the create tried again). One
         // engine call on the way to a running task instead of an image inspect before every create.
@@ -257,7 +288,7 @@ export class TaskRunner {
               pulled = true;
               pullErr = await this.ctx.ensureImage(spec.image);
               this.ctx.logger.debug({ task: this.taskId, pullErr }, "task: image checked");
-              if (this.desired !== "running") return; // changed while pulling: decide again
+              if (this.desired !== "running" && this.desired !== "complete") return; // changed while pulling: decide again
               continue;
             }
             if (pullErr !== undefined) this.ctx.logger.info({ task: this.taskId, pullErr }, "image pull failed");
@@ -305,6 +336,7 @@ export class TaskRunner {
           }
           await runtime.remove(step.id);
         });
+        await this.releaseFiles();
         return;
     }
   }

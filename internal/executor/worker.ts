@@ -21,7 +21,7 @@ import type { LogArchive } from "../logs/index.ts";
 import { Limiter, SingleFlight } from "./concurrency.ts";
 import { silentLogger, type Logger } from "./logger.ts";
 import { Reporter } from "./reporter.ts";
-import type { ContainerRuntime, Subscription } from "./runtime.ts";
+import type { ContainerRuntime, Subscription, TaskFiles } from "./runtime.ts";
 import { TaskRunner, type RunnerContext } from "./task-runner.ts";
 
 export interface Assignment {
@@ -50,6 +50,8 @@ export interface WorkerOptions {
    * node agent re-describes itself to the leader so `node ls` shows an unreachable engine.
    */
   onEngine?: (reachable: boolean) => void;
+  /** Secrets and configs of tasks that use them (absent: such a task is rejected). */
+  files?: TaskFiles;
 }
 
 export interface Worker {
@@ -90,6 +92,7 @@ export function createRuntimeWorker(opts: WorkerOptions): Worker {
     limiter: new Limiter(opts.maxConcurrent ?? 8),
     archive: opts.logs,
     defaults: { init: opts.init ?? false },
+    ...(opts.files ? { files: opts.files } : {}),
     logger,
     now,
     closed: () => closed,
@@ -156,7 +159,7 @@ export function createRuntimeWorker(opts: WorkerOptions): Worker {
         const taskId = e.labels[LABEL.task];
         if (taskId === undefined) return;
         const r = runners.get(taskId);
-        if (r && (e.action === "die" || e.action === "destroy" || e.action === "start" || e.action === "oom")) r.poke();
+        if (r && (e.action === "die" || e.action === "destroy" || e.action === "start" || e.action === "oom" || e.action === "health_status")) r.poke();
       },
       (err) => {
         if (engineUp) {

@@ -5,7 +5,7 @@
  * match; `label` / `node.label` values must all match. Names and IDs match by prefix, names without
  * regard to case. Pure.
  */
-import { SwarmError, type Node, type Service, type Task } from "../api/index.ts";
+import { modeName, SwarmError, type Node, type Service, type Task } from "../api/index.ts";
 
 /** key → values. */
 export type Filters = Map<string, string[]>;
@@ -88,7 +88,7 @@ export function nodeMatches(n: Node, f: Filters): boolean {
   );
 }
 
-/** Services: `id` (prefix), `name` (prefix), `label`, `mode` (replicated or global). */
+/** Services: `id` (prefix), `name` (prefix), `label`, `mode` (replicated, global, replicated-job or global-job). */
 export function serviceMatches(s: Service, f: Filters): boolean {
   for (const m of f.get("mode") ?? []) {
     if (!["replicated", "global", "replicated-job", "global-job"].includes(m)) throw SwarmError.invalid(`Invalid filter: 'mode'='${m}'`);
@@ -96,7 +96,7 @@ export function serviceMatches(s: Service, f: Filters): boolean {
   return (
     anyOf(f, "id", (v) => s.ID.startsWith(v)) &&
     anyOf(f, "name", (v) => prefixCi(s.Spec.Name, v)) &&
-    anyOf(f, "mode", (v) => v === ("Global" in s.Spec.Mode ? "global" : "replicated")) &&
+    anyOf(f, "mode", (v) => v === modeName(s.Spec)) &&
     labelsMatch(s.Spec.Labels, f.get("label"))
   );
 }

@@ -3,7 +3,7 @@
  * (services) or hostname (nodes), else a unique ID prefix. Throws SwarmError NOT_FOUND or AMBIGUOUS
  * (and INVALID_ARGUMENT for an empty reference).
  */
-import { type ClusterState, type Id, type Node, type Service, SwarmError, type Task } from "../api/index.ts";
+import { type ClusterState, type Config, configsOf, type Id, type Node, type Secret, secretsOf, type Service, SwarmError, type Task } from "../api/index.ts";
 
 function resolve<T extends { ID: Id }>(kind: string, ref: string, all: readonly T[], nameOf?: (x: T) => string): T {
   if (ref === "") throw SwarmError.invalid(`a ${kind} name or ID is required`);
@@ -22,6 +22,16 @@ function resolve<T extends { ID: Id }>(kind: string, ref: string, all: readonly 
 
 export function findService(state: ClusterState, ref: string): Service {
   return resolve("service", ref, Object.values(state.services), (s) => s.Spec.Name);
+}
+
+/** Secrets by full ID, name or unique ID prefix. */
+export function findSecret(state: ClusterState, ref: string): Secret {
+  return resolve("secret", ref, Object.values(secretsOf(state)), (s) => s.Spec.Name);
+}
+
+/** Configs by full ID, name or unique ID prefix. */
+export function findConfig(state: ClusterState, ref: string): Config {
+  return resolve("config", ref, Object.values(configsOf(state)), (s) => s.Spec.Name);
 }
 
 /** Tasks by full ID or unique ID prefix. */

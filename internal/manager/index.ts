@@ -3,7 +3,7 @@
  * the leader the orchestrator/scheduler loop, the dispatcher and the membership loop.
  */
 export { newId } from "./ids.ts";
-export { planCreateService, planRemoveServices, planUpdateService } from "./services.ts";
+export { planCreateService, planRemoveServices, planRollbackService, planUpdateService } from "./services.ts";
 export { startLeaderLoop, type LeaderLoop, type LeaderLoopOptions } from "./leader-loop.ts";
 export { Manager, raftMachine, DEFAULT_MANAGER_TIMINGS, type ManagerOptions, type ManagerTimings } from "./manager.ts";
 export { ManagerConsensus, PROPOSE_CHANNEL, type ConsensusOptions } from "./consensus.ts";
@@ -14,3 +14,5 @@ export { hostOf, managerAddresses } from "./join.ts";
 export { validateCommands } from "./validate.ts";
 export { raftLink, RAFT_CHANNEL } from "./raft-link.ts";
 export { planNodeUpdate, planPromote, planDemote, planNodeRemove, type NodeChanges, type Reachability } from "./nodes.ts";
+export { planCreateSecret, planCreateConfig, planRemoveFiles, resolveFileRefs, filesFor, MAX_FILE_BYTES, type NewFile } from "./files.ts";
+export { sealSecret, openSecret } from "./sealing.ts";

@@ -4,7 +4,7 @@
  * concurrent writers — a taken name, a published port, a stale version — are decided by the state
  * machine when the commands apply (internal/store), and come back as outcomes.
  */
-import { SwarmError, type ClusterState, type Command, type ServiceSpec } from "../api/index.ts";
+import { modeName, SwarmError, type ClusterState, type Command, type ServiceSpec } from "../api/index.ts";
 import { findService } from "../lookup/index.ts";
 import { parseConstraint } from "../scheduler/index.ts";
 import { validateServiceName } from "../spec/index.ts";
@@ -35,9 +35,24 @@ export function planUpdateService(state: ClusterState, ref: string, spec: Servic
   const svc = findService(state, ref);
   validateSpec(spec);
   if (spec.Name !== svc.Spec.Name) throw SwarmError.invalid(`renaming a service is not supported`);
-  const isGlobalNow = "Global" in svc.Spec.Mode;
-  if (isGlobalNow !== "Global" in spec.Mode) throw SwarmError.invalid(`a service's mode cannot change: remove and create it again`);
+  if (modeName(svc.Spec) !== modeName(spec)) {
+    throw SwarmError.invalid(`a service's mode cannot change (${modeName(svc.Spec)} to ${modeName(spec)}): remove and create it again`);
+  }
   const cmd: Command = { kind: "service.update", id: svc.ID, spec, at };
+  if (version !== undefined) cmd.version = version;
+  return { id: svc.ID, commands: [cmd] };
+}
+
+/**
+ * `service rollback` / `service update --rollback`: back to the previous spec (refused in apply if the
+ * service changed since `version`, or has no previous spec by then).
+ */
+export function planRollbackService(state: ClusterState, ref: string, at: string, version?: number): { id: string; commands: Command[] } {
+  const svc = findService(state, ref);
+  if (svc.PreviousSpec === undefined) {
+    throw SwarmError.conflict(`service ${svc.Spec.Name} does not have a previous spec to roll back to: it was never updated`);
+  }
+  const cmd: Command = { kind: "service.rollback", id: svc.ID, message: "manually requested rollback", at };
   if (version !== undefined) cmd.version = version;
   return { id: svc.ID, commands: [cmd] };
 }

@@ -7,7 +7,8 @@ import { assertPlain, SwarmError, type Command, type CommandKind } from "../api/
 
 const KINDS: ReadonlySet<CommandKind> = new Set<CommandKind>([
   "cluster.init", "cluster.rotate-token", "node.add", "node.upsert", "node.status", "node.describe", "node.update",
-  "node.certificate", "node.remove", "service.create", "service.update", "service.remove", "task.create", "task.status",
+  "node.certificate", "node.remove", "service.create", "service.update", "service.remove", "service.rollback", "service.update-status",
+  "secret.create", "secret.remove", "config.create", "config.remove", "task.create", "task.status",
   "task.desired", "task.assign", "task.unschedulable", "task.delete",
 ]);
 

@@ -23,6 +23,7 @@ import { checkLogsRequest, runtimeLogSource, serveLogs, type LogServerDeps } fro
 import { MeshLink, type MeshFeed } from "./mesh-link.ts";
 import { NodeSession } from "./session.ts";
 import { NodeView } from "./view.ts";
+import { defaultFilesDir, tmpfsTaskFiles } from "./task-files.ts";
 
 export interface Logger {
   debug(obj: object, msg: string): void;
@@ -53,6 +54,8 @@ export interface NodeAgentOptions {
   /** A certificate or cluster facts from the leader: the agent composition persists and applies them. */
   onLeaderMessage: (m: Extract<SessionMessage, { t: "certificate" | "cluster" }>) => void;
   log: Logger;
+  /** Where task secrets and configs are written: must be on a tmpfs (default /dev/shm/swarm-files-<node>). */
+  filesDir?: string;
 }
 
 export class NodeAgent {
@@ -89,6 +92,7 @@ export class NodeAgent {
       logger: o.log.child({ component: "worker" }),
       init: true, // ContainerSpec.Init unset means on (see internal/api/types.ts)
       maxConcurrent: 16,
+      files: tmpfsTaskFiles(o.filesDir ?? defaultFilesDir(o.nodeId), (kind, id) => this.view.file(kind, id)),
       // The engine went away or came back: reopen the session, which describes this node again
       // (Engine.Unreachable), so the leader records it and `node ls` shows it.
       onEngine: (reachable) => {

@@ -7,13 +7,15 @@
  * worker must not be told anything (it would stop containers it adopted). A full set replaces the
  * tasks; a delta updates and removes. Subscribers are called after every change.
  */
-import type { ClusterState, Id, Node, Service, ServiceRef, SessionMessage, Task } from "../api/index.ts";
+import { isTerminal, type ClusterState, type Id, type Node, type Service, type ServiceRef, type SessionMessage, type Task } from "../api/index.ts";
 
 type Assignments = Extract<SessionMessage, { t: "assignments" }>;
 
 export class NodeView {
   private tasks = new Map<Id, Task>();
   private services = new Map<Id, ServiceRef>();
+  /** Secret and config payloads (`kind/id`) that came with this node's live tasks. */
+  private files = new Map<string, Uint8Array>();
   private index = 0;
   private self: { id: Id; addr: string };
   private readonly listeners = new Set<(s: ClusterState) => void>();
@@ -40,9 +42,29 @@ export class NodeView {
     for (const id of m.removed) this.tasks.delete(id);
     for (const t of m.tasks) this.tasks.set(t.ID, t);
     for (const s of m.services) this.services.set(s.ID, s);
+    if (m.full) this.files = new Map();
+    for (const f of m.files ?? []) this.files.set(`${f.kind}/${f.id}`, f.data);
+    this.pruneFiles();
     const used = new Set([...this.tasks.values()].map((t) => t.ServiceID));
     for (const id of [...this.services.keys()]) if (!used.has(id)) this.services.delete(id);
     this.changed();
+  }
+
+  /** A secret's or config's payload, while a task of this node uses it. */
+  file(kind: "secret" | "config", id: Id): Uint8Array | undefined {
+    return this.files.get(`${kind}/${id}`);
+  }
+
+  /** Payloads no task here references any more are forgotten (a secret stays only while it is used). */
+  private pruneFiles(): void {
+    if (this.files.size === 0) return;
+    const used = new Set<string>();
+    for (const t of this.tasks.values()) {
+      if (isTerminal(t.Status.State)) continue;
+      for (const r of t.Spec?.ContainerSpec?.Secrets ?? []) used.add(`secret/${r.SecretID}`);
+      for (const r of t.Spec?.ContainerSpec?.Configs ?? []) used.add(`config/${r.ConfigID}`);
+    }
+    for (const k of [...this.files.keys()]) if (!used.has(k)) this.files.delete(k);
   }
 
   subscribe(fn: (s: ClusterState) => void): () => void {

@@ -1,5 +1,5 @@
 /** What the orchestrator needs from outside: the time, fresh IDs and its tunables. Nothing else is impure. */
-import type { Id, Service, Task } from "../api/index.ts";
+import { type Id, isJob, type Service, type Task } from "../api/index.ts";
 
 /**
  * How long a node stays `down` (since `Node.Status.Timestamp`) before its replicated tasks are
@@ -34,7 +34,7 @@ export function msOf(ts: string | undefined, fallback: number): number {
 
 export const PENDING_MESSAGE = "pending task scheduling";
 
-/** A new task of the service's current spec, pending, desired running (Docker's new → pending). */
+/** A new task of the service's current spec, pending, desired running (Docker's new → pending); a job's desired complete. */
 export function newTask(
   svc: Service,
   ctx: ReconcileContext,
@@ -55,6 +55,11 @@ export function newTask(
     DesiredState: "running",
     Attempt: attempt,
   };
+  if (isJob(svc.Spec)) {
+    // A job's task runs until it exits; it belongs to the service's current iteration.
+    t.DesiredState = "complete";
+    t.JobIteration = { Index: svc.JobStatus?.JobIteration.Index ?? svc.Version.Index };
+  }
   if (svc.Endpoint.Ports.length > 0) t.Endpoint = { Ports: svc.Endpoint.Ports.map((p) => ({ ...p })) };
   if (where.slot !== undefined) t.Slot = where.slot;
   if (where.nodeId !== undefined) t.NodeID = where.nodeId;

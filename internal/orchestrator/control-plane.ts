@@ -33,7 +33,7 @@ import { type ClusterState, type Command, type Id, type Node, type Service, type
 import { NodeTable, SchedulerIndex } from "../scheduler/index.ts";
 import { orphanGraceMs, type ReconcileContext } from "./context.ts";
 import { ALL, markIn, own, PlaneIndex } from "./plane-index.ts";
-import { replanService } from "./plane-service.ts";
+import { replanService, serviceVerdict } from "./plane-service.ts";
 import { Preview, taskIdsOf } from "./preview.ts";
 import { MAX_STEPS } from "./reconcile.ts";
 import { cleanup, type GlobalSlots, globalSlots, nodeRules } from "./service-plan.ts";
@@ -90,8 +90,15 @@ export class ControlPlane {
           break;
         case "service.create":
         case "service.update":
+        case "service.rollback":
+        case "service.update-status":
           services.add(c.id);
           break;
+        case "secret.create":
+        case "secret.remove":
+        case "config.create":
+        case "config.remove":
+          break; // nothing the orchestrator plans from
         case "service.remove":
           services.add(c.id);
           for (const id of this.index.tasksOf(c.id)) tasks.add(id);
@@ -158,6 +165,9 @@ export class ControlPlane {
     const nodeOf = (id: Id): Node | undefined => own(state.nodes, id);
     const slotsOf = (svc: Service) => this.globalSlots(svc, table);
     const reconciled: Command[] = [];
+    /** Services planned in this plan, and those whose verdict the last plan proposed: judged again. */
+    const touched = index.dirtyVerdicts;
+    index.dirtyVerdicts = new Set();
     let converged = false;
     for (let i = 0; i < MAX_STEPS; i++) {
       const taskList = sortedTasks(tasks, preview);
@@ -165,7 +175,9 @@ export class ControlPlane {
       if (step.length === 0) {
         for (const id of [...slots.keys()].sort()) {
           const svc = own(state.services, id);
-          if (svc !== undefined) for (const c of replanService(index, svc, slots.get(id)!, preview, slotsOf, ctx, this.hooks(id))) step.push(c);
+          if (svc === undefined) continue;
+          touched.add(id);
+          for (const c of replanService(index, svc, slots.get(id)!, preview, slotsOf, ctx, this.hooks(id))) step.push(c);
         }
         step = step.concat(cleanup(taskList, state.services, ctx));
         slots = new Map();
@@ -190,6 +202,16 @@ export class ControlPlane {
     if (!converged) {
       for (const [id, keys] of slots) for (const k of keys === ALL ? [ALL] : keys) markIn(index.dirtySlots, id, k);
       for (const id of tasks) index.dirtyTasks.add(id);
+    }
+
+    // Rolling updates' verdicts, as the full orchestrator gives them after its steps (services by ID).
+    for (const id of [...touched].sort()) {
+      const svc = own(state.services, id);
+      if (svc === undefined) continue;
+      const v = serviceVerdict(index, svc, slotsOf, ctx, this.hooks(id));
+      if (v.length === 0) continue;
+      index.dirtyVerdicts.add(id);
+      for (const c of v) reconciled.push(c);
     }
 
     const scheduled = this.sched.plan(state, preview, new Set(preview.overlay.keys()), table, now);

@@ -12,5 +12,5 @@ export type { ReconcileContext } from "./context.ts";
 export { PENDING_MESSAGE, DEFAULT_ORPHAN_GRACE_MS } from "./context.ts";
 export { orphanAtMs } from "./node-rules.ts";
 export { shouldRestart, notBeforeMs } from "./restart.ts";
-export { specEqual } from "./spec-equal.ts";
+export { specEqual } from "../api/index.ts";
 export { isOutdated, newestFirst, HISTORY_PER_SLOT, UPDATE_PARALLELISM } from "./slots.ts";

@@ -16,7 +16,7 @@
  * Attempt 0, whatever the restart policy, and when the node comes back nothing changes for the task
  * that was replaced (it is desired shutdown, so the node stops its container).
  */
-import { type Command, isTerminal, type Node, stateRank, type Task } from "../api/index.ts";
+import { type Command, isDesiredLive, isTerminal, type Node, stateRank, type Task } from "../api/index.ts";
 import { iso, msOf, orphanGraceMs, type ReconcileContext } from "./context.ts";
 
 /** When the node went down (ms), if it is down; -Infinity if it is down since an unknown time. */
@@ -41,7 +41,7 @@ export function nodeRule(t: Task, node: Node | undefined, ctx: ReconcileContext)
   const at = iso(ctx.now);
   const orphan = (why: string): Command[] => {
     const out: Command[] = [{ kind: "task.status", id: t.ID, status: { Timestamp: at, State: "orphaned", Message: `task orphaned: ${why}` }, at }];
-    if (t.DesiredState === "running") out.push({ kind: "task.desired", id: t.ID, desired: "shutdown", at });
+    if (isDesiredLive(t.DesiredState)) out.push({ kind: "task.desired", id: t.ID, desired: "shutdown", at });
     return out;
   };
   if (node === undefined) return isPlaced(t) ? orphan("its node was removed from the cluster") : [];
@@ -49,7 +49,7 @@ export function nodeRule(t: Task, node: Node | undefined, ctx: ReconcileContext)
     const orphanAt = orphanAtMs(node, ctx);
     if (orphanAt !== undefined && ctx.now >= orphanAt) return orphan(`node ${node.Description.Hostname || node.ID} is down`);
   }
-  if (node.Spec.Availability === "drain" && t.DesiredState === "running") {
+  if (node.Spec.Availability === "drain" && isDesiredLive(t.DesiredState)) {
     return [{ kind: "task.desired", id: t.ID, desired: "shutdown", at }];
   }
   return [];

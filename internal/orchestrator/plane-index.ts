@@ -7,7 +7,8 @@
 import { type ClusterState, type Id, isGlobal, isTerminal, type Node, type Service, type Task } from "../api/index.ts";
 import { downSinceMs } from "./node-rules.ts";
 import type { Preview } from "./preview.ts";
-import type { SlotKey } from "./slots.ts";
+import type { SlotFacts } from "./rollout.ts";
+import type { SlotKey, Waiting } from "./slots.ts";
 
 /** Every slot of a service (a service change, a restart window opening, a resync). */
 export const ALL = "all" as const;
@@ -20,7 +21,9 @@ export interface ServiceEntry {
   slots: Map<SlotKey | undefined, Set<Id>>;
   inFlight: Map<SlotKey | undefined, number>;
   inFlightTotal: number;
-  outdated: Map<SlotKey | undefined, Task>;
+  outdated: Map<SlotKey | undefined, Waiting>;
+  /** Wanted slots' facts for the rolling update's verdict (rollout.ts), while one is in progress. */
+  facts: Map<SlotKey | undefined, SlotFacts>;
 }
 
 export function own<T>(rec: Readonly<Record<Id, T>>, id: Id): T | undefined {
@@ -67,11 +70,13 @@ export class PlaneIndex {
   /** What the next plan must look at. */
   dirtySlots = new Map<Id, Slots>();
   dirtyTasks = new Set<Id>();
+  /** Services whose rollout verdict the last plan proposed: judged again next time (it may not have committed). */
+  dirtyVerdicts = new Set<Id>();
 
   /** Forgets everything and indexes a whole state; everything is dirty. O(tasks). */
   reset(state: ClusterState): void {
     for (const m of [this.services, this.byNode, this.down, this.wakes, this.dirtySlots]) m.clear();
-    for (const s of [this.globals, this.downHandled, this.dirtyTasks]) s.clear();
+    for (const s of [this.globals, this.downHandled, this.dirtyTasks, this.dirtyVerdicts]) s.clear();
     for (const s of Object.values(state.services)) {
       markIn(this.dirtySlots, s.ID, ALL);
       if (isGlobal(s.Spec)) this.globals.add(s.ID);
@@ -190,7 +195,7 @@ export class PlaneIndex {
   entry(serviceId: Id, svc: Service | undefined): ServiceEntry {
     let e = this.services.get(serviceId);
     if (e === undefined) {
-      e = { global: svc !== undefined && isGlobal(svc.Spec), slots: new Map(), inFlight: new Map(), inFlightTotal: 0, outdated: new Map() };
+      e = { global: svc !== undefined && isGlobal(svc.Spec), slots: new Map(), inFlight: new Map(), inFlightTotal: 0, outdated: new Map(), facts: new Map() };
       this.services.set(serviceId, e);
     }
     return e;

@@ -4,12 +4,14 @@
  * plan (`assemble`) — the same commands, in the same order, with the same new task IDs, as the full
  * orchestrator planning every slot, provided every slot whose result may differ is in `keys`.
  */
-import { type Command, isGlobal, type Service } from "../api/index.ts";
+import { type Command, isGlobal, isJob, type Service, type Task } from "../api/index.ts";
 import type { ReconcileContext } from "./context.ts";
+import { planJob } from "./jobs.ts";
 import { ALL, type PlaneIndex, type Slots } from "./plane-index.ts";
 import type { Preview } from "./preview.ts";
-import { type GlobalSlots, replicaCount, replicaSlots } from "./service-plan.ts";
-import { assemble, bySlotKey, type PlanHooks, planSlot, type ServiceSlots, type SlotKey, type SlotKind, type SlotResult } from "./slots.ts";
+import { NO_FACTS, rolloutOf, slotFacts, verdict } from "./rollout.ts";
+import { type GlobalSlots, jobSlots, replicaCount, replicaSlots } from "./service-plan.ts";
+import { assemble, bySlotKey, isOutdated, type PlanHooks, planSlot, type ServiceSlots, type SlotKey, type SlotKind, type SlotResult } from "./slots.ts";
 
 export function replanService(
   index: PlaneIndex,
@@ -22,6 +24,14 @@ export function replanService(
 ): Command[] {
   const e = index.entry(svc.ID, svc);
   const global = isGlobal(svc.Spec);
+  if (isJob(svc.Spec)) {
+    // A job is planned whole (its concurrency bound spans slots): every slot's tasks.
+    const all = new Set<SlotKey | undefined>(e.slots.keys());
+    for (const k of preview.createdSlots(svc.ID)) all.add(k);
+    const bySlot = new Map<SlotKey | undefined, Task[]>();
+    for (const k of all) bySlot.set(k, index.slotTasks(e, svc.ID, k, preview));
+    return planJob(svc, bySlot, jobSlots(svc, globalSlots), ctx, hooks);
+  }
   let kindOf: (k: SlotKey | undefined) => SlotKind;
   let wantedKeys: () => readonly SlotKey[];
   if (global) {
@@ -38,6 +48,7 @@ export function replanService(
     e.inFlight.clear();
     e.inFlightTotal = 0;
     e.outdated.clear();
+    e.facts.clear();
     const all = new Set<SlotKey | undefined>(e.slots.keys());
     for (const k of preview.createdSlots(svc.ID)) all.add(k);
     for (const k of wantedKeys()) all.add(k);
@@ -55,6 +66,8 @@ export function replanService(
   keyList.sort((a, b) => (kinds.get(a) === "wanted" ? 1 : 0) - (kinds.get(b) === "wanted" ? 1 : 0) || bySlotKey(a, b));
   const unwanted: SlotResult[] = [];
   const wanted: SlotResult[] = [];
+  const active = rolloutOf(svc).active;
+  const outdatedFn = (t: Task) => (hooks.outdated ?? isOutdated)(t, svc);
   for (const key of keyList) {
     const kind = kinds.get(key)!;
     const tasks = index.slotTasks(e, svc.ID, key, preview);
@@ -66,8 +79,19 @@ export function replanService(
     else e.inFlight.delete(key);
     if (kind === "wanted" && r!.outdated !== undefined) e.outdated.set(key, r!.outdated);
     else e.outdated.delete(key);
+    if (kind === "wanted" && active) e.facts.set(key, slotFacts(svc, tasks, outdatedFn));
+    else e.facts.delete(key);
     if (r !== undefined) (kind === "wanted" ? wanted : unwanted).push(r);
   }
   const outdated = () => [...e.outdated.entries()].sort((a, b) => bySlotKey(a[0], b[0])).map(([, t]) => t);
-  return assemble(unwanted, wanted, e.inFlightTotal, outdated, ctx);
+  return assemble(ss, unwanted, wanted, e.inFlightTotal, outdated, ctx);
+}
+
+/** The service's rollout verdict (rollout.ts) from its wanted slots' facts as last planned. */
+export function serviceVerdict(index: PlaneIndex, svc: Service, globalSlots: (svc: Service) => GlobalSlots, ctx: ReconcileContext, hooks: PlanHooks): Command[] {
+  if (isJob(svc.Spec) || !rolloutOf(svc).active) return [];
+  const e = index.entry(svc.ID, svc);
+  const wanted: readonly SlotKey[] = isGlobal(svc.Spec) ? globalSlots(svc).wanted : replicaSlots(svc);
+  const facts = wanted.map((k) => e.facts.get(k) ?? NO_FACTS);
+  return verdict(svc, facts, wanted.length, ctx, hooks.wakeAt);
 }

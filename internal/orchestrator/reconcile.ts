@@ -7,6 +7,9 @@
  * steps that follow from the plan itself, such as deleting a task the plan just marked for removal, are
  * part of the same plan). Only agents' status reports, spec or node changes, or time make it do more.
  *
+ * After the steps, the verdicts of rolling updates in progress (service.update-status, service.rollback:
+ * see rollout.ts), services by ID; the next reconcile sees them committed.
+ *
  * One step: if a node rule fires for any task (node-rules.ts: removed, down past the grace period,
  * drained), the step is those commands alone; otherwise every service's plan (by service ID), then
  * task-level cleanup (by task ID).
@@ -19,7 +22,7 @@ import { isGlobal } from "../api/index.ts";
 import { NodeTable } from "../scheduler/index.ts";
 import { applyCommands } from "../store/index.ts";
 import type { ReconcileContext } from "./context.ts";
-import { cleanup, globalSlots, nodeRules, planOne, replicaSlots } from "./service-plan.ts";
+import { cleanup, globalSlots, nodeRules, planOne, replicaSlots, verdicts } from "./service-plan.ts";
 
 /** Bound on the fixed-point iteration; a plan converges in 3 steps in practice. */
 export const MAX_STEPS = 8;
@@ -33,6 +36,15 @@ export function reconcile(state: ClusterState, ctx: ReconcileContext): Command[]
     plan.push(...step);
     s = applyCommands(s, step);
   }
+  // Then the rolling updates' verdicts (pause, roll back, complete), on the tasks as the plan leaves them.
+  const tasksByService = new Map<Id, Task[]>();
+  for (const t of Object.values(s.tasks)) {
+    const list = tasksByService.get(t.ServiceID);
+    if (list) list.push(t);
+    else tasksByService.set(t.ServiceID, [t]);
+  }
+  const table = new NodeTable(s.nodes);
+  plan.push(...verdicts(Object.values(s.services).sort(byId), tasksByService, (svc) => globalSlots(table, svc), ctx));
   return plan;
 }
 

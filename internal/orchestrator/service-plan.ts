@@ -3,11 +3,13 @@
  * one (control-plane.ts): node rules per task, one service's plan, and task-level cleanup. Each is a
  * pure function of what it is given, so the two orchestrators differ only in what they hand over.
  */
-import { type Command, type Id, isGlobal, isTerminal, type Node, replicasOf, type Service, type Task } from "../api/index.ts";
+import { type Command, type Id, isGlobal, isJob, isTerminal, type Node, replicasOf, type Service, type Task } from "../api/index.ts";
 import { isAvailable, type NodeTable } from "../scheduler/index.ts";
 import { iso, type ReconcileContext } from "./context.ts";
 import { nodeRule } from "./node-rules.ts";
-import { type PlanHooks, planService, type SlotKey } from "./slots.ts";
+import { type JobSlots, planJob } from "./jobs.ts";
+import { rolloutOf, slotFacts, verdict } from "./rollout.ts";
+import { isOutdated, type PlanHooks, planService, type SlotKey } from "./slots.ts";
 
 /**
  * A global service's slots: `wanted` = ready, active nodes matching its constraints (by ID); `held` =
@@ -30,9 +32,21 @@ export function globalSlots(nodes: NodeTable, svc: Service): GlobalSlots {
   return { wanted, wantedSet: new Set(wanted), held };
 }
 
-/** How many replicas a replicated service wants (0 for a global one). */
+/** How many replicas a replicated service wants (0 for a global one); a replicated job's completions. */
 export function replicaCount(svc: Service): number {
-  return Math.max(0, Math.floor(replicasOf(svc.Spec) ?? 0));
+  const m = svc.Spec.Mode;
+  const n = "ReplicatedJob" in m ? m.ReplicatedJob.TotalCompletions : replicasOf(svc.Spec);
+  return Math.max(0, Math.floor(n ?? 0));
+}
+
+/** A job's slots: completion numbers with the concurrency bound, or a global job's eligible nodes. */
+export function jobSlots(svc: Service, slotsOf: (svc: Service) => GlobalSlots): JobSlots {
+  const m = svc.Spec.Mode;
+  if ("ReplicatedJob" in m) {
+    return { wanted: replicaSlots(svc), place: (k) => ({ slot: Number(k) }), maxConcurrent: Math.max(1, Math.floor(m.ReplicatedJob.MaxConcurrent)) };
+  }
+  const { wanted, held } = slotsOf(svc);
+  return { wanted, held, place: (k) => ({ nodeId: String(k) }) };
 }
 
 /** Replica numbers 1..N of a replicated service. */
@@ -59,6 +73,7 @@ export function planOne(
   ctx: ReconcileContext,
   hooks: PlanHooks = {},
 ): Command[] {
+  if (isJob(svc.Spec)) return planJob(svc, group(tasks, (t) => (isGlobal(svc.Spec) ? t.NodeID : t.Slot)), jobSlots(svc, slotsOf), ctx, hooks);
   if (isGlobal(svc.Spec)) {
     const { wanted, held } = slotsOf(svc);
     return planService(
@@ -72,6 +87,23 @@ export function planOne(
     ctx,
     hooks,
   );
+}
+
+/**
+ * The verdicts of every rolling update in progress (rollout.ts), services by ID, from their tasks as
+ * they are after the plan: what the full orchestrator proposes after its steps.
+ */
+export function verdicts(services: readonly Service[], tasksByService: ReadonlyMap<Id, readonly Task[]>, slotsOf: (svc: Service) => GlobalSlots, ctx: ReconcileContext): Command[] {
+  const out: Command[] = [];
+  for (const svc of services) {
+    if (isJob(svc.Spec) || !rolloutOf(svc).active) continue;
+    const global = isGlobal(svc.Spec);
+    const wanted: SlotKey[] = global ? slotsOf(svc).wanted : replicaSlots(svc);
+    const bySlot = group(tasksByService.get(svc.ID) ?? [], (t) => (global ? t.NodeID : t.Slot));
+    const facts = wanted.map((k) => slotFacts(svc, bySlot.get(k) ?? [], (t) => isOutdated(t, svc)));
+    for (const c of verdict(svc, facts, wanted.length, ctx)) out.push(c);
+  }
+  return out;
 }
 
 /** `nodeRule` over tasks given in ID order; `node(id)` is undefined for a removed node. */

@@ -78,9 +78,12 @@ export function usageByNode(state: ClusterState): Map<Id, NodeUsage> {
   return out;
 }
 
-/** Ready and active: the only nodes that take new tasks. */
+/**
+ * Ready, active, and its container engine answering: the only nodes that take new tasks. (A node
+ * whose engine is unreachable keeps its tasks, like a paused one: they come back with the engine.)
+ */
 export function isAvailable(n: Node): boolean {
-  return n.Status.State === "ready" && n.Spec.Availability === "active";
+  return n.Status.State === "ready" && n.Spec.Availability === "active" && !n.Description.Engine?.Unreachable;
 }
 
 /**
@@ -124,6 +127,9 @@ export function explainWith(node: Node, task: Task, usage: NodeUsage = emptyUsag
   if (node.Status.State !== "ready") return { filter: "ready", reason: `node ${host} is ${node.Status.State}` };
   if (node.Spec.Availability !== "active") {
     return { filter: "ready", reason: `node ${host} availability is ${node.Spec.Availability}` };
+  }
+  if (node.Description.Engine?.Unreachable) {
+    return { filter: "ready", reason: `node ${host}'s container engine is unreachable (${node.Description.Engine.Unreachable})` };
   }
   const r = task.Spec.Resources?.Reservations;
   const res = node.Description.Resources;

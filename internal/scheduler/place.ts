@@ -10,6 +10,7 @@
  * computed once for them.
  */
 import type { Command, Id, Node, Service, Task } from "../api/index.ts";
+import { isDesiredLive } from "../api/index.ts";
 import { addUsage, cloneUsage, emptyUsage, explainWith, fitsUsage, isAvailable, type NodeUsage, noSuitableNode, occupiesNode, type Rejection, taskHostPorts } from "./filters.ts";
 import { type HeapEntry, NodeHeap } from "./node-heap.ts";
 import { constraintKey, type NodeTable } from "./nodes.ts";
@@ -24,7 +25,7 @@ export function byAge(a: Task, b: Task): number {
 
 /** A task the scheduler should place: desired running, new or pending, of a known service. */
 export function isSchedulable(t: Task, services: Readonly<Record<Id, Service>>): boolean {
-  return t.DesiredState === "running" && (t.Status.State === "new" || t.Status.State === "pending") && Object.hasOwn(services, t.ServiceID);
+  return isDesiredLive(t.DesiredState) && (t.Status.State === "new" || t.Status.State === "pending") && Object.hasOwn(services, t.ServiceID);
 }
 
 /** Everything that decides where a task may go, apart from its service (which only ranks nodes). */

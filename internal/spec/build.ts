@@ -8,10 +8,11 @@ import { all, bool, has, one, type Parsed } from "../cli/index.ts";
 import { normalizeImage } from "../imageref/index.ts";
 import { parseConstraint } from "../scheduler/index.ts";
 import {
-  parseBytes, parseCpus, parseDuration, parseKeyValue, parseMount, parsePublish, parseReplicas,
+  parseBytes, parseCpus, parseDuration, parseKeyValue, parseMount, parsePublish,
   validateServiceName,
 } from "./parse.ts";
 import { parseServiceSpec, SPEC_LIMITS } from "./schema.ts";
+import { filesOnCreate, filesOnUpdate, healthcheck, modeOnCreate, modeOnUpdate, updateConfig } from "./build-safe.ts";
 
 export const DEFAULT_RESTART_DELAY_NS = 5e9;
 export const DEFAULT_STOP_GRACE_NS = 10e9;
@@ -86,11 +87,7 @@ export function buildCreateSpec(p: Parsed): ServiceSpec {
   const name = one(p, "name") ?? "";
   if (name === "") throw SwarmError.invalid(`a service needs a name: add --name NAME`);
   validateServiceName(name);
-  const mode = one(p, "mode") ?? "replicated";
-  if (mode !== "replicated" && mode !== "global") throw SwarmError.invalid(`invalid mode "${mode}": use replicated or global`);
-  const replicasFlag = one(p, "replicas");
-  if (mode === "global" && replicasFlag !== undefined) throw SwarmError.invalid(`--replicas can only be used with replicated mode`);
-  const replicas = replicasFlag === undefined ? 1 : parseReplicas(replicasFlag);
+  const mode = modeOnCreate(p);
   const networks = all(p, "network");
   for (const n of networks) {
     if (n !== "host") throw SwarmError.invalid(`network "${n}" not found: only --network host is supported on this cluster`);
@@ -111,6 +108,9 @@ export function buildCreateSpec(p: Parsed): ServiceSpec {
   const mounts = all(p, "mount").map(parseMount);
   if (mounts.length) ContainerSpec.Mounts = mounts;
   commonContainer(p, ContainerSpec);
+  filesOnCreate(p, ContainerSpec);
+  const hc = healthcheck(p, undefined);
+  if (hc !== undefined) ContainerSpec.Healthcheck = hc;
   const spec: ServiceSpec = {
     Name: name,
     Labels: labels(all(p, "label"), "--label"),
@@ -120,13 +120,22 @@ export function buildCreateSpec(p: Parsed): ServiceSpec {
       RestartPolicy: restartPolicy(p, { Condition: "any", Delay: DEFAULT_RESTART_DELAY_NS, MaxAttempts: 0 }),
       ForceUpdate: 0,
     },
-    Mode: mode === "global" ? { Global: {} } : { Replicated: { Replicas: replicas } },
+    Mode: mode,
     EndpointSpec: { Ports: all(p, "publish").map(parsePublish) },
   };
+  rolloutConfigs(p, spec);
   if (constraints.length) spec.TaskTemplate.Placement = { Constraints: constraints };
   if (networks.length) spec.TaskTemplate.Networks = [{ Target: "host" }];
   checkPortsUnique(spec);
   return parseServiceSpec(spec); // the API's own schema: what the CLI sends, the agent accepts
+}
+
+/** `--update-*` and `--rollback-*` over the spec's own configs (unset: left as they are). */
+function rolloutConfigs(p: Parsed, spec: ServiceSpec): void {
+  const u = updateConfig(p, "update", spec.UpdateConfig);
+  if (u !== undefined) spec.UpdateConfig = u;
+  const r = updateConfig(p, "rollback", spec.RollbackConfig);
+  if (r !== undefined) spec.RollbackConfig = r;
 }
 
 function checkPortsUnique(spec: ServiceSpec): void {
@@ -153,11 +162,7 @@ export function buildUpdateSpec(old: ServiceSpec, p: Parsed): ServiceSpec {
   if (image !== undefined) {
     t.ContainerSpec.Image = checkImage(image);
   }
-  const replicas = one(p, "replicas");
-  if (replicas !== undefined) {
-    if (!("Replicated" in spec.Mode)) throw SwarmError.invalid(`--replicas can only be used with replicated mode`);
-    spec.Mode = { Replicated: { Replicas: parseReplicas(replicas) } };
-  }
+  spec.Mode = modeOnUpdate(p, spec.Mode);
   const args = one(p, "args");
   if (args !== undefined) t.ContainerSpec.Args = args.trim() === "" ? undefined : args.trim().split(/\s+/);
   all(p, "env-add").forEach((e) => parseKeyValue("--env-add", e));
@@ -203,6 +208,10 @@ export function buildUpdateSpec(old: ServiceSpec, p: Parsed): ServiceSpec {
     spec.EndpointSpec = { Ports: [...keep, ...add] };
   }
   commonContainer(p, t.ContainerSpec);
+  filesOnUpdate(p, t.ContainerSpec);
+  const hc = healthcheck(p, t.ContainerSpec.Healthcheck);
+  if (hc !== undefined) t.ContainerSpec.Healthcheck = hc;
+  rolloutConfigs(p, spec);
   t.RestartPolicy = restartPolicy(p, t.RestartPolicy);
   t.Resources = resources(p, t.Resources);
   if (bool(p, "force")) t.ForceUpdate = (t.ForceUpdate ?? 0) + 1;

@@ -16,7 +16,7 @@
  */
 import { posix } from "node:path";
 import { z } from "zod";
-import { SwarmError, type ServiceSpec } from "../api/index.ts";
+import { SwarmError, UPDATE_DEFAULTS, type ServiceSpec } from "../api/index.ts";
 import { normalizeImage } from "../imageref/index.ts";
 import { parseConstraint } from "../scheduler/index.ts";
 import { MAX_REPLICAS, validateServiceName } from "./parse.ts";
@@ -115,6 +115,44 @@ const mount = z
     } else if (m.Source) at("a tmpfs mount takes no Source");
   });
 
+/** Docker refuses a health interval, timeout or start period between 0 (inherit) and 1 ms. */
+const healthDuration = duration.refine((n) => n === 0 || n >= 1e6, { error: "must be 0 (the image's) or at least 1ms" });
+
+/** Docker's secret/config names. */
+const objectName = str(64).regex(/^[a-zA-Z0-9](?:[a-zA-Z0-9_.-]{0,62}[a-zA-Z0-9])?$/, {
+  error: "must be 1-64 letters, digits, '-', '_' or '.', starting and ending with a letter or digit",
+});
+
+/** A file mode 0-0777 and a numeric owner, as Docker stores them. */
+const fileTarget = (target: z.ZodType<string>) =>
+  z.strictObject({
+    Name: target,
+    UID: str(10).regex(/^\d+$/, { error: "must be a numeric user ID" }).default("0"),
+    GID: str(10).regex(/^\d+$/, { error: "must be a numeric group ID" }).default("0"),
+    Mode: int(0, 0o777).default(0o444),
+  });
+
+/** A secret's target: a file name in /run/secrets, or a path there (no `..`). */
+const secretTarget = str(L.maxPathLength).refine(
+  (n) => n !== "" && !n.includes("\0") && (n.startsWith("/") ? isCleanAbsolute(n) && n.startsWith("/run/secrets/") : posix.normalize(n) === n && !n.startsWith("..") && !n.endsWith("/")),
+  { error: "must be a file name (or a path) under /run/secrets, such as db_password" },
+);
+const configTarget = str(L.maxPathLength).refine((n) => (n.startsWith("/") ? isCleanAbsolute(n) && n !== "/" : posix.normalize(n) === n && !n.startsWith("..") && n !== ""), {
+  error: "must be a clean path such as /etc/app.conf (relative names go under /)",
+});
+
+/** An empty ID names the object by its name only: the manager resolves it before anything is stored. */
+const secretRef = z.strictObject({ File: fileTarget(secretTarget), SecretID: str(128), SecretName: objectName });
+const configRef = z.strictObject({ File: fileTarget(configTarget), ConfigID: str(128), ConfigName: objectName });
+
+function uniqueTargets(refs: { File: { Name: string } }[], ctx: z.core.$RefinementCtx<{ File: { Name: string } }[]>): void {
+  const seen = new Set<string>();
+  refs.forEach((r, i) => {
+    if (seen.has(r.File.Name)) ctx.addIssue({ code: "custom", message: `two files have the target ${r.File.Name}`, path: [i, "File", "Name"], input: r.File.Name });
+    seen.add(r.File.Name);
+  });
+}
+
 const containerSpec = z.strictObject({
   Image: image,
   Labels: labels.optional(),
@@ -139,6 +177,27 @@ const containerSpec = z.strictObject({
     .optional(),
   StopGracePeriod: duration.optional(),
   Init: z.boolean().optional(),
+  Healthcheck: z
+    .strictObject({
+      Test: z
+        .array(str(L.maxArgLength))
+        .max(L.maxListItems)
+        .superRefine((t, ctx) => {
+          if (t.length === 0) return;
+          const k = t[0];
+          if (k === "NONE" && t.length === 1) return;
+          if ((k === "CMD" && t.length >= 2) || (k === "CMD-SHELL" && t.length === 2)) return;
+          ctx.addIssue({ code: "custom", message: 'must be [] (the image\'s), ["NONE"], ["CMD", ARG...] or ["CMD-SHELL", COMMAND]', input: t });
+        })
+        .optional(),
+      Interval: healthDuration.optional(),
+      Timeout: healthDuration.optional(),
+      StartPeriod: healthDuration.optional(),
+      Retries: int(0, 1_000_000).optional(),
+    })
+    .optional(),
+  Secrets: z.array(secretRef).max(L.maxMounts, { error: `at most ${L.maxMounts} secrets` }).superRefine(uniqueTargets).optional(),
+  Configs: z.array(configRef).max(L.maxMounts, { error: `at most ${L.maxMounts} configs` }).superRefine(uniqueTargets).optional(),
 });
 
 const nanoCpus = int(0, L.maxNanoCpus).refine((n) => n === 0 || n >= L.minNanoCpus, {
@@ -209,6 +268,19 @@ const endpointSpec = z.strictObject({
     .default([]),
 });
 
+const updateConfig = (rollback: boolean) =>
+  z.strictObject({
+    Parallelism: int(0, L.maxReplicas).default(UPDATE_DEFAULTS.Parallelism),
+    Delay: duration.default(UPDATE_DEFAULTS.Delay),
+    FailureAction: (rollback
+      ? z.enum(["pause", "continue"], { error: "must be pause or continue" })
+      : z.enum(["pause", "continue", "rollback"], { error: "must be pause, continue or rollback" })
+    ).default("pause"),
+    Monitor: duration.default(UPDATE_DEFAULTS.Monitor),
+    MaxFailureRatio: z.number({ error: "must be a number" }).min(0, { error: "must be at least 0" }).max(1, { error: "must be at most 1" }).default(0),
+    Order: z.enum(["stop-first", "start-first"], { error: "must be stop-first or start-first" }).default(UPDATE_DEFAULTS.Order),
+  });
+
 const mode = z
   .strictObject({
     Replicated: z
@@ -221,20 +293,52 @@ const mode = z
       })
       .optional(),
     Global: z.strictObject({}, { error: "must be an empty object {}" }).optional(),
+    ReplicatedJob: z
+      .strictObject({
+        TotalCompletions: int(0, L.maxReplicas).default(1),
+        /** 0: as many as TotalCompletions (Docker's default). */
+        MaxConcurrent: int(0, L.maxReplicas).default(0),
+      })
+      .optional(),
+    GlobalJob: z.strictObject({}, { error: "must be an empty object {}" }).optional(),
   })
   .superRefine((m, ctx) => {
-    const n = (m.Replicated ? 1 : 0) + (m.Global ? 1 : 0);
-    if (n !== 1) ctx.addIssue({ code: "custom", message: 'set exactly one of {"Replicated":{"Replicas":N}} or {"Global":{}}', input: m });
+    const n = (m.Replicated ? 1 : 0) + (m.Global ? 1 : 0) + (m.ReplicatedJob ? 1 : 0) + (m.GlobalJob ? 1 : 0);
+    if (n !== 1) ctx.addIssue({ code: "custom", message: 'set exactly one of {"Replicated":{"Replicas":N}}, {"Global":{}}, {"ReplicatedJob":{…}} or {"GlobalJob":{}}', input: m });
   })
-  .transform((m): ServiceSpec["Mode"] => (m.Global ? { Global: {} } : { Replicated: { Replicas: m.Replicated!.Replicas } }));
+  .transform((m): ServiceSpec["Mode"] => {
+    if (m.Global) return { Global: {} };
+    if (m.GlobalJob) return { GlobalJob: {} };
+    if (m.ReplicatedJob) {
+      const total = m.ReplicatedJob.TotalCompletions;
+      return { ReplicatedJob: { TotalCompletions: total, MaxConcurrent: m.ReplicatedJob.MaxConcurrent || Math.max(1, total) } };
+    }
+    return { Replicated: { Replicas: m.Replicated!.Replicas } };
+  });
 
-export const serviceSpecSchema = z.strictObject({
-  Name: z.string().superRefine(check(validateServiceName)),
-  Labels: labels.default({}),
-  TaskTemplate: taskSpec,
-  Mode: mode.default({ Replicated: { Replicas: 1 } }),
-  EndpointSpec: endpointSpec.default({ Ports: [] }),
-});
+export const serviceSpecSchema = z
+  .strictObject({
+    Name: z.string().superRefine(check(validateServiceName)),
+    Labels: labels.default({}),
+    TaskTemplate: taskSpec,
+    Mode: mode.default({ Replicated: { Replicas: 1 } }),
+    EndpointSpec: endpointSpec.default({ Ports: [] }),
+    UpdateConfig: updateConfig(false).optional(),
+    RollbackConfig: updateConfig(true).optional(),
+  })
+  .superRefine((s, ctx) => {
+    // A start-first task cannot bind the host port its predecessor still holds on the same node.
+    const host = s.EndpointSpec.Ports.some((p) => p.PublishMode === "host" && p.PublishedPort !== 0);
+    for (const k of ["UpdateConfig", "RollbackConfig"] as const) {
+      if (host && s[k]?.Order === "start-first") {
+        ctx.addIssue({ code: "custom", message: "start-first cannot be used with host-mode published ports (the new task could not bind the port the old one holds): use stop-first or ingress ports", path: [k, "Order"], input: "start-first" });
+      }
+    }
+    const jobs = "ReplicatedJob" in s.Mode || "GlobalJob" in s.Mode;
+    if (jobs && (s.UpdateConfig || s.RollbackConfig)) {
+      ctx.addIssue({ code: "custom", message: "jobs have no rolling updates: --update-* and --rollback-* cannot be used with replicated-job or global-job", path: ["UpdateConfig"], input: s.UpdateConfig });
+    }
+  });
 
 function pathText(path: readonly PropertyKey[]): string {
   let out = "";

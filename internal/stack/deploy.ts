@@ -1,17 +1,15 @@
 /**
- * A service's `deploy:` → mode, placement, resources, restart policy and service labels. Keys that
- * need the updates issue (`update_config`, `rollback_config`) are warned about as unsupported (yet);
- * the others swarm cannot carry (placement preferences, pids limits, devices…) are warned about by name.
+ * A service's `deploy:` → mode (replicated, global, replicated-job, global-job), placement, resources,
+ * restart policy, update and rollback settings, and service labels. Keys swarm cannot carry (placement
+ * preferences, pids limits, devices…) are warned about by name.
  */
-import type { ServiceSpec, TaskSpec } from "../api/index.ts";
+import { UPDATE_DEFAULTS, type ServiceSpec, type TaskSpec, type UpdateConfig } from "../api/index.ts";
 import { MAX_REPLICAS } from "../spec/index.ts";
 import { asKeyedMap } from "./merge.ts";
 import type { Reader } from "./read.ts";
 import type { Node } from "./tree.ts";
 
 export const DEPLOY_KEYS = ["mode", "replicas", "placement", "resources", "restart_policy", "labels", "update_config", "rollback_config", "endpoint_mode"] as const;
-/** Keys whose support the updates issue (14) brings. */
-export const DEPLOY_NOT_YET = ["update_config", "rollback_config"] as const;
 
 export interface DeployResult {
   mode: ServiceSpec["Mode"];
@@ -19,9 +17,11 @@ export interface DeployResult {
   constraints?: string[];
   resources?: TaskSpec["Resources"];
   restart?: Partial<TaskSpec["RestartPolicy"]>;
+  update?: UpdateConfig;
+  rollback?: UpdateConfig;
 }
 
-export function convertDeploy(r: Reader, n: Node | undefined, service: string, unsupported: string[], notYet: string[]): DeployResult {
+export function convertDeploy(r: Reader, n: Node | undefined, service: string, unsupported: string[]): DeployResult {
   const out: DeployResult = { mode: { Replicated: { Replicas: 1 } }, labels: {} };
   if (!n) return out;
   const path = `services.${service}.deploy`;
@@ -29,7 +29,6 @@ export function convertDeploy(r: Reader, n: Node | undefined, service: string, u
   if (!d) return out;
   r.known(d, path, DEPLOY_KEYS);
   const get = (k: string) => d.entries.get(k)?.value;
-  for (const k of DEPLOY_NOT_YET) if (d.entries.has(k)) notYet.push(`deploy.${k}`);
   if (d.entries.has("endpoint_mode")) unsupported.push("deploy.endpoint_mode");
 
   const modeNode = get("mode");
@@ -41,10 +40,20 @@ export function convertDeploy(r: Reader, n: Node | undefined, service: string, u
     out.mode = { Global: {} };
   } else if (mode === "replicated") {
     out.mode = { Replicated: { Replicas: replicas ?? 1 } };
-  } else if (mode === "replicated-job" || mode === "global-job") {
-    r.fail(modeNode!, `${path}.mode`, `"${mode}" is not supported (yet): jobs come with a later release; use replicated or global`);
+  } else if (mode === "replicated-job") {
+    // Docker's convert: as many completions as replicas, all at once.
+    const n = replicas ?? 1;
+    out.mode = { ReplicatedJob: { TotalCompletions: n, MaxConcurrent: Math.max(1, n) } };
+  } else if (mode === "global-job") {
+    if (replicasNode) r.fail(replicasNode, `${path}.replicas`, "replicas can only be used with replicated or replicated-job mode");
+    out.mode = { GlobalJob: {} };
   } else if (mode !== undefined) {
-    r.fail(modeNode!, `${path}.mode`, `must be replicated or global, not "${mode}"`);
+    r.fail(modeNode!, `${path}.mode`, `must be replicated, global, replicated-job or global-job, not "${mode}"`);
+  }
+
+  for (const [key, field] of [["update_config", "update"], ["rollback_config", "rollback"]] as const) {
+    const u = get(key);
+    if (u) out[field] = updateConfig(r, u, `${path}.${key}`, key === "rollback_config");
   }
 
   const labelsNode = get("labels");
@@ -84,6 +93,45 @@ export function convertDeploy(r: Reader, n: Node | undefined, service: string, u
       if (win) restart.Window = r.duration(win, `${path}.restart_policy.window`);
       out.restart = restart;
     }
+  }
+  return out;
+}
+
+/**
+ * `update_config:` / `rollback_config:` → a full UpdateConfig, Docker's defaults for what is left out
+ * (parallelism 1, delay 0, failure_action pause, monitor 5s, max_failure_ratio 0, order stop-first).
+ */
+function updateConfig(r: Reader, n: Node, path: string, rollback: boolean): UpdateConfig | undefined {
+  const m = r.map(n, path);
+  if (!m) return undefined;
+  r.known(m, path, ["parallelism", "delay", "failure_action", "monitor", "max_failure_ratio", "order"]);
+  const get = (k: string) => m.entries.get(k)?.value;
+  const out: UpdateConfig = { ...UPDATE_DEFAULTS };
+  const par = get("parallelism");
+  if (par) out.Parallelism = r.int(par, `${path}.parallelism`, 0, MAX_REPLICAS) ?? out.Parallelism;
+  const delay = get("delay");
+  if (delay) out.Delay = r.duration(delay, `${path}.delay`) ?? out.Delay;
+  const monitor = get("monitor");
+  if (monitor) out.Monitor = r.duration(monitor, `${path}.monitor`) ?? out.Monitor;
+  const fa = get("failure_action");
+  if (fa) {
+    const v = r.str(fa, `${path}.failure_action`);
+    const allowed = rollback ? ["pause", "continue"] : ["pause", "continue", "rollback"];
+    if (v !== undefined && allowed.includes(v)) out.FailureAction = v as UpdateConfig["FailureAction"];
+    else if (v !== undefined) r.fail(fa, `${path}.failure_action`, `must be ${allowed.join(", ").replace(/, ([^,]*)$/, " or $1")}, not "${v}"`);
+  }
+  const ratio = get("max_failure_ratio");
+  if (ratio) {
+    const v = r.str(ratio, `${path}.max_failure_ratio`);
+    const x = v === undefined ? NaN : Number(v);
+    if (v !== undefined && v.trim() !== "" && x >= 0 && x <= 1) out.MaxFailureRatio = x;
+    else if (v !== undefined) r.fail(ratio, `${path}.max_failure_ratio`, `must be a number between 0 and 1, not "${v}"`);
+  }
+  const order = get("order");
+  if (order) {
+    const v = r.str(order, `${path}.order`);
+    if (v === "stop-first" || v === "start-first") out.Order = v;
+    else if (v !== undefined) r.fail(order, `${path}.order`, `must be stop-first or start-first, not "${v}"`);
   }
   return out;
 }

@@ -17,7 +17,8 @@ import { scopedName } from "./labels.ts";
 import { mergeFiles } from "./merge.ts";
 import { Reader } from "./read.ts";
 import { checkSpec } from "./spec-check.ts";
-import { NOT_YET_KEYS, convertService } from "./service.ts";
+import { declaredFiles, type StackFile } from "./files.ts";
+import { convertService } from "./service.ts";
 import { parseTree, type Entry, type MapNode, type Node } from "./tree.ts";
 
 export interface ComposeFile {
@@ -49,6 +50,11 @@ export interface LoadedStack {
   services: StackService[];
   /** Keys ignored (named with their service), unset variables: print them, deploy anyway. */
   warnings: string[];
+  /**
+   * Top-level secrets and configs, sorted by kind and key: the deploy creates those that are not
+   * external (and do not exist yet) before the services, and checks that the external ones exist.
+   */
+  files: StackFile[];
 }
 
 const TOP_KEYS = ["version", "name", "services", "volumes", "networks", "secrets", "configs", "include"];
@@ -88,14 +94,17 @@ export function loadStack(namespace: string, o: LoadOptions): LoadedStack {
   const top = (k: string) => project.entries.get(k);
   if (top("name")) issues.warn(`top-level name: is ignored: the stack's name is "${namespace}", given on the command line`);
   if (top("include")) issues.warn("top-level include: is not supported: merge files with several -c flags instead");
+  const hostNetworks = hostNetworksOf(top("networks")?.value);
   if (top("networks")) {
     const nets = top("networks")!.value;
-    const names = nets.kind === "map" ? [...nets.entries.keys()].join(", ") : "";
-    issues.warn(`Ignoring unsupported top-level networks${names ? ` (${names})` : ""}: this cluster has no overlay networks; services reach each other through their published ports`);
+    const others = nets.kind === "map" ? [...nets.entries.keys()].filter((k) => !hostNetworks.has(k)) : [];
+    if (nets.kind !== "map" || others.length) {
+      issues.warn(`Ignoring unsupported top-level networks${others.length ? ` (${others.join(", ")})` : ""}: this cluster has no overlay networks; services reach each other through their published ports`);
+    }
   }
-  for (const k of NOT_YET_KEYS) if (k !== "healthcheck" && top(k)) issues.warn(`top-level ${k}: is unsupported (yet) and was ignored`);
-
   const volumeName = volumes(r, top("volumes"), namespace);
+  const secrets = declaredFiles(r, "secret", top("secrets"), { namespace, projectDir: o.projectDir, lookup });
+  const configs = declaredFiles(r, "config", top("configs"), { namespace, projectDir: o.projectDir, lookup });
   const servicesEntry = top("services");
   const out: StackService[] = [];
   if (!servicesEntry) issues.error({ file: o.files[0]!.path, line: 1, col: 1 }, "no services: a stack needs a top-level services: mapping");
@@ -109,7 +118,7 @@ export function loadStack(namespace: string, o: LoadOptions): LoadedStack {
       }
       const before = issues.errors.length;
       const raw = convertService(r, name, e.value, {
-        namespace, projectDir: o.projectDir, home: o.env.HOME, lookup, readFile: o.readFile, volumeName,
+        namespace, projectDir: o.projectDir, home: o.env.HOME, lookup, readFile: o.readFile, volumeName, hostNetworks, secrets, configs,
       });
       if (raw === undefined || issues.errors.length > before || e.value.kind !== "map") continue;
       const spec = checkSpec(raw, name, e.value, e.keyPos, issues);
@@ -123,7 +132,28 @@ export function loadStack(namespace: string, o: LoadOptions): LoadedStack {
     }
   }
   issues.throwIfAny();
-  return { namespace, services: out.sort((a, b) => a.name.localeCompare(b.name)), warnings: issues.warnings };
+  const files = [...secrets.values(), ...configs.values()].sort((a, b) => a.kind.localeCompare(b.kind) || a.key.localeCompare(b.key));
+  return { namespace, services: out.sort((a, b) => a.name.localeCompare(b.name)), warnings: issues.warnings, files };
+}
+
+/**
+ * The top-level networks that are the host's network: `external: true` with `name: host` (or the key
+ * `host`), Docker's way to host networking in a stack. A service attached to one runs with
+ * `network_mode: host`.
+ */
+function hostNetworksOf(n: Node | undefined): Set<string> {
+  const out = new Set<string>();
+  if (n?.kind !== "map") return out;
+  for (const [key, e] of n.entries) {
+    const v = e.value;
+    if (v.kind !== "map") continue;
+    const ext = v.entries.get("external")?.value;
+    const name = v.entries.get("name")?.value;
+    const external = ext !== undefined && (ext.kind === "map" || (ext.kind === "scalar" && ext.value === true));
+    const named = name?.kind === "scalar" ? name.value : key;
+    if (external && named === "host") out.add(key);
+  }
+  return out;
 }
 
 /** A problem with the command line rather than with a file: no position to give. */

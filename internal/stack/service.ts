@@ -2,12 +2,15 @@
  * One compose service → a ServiceSpec (before the shared schema normalizes it). Docker's mapping
  * (cli/compose/convert): `entrypoint` is ContainerSpec.Command and `command` its Args; Env is sorted;
  * the service carries `deploy.labels` plus the stack's labels, the containers `labels` plus the
- * namespace. A key swarm supports later (issue 14) or not at all is reported in the warnings, by name.
+ * namespace. `healthcheck`, `secrets` and `configs` as Docker converts them (health.ts, files.ts); a key
+ * swarm does not support is reported in the warnings, by name.
  */
 import { posix } from "node:path";
 import type { ServiceSpec } from "../api/index.ts";
 import { convertDeploy, labelMap } from "./deploy.ts";
 import { parseDotenv } from "./dotenv.ts";
+import { fileReferences, type StackFile } from "./files.ts";
+import { convertHealthcheck } from "./health.ts";
 import { scopedName, STACK_LABEL } from "./labels.ts";
 import { asKeyedMap } from "./merge.ts";
 import { convertPorts } from "./ports.ts";
@@ -17,11 +20,8 @@ import { convertTmpfs, convertVolumes } from "./volumes.ts";
 
 export const SUPPORTED_KEYS = [
   "image", "command", "entrypoint", "environment", "env_file", "ports", "volumes", "tmpfs", "working_dir", "user",
-  "hostname", "labels", "init", "stop_grace_period", "network_mode", "deploy",
+  "hostname", "labels", "init", "stop_grace_period", "network_mode", "deploy", "healthcheck", "secrets", "configs",
 ] as const;
-
-/** Keys that issue 14 (health checks, updates, secrets and configs) brings: warned "unsupported (yet)". */
-export const NOT_YET_KEYS = ["healthcheck", "secrets", "configs"] as const;
 
 /** Keys of the compose specification that a swarm service cannot carry: warned, like Docker's CLI. */
 export const UNSUPPORTED_KEYS = [
@@ -43,16 +43,23 @@ export interface ServiceContext {
   lookup: (name: string) => string | undefined;
   readFile: (path: string) => string | undefined;
   volumeName: (name: string) => string | undefined;
+  /** The top-level secrets and configs, by key. */
+  secrets: Map<string, StackFile>;
+  configs: Map<string, StackFile>;
+  /** Top-level networks that are the host's network (external, named host). */
+  hostNetworks?: ReadonlySet<string>;
 }
 
 export function convertService(r: Reader, name: string, n: Node, c: ServiceContext): unknown {
   const path = `services.${name}`;
   const s = r.map(n, path);
   if (!s) return undefined;
-  r.known(s, path, [...SUPPORTED_KEYS, ...NOT_YET_KEYS, ...UNSUPPORTED_KEYS]);
+  r.known(s, path, [...SUPPORTED_KEYS, ...UNSUPPORTED_KEYS]);
   const get = (k: string) => s.entries.get(k)?.value;
   const unsupported: string[] = UNSUPPORTED_KEYS.filter((k) => s.entries.has(k));
-  const notYet: string[] = NOT_YET_KEYS.filter((k) => s.entries.has(k));
+  const onHost = attachedToHost(s.entries.get("networks")?.value, c.hostNetworks);
+  // Attached only to the host's network: nothing of `networks:` is ignored.
+  if (onHost === "only") unsupported.splice(unsupported.indexOf("networks"), 1);
 
   const imageNode = get("image");
   const image = imageNode ? r.str(imageNode, `${path}.image`) : undefined;
@@ -86,8 +93,21 @@ export function convertService(r: Reader, name: string, n: Node, c: ServiceConte
   strField("hostname", "Hostname");
   if (get("init")) cs.Init = r.bool(get("init")!, `${path}.init`);
   if (get("stop_grace_period")) cs.StopGracePeriod = r.duration(get("stop_grace_period")!, `${path}.stop_grace_period`);
+  if (get("healthcheck")) {
+    const hc = convertHealthcheck(r, get("healthcheck")!, `${path}.healthcheck`, name);
+    if (hc) cs.Healthcheck = hc;
+  }
+  if (get("secrets")) {
+    const refs = fileReferences(r, "secret", get("secrets")!, `${path}.secrets`, c.secrets);
+    if (refs.length) cs.Secrets = refs;
+  }
+  if (get("configs")) {
+    const refs = fileReferences(r, "config", get("configs")!, `${path}.configs`, c.configs);
+    if (refs.length) cs.Configs = refs;
+  }
 
   const task: Record<string, unknown> = { ContainerSpec: cs, ForceUpdate: 0 };
+  if (onHost !== "no") task.Networks = [{ Target: "host" }];
   const nm = get("network_mode");
   if (nm) {
     const mode = r.str(nm, `${path}.network_mode`);
@@ -95,7 +115,7 @@ export function convertService(r: Reader, name: string, n: Node, c: ServiceConte
     else if (mode !== undefined) unsupported.push(`network_mode (${mode})`);
   }
 
-  const d = convertDeploy(r, get("deploy"), name, unsupported, notYet);
+  const d = convertDeploy(r, get("deploy"), name, unsupported);
   if (d.constraints?.length) task.Placement = { Constraints: d.constraints };
   if (d.resources) task.Resources = d.resources;
   if (d.restart) task.RestartPolicy = d.restart;
@@ -103,7 +123,6 @@ export function convertService(r: Reader, name: string, n: Node, c: ServiceConte
   const ports = get("ports") ? convertPorts(r, get("ports")!, `${path}.ports`, name) : [];
 
   if (unsupported.length) r.issues.warn(`Ignoring unsupported options for service "${name}": ${unsupported.join(", ")}`);
-  for (const k of notYet) r.issues.warn(`service "${name}": ${k} is unsupported (yet) and was ignored`);
 
   const spec: Omit<ServiceSpec, "TaskTemplate"> & { TaskTemplate: unknown } = {
     Name: scopedName(c.namespace, name),
@@ -111,8 +130,18 @@ export function convertService(r: Reader, name: string, n: Node, c: ServiceConte
     TaskTemplate: task,
     Mode: d.mode,
     EndpointSpec: { Ports: ports },
+    ...(d.update ? { UpdateConfig: d.update } : {}),
+    ...(d.rollback ? { RollbackConfig: d.rollback } : {}),
   };
   return spec;
+}
+
+/** Whether a service's `networks:` (list or mapping) names the host's network, and only it. */
+function attachedToHost(n: Node | undefined, host: ReadonlySet<string> | undefined): "no" | "only" | "also" {
+  if (!n || !host?.size) return "no";
+  const names = n.kind === "seq" ? n.items.flatMap((i) => (i.kind === "scalar" ? [String(i.value)] : [])) : n.kind === "map" ? [...n.entries.keys()] : [];
+  const onHost = names.filter((x) => host.has(x)).length;
+  return onHost === 0 ? "no" : onHost === names.length ? "only" : "also";
 }
 
 /** env_file entries (in order), then `environment` over them; sorted like Docker's `KEY=VALUE` list. */

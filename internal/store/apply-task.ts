@@ -4,7 +4,8 @@ import type { Draft } from "./draft.ts";
 
 type Cmd<K extends Command["kind"]> = Extract<Command, { kind: K }>;
 
-const DESIRED_RANK: Record<DesiredState, number> = { running: 0, shutdown: 1, remove: 2 };
+/** `running` and `complete` (a job's task) are the same rank: neither becomes the other. */
+const DESIRED_RANK: Record<DesiredState, number> = { running: 0, complete: 0, shutdown: 1, remove: 2 };
 
 function bump(t: Task, at: string): Pick<Task, "Version" | "UpdatedAt"> {
   return { Version: { Index: t.Version.Index + 1 }, UpdatedAt: at };
@@ -22,7 +23,9 @@ export function applyTaskCreate(d: Draft, c: Cmd<"task.create">): void {
 export function applyTaskStatus(d: Draft, c: Cmd<"task.status">): void {
   const t = d.task(c.id);
   if (t === undefined || !c.status || !canAdvance(t.Status.State, c.status.State)) return;
-  d.putTask({ ...t, ...bump(t, c.at), Status: c.status });
+  const next: Task = { ...t, ...bump(t, c.at), Status: c.status };
+  if (c.status.State === "running" && t.StartedAt === undefined && typeof c.status.Timestamp === "string") next.StartedAt = c.status.Timestamp;
+  d.putTask(next);
 }
 
 /** Sets the desired state. Desired state only moves forward too: running → shutdown → remove. */

@@ -11,7 +11,8 @@ import {
   applyClusterInit, applyMembership, applyNodeAdd, applyNodeCertificate, applyNodeDescribe, applyNodeRemove, applyNodeStatus,
   applyNodeUpdate, applyNodeUpsert, applyRotateToken,
 } from "./apply-cluster.ts";
-import { applyServiceCreate, applyServiceRemove, applyServiceUpdate } from "./apply-service.ts";
+import { applyConfigCreate, applyConfigRemove, applySecretCreate, applySecretRemove } from "./apply-secret.ts";
+import { applyServiceCreate, applyServiceRemove, applyServiceRollback, applyServiceUpdate, applyServiceUpdateStatus } from "./apply-service.ts";
 import {
   applyTaskAssign,
   applyTaskCreate,
@@ -54,6 +55,18 @@ function applyOne(d: Draft, cmd: Command): Outcome {
       return applyServiceUpdate(d, cmd);
     case "service.remove":
       return applyServiceRemove(d, cmd);
+    case "service.rollback":
+      return applyServiceRollback(d, cmd);
+    case "service.update-status":
+      return applyServiceUpdateStatus(d, cmd);
+    case "secret.create":
+      return applySecretCreate(d, cmd);
+    case "secret.remove":
+      return applySecretRemove(d, cmd);
+    case "config.create":
+      return applyConfigCreate(d, cmd);
+    case "config.remove":
+      return applyConfigRemove(d, cmd);
     case "task.create":
       applyTaskCreate(d, cmd);
       return OK;

@@ -5,7 +5,9 @@
  * record once (not once per command), and objects inside are always replaced, never edited in place, so
  * the base state and every object reachable from it stay exactly as they were.
  */
-import type { Cluster, ClusterState, Id, Node, Service, Task } from "../api/index.ts";
+import type { Cluster, ClusterState, Config, Id, Node, Secret, Service, Task } from "../api/index.ts";
+
+const EMPTY: Readonly<Record<Id, never>> = Object.freeze({});
 
 export class Draft {
   index: number;
@@ -13,6 +15,8 @@ export class Draft {
   private nodesCopy?: Record<Id, Node>;
   private servicesCopy?: Record<Id, Service>;
   private tasksCopy?: Record<Id, Task>;
+  private secretsCopy?: Record<Id, Secret>;
+  private configsCopy?: Record<Id, Config>;
 
   constructor(private readonly base: ClusterState) {
     this.index = base.index;
@@ -37,6 +41,30 @@ export class Draft {
   }
   get tasks(): Readonly<Record<Id, Task>> {
     return this.tasksCopy ?? this.base.tasks;
+  }
+  get secrets(): Readonly<Record<Id, Secret>> {
+    return this.secretsCopy ?? this.base.secrets ?? EMPTY;
+  }
+  get configs(): Readonly<Record<Id, Config>> {
+    return this.configsCopy ?? this.base.configs ?? EMPTY;
+  }
+  secret(id: Id): Secret | undefined {
+    return Object.hasOwn(this.secrets, id) ? this.secrets[id] : undefined;
+  }
+  config(id: Id): Config | undefined {
+    return Object.hasOwn(this.configs, id) ? this.configs[id] : undefined;
+  }
+  putSecret(s: Secret): void {
+    (this.secretsCopy ??= { ...this.secrets })[s.ID] = s;
+  }
+  deleteSecret(id: Id): void {
+    delete (this.secretsCopy ??= { ...this.secrets })[id];
+  }
+  putConfig(c: Config): void {
+    (this.configsCopy ??= { ...this.configs })[c.ID] = c;
+  }
+  deleteConfig(id: Id): void {
+    delete (this.configsCopy ??= { ...this.configs })[id];
   }
 
   putNode(n: Node): void {
@@ -67,6 +95,9 @@ export class Draft {
       tasks: this.tasks as Record<Id, Task>,
     };
     if (this.cluster !== undefined) out.cluster = this.cluster;
+    // Absent until the first secret or config (states written before them stay byte-for-byte the same).
+    if (this.secretsCopy !== undefined || this.base.secrets !== undefined) out.secrets = this.secrets as Record<Id, Secret>;
+    if (this.configsCopy !== undefined || this.base.configs !== undefined) out.configs = this.configs as Record<Id, Config>;
     return out;
   }
 

@@ -10,3 +10,4 @@ export { ClusterStateMachine, REQUEST_MEMORY, type CommittedEntry, type Listener
 export { createStore, memoryStore, proposeOrThrow, refusal, DirectConsensus } from "./store.ts";
 export type { Applied, Consensus, Store } from "./store.ts";
 export { allocatePorts, PORT_RANGE } from "./ports.ts";
+export { OBJECT_NAME } from "./apply-secret.ts";

@@ -44,7 +44,7 @@ const cases: [string, string[], RegExp][] = [
   ["bad restart condition", ["service", "create", "--detach", "--name", "x", "--restart-condition", "sometimes", IMG], /invalid restart condition/],
   ["bad duration", ["service", "create", "--detach", "--name", "x", "--restart-delay", "soon", IMG], /invalid duration/],
   ["bad memory", ["service", "create", "--detach", "--name", "x", "--limit-memory", "lots", IMG], /expected a size/],
-  ["replicas with global mode", ["service", "create", "--detach", "--name", "x", "--mode", "global", "--replicas", "2", IMG], /replicated mode/],
+  ["replicas with global mode", ["service", "create", "--detach", "--name", "x", "--mode", "global", "--replicas", "2", IMG], /can only be used with replicated or replicated-job mode/],
   ["unknown network", ["service", "create", "--detach", "--name", "x", "--network", "overlay1", IMG], /network "overlay1" not found/],
   ["scale a bad specifier", ["service", "scale", "web"], /invalid scale specifier/],
   ["bad filter", ["service", "ls", "--filter", "colour=red"], /invalid filter 'colour'/],

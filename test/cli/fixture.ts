@@ -37,6 +37,8 @@ export interface OneNode {
   /** Runs and throws with the output unless the exit code is 0. */
   ok(args: string[]): Promise<string>;
   containers(all?: boolean): Promise<{ Names: string[]; Labels: Record<string, string>; State: string }[]>;
+  /** `service ps --format json SERVICE`, one parsed object per task. */
+  tasks(service: string): Promise<any[]>;
   close(): Promise<void>;
 }
 
@@ -66,6 +68,9 @@ export async function startOneNode(name: string): Promise<OneNode> {
     },
     async containers(all = true) {
       return (await dockerd.docker.listContainers({ all })) as any;
+    },
+    async tasks(service) {
+      return (await node.ok(["service", "ps", "--format", "json", service])).trim().split("\n").filter(Boolean).map((l) => JSON.parse(l));
     },
     async close() {
       if (closed) return;

@@ -99,7 +99,7 @@ describe("shell completion", () => {
   }
 
   test("commands, subcommands, flags and flag values", async () => {
-    expect(await complete(["swarm", "se"])).toEqual(["service"]);
+    expect(await complete(["swarm", "se"])).toEqual(["secret", "service"]);
     expect(await complete(["swarm", "in"])).toEqual(["info", "init", "install"]);
     expect(await complete(["swarm", "service", "l"])).toEqual(["logs", "ls"]);
     expect(await complete(["swarm", "node", "update", "--av"])).toEqual(["--availability"]);

@@ -19,8 +19,7 @@ describe.skipIf(skip)("task lifecycle on a one-node cluster", () => {
     await n?.close();
   }, 120_000);
 
-  const tasks = async (service: string) =>
-    (await n.ok(["service", "ps", "--format", "json", service])).trim().split("\n").filter(Boolean).map((l) => JSON.parse(l));
+  const tasks = (service: string) => n.tasks(service);
 
   test("a task that exits is replaced in the same slot after the restart delay; history is kept", async () => {
     await n.ok(["service", "create", "--detach", "--name", "flaky", "--restart-delay", "200ms", n.image, "sh", "-c", "sleep 0.3; exit 3"]);

@@ -264,6 +264,7 @@ describe.skipIf(why !== null)("the Swarm walkthrough on three hosts (test bed, c
     // None once every node knows h3 is down (its detection time, plus one table update).
     expect(lastToH3).toBeLessThan(downMs + 1000);
     const warned = await swarm(h2, ["service", "logs", "pingpong"]);
+    if (warned.code !== 0) console.log(`service logs with h3 down exited ${warned.code}: ${warned.stderr.slice(0, 2000)}`);
     expect(warned.code).toBe(0);
     if (warned.stderr) expect(warned.stderr).toMatch(/warning: node h3 is (down|unreachable)/);
 

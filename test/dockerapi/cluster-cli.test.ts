@@ -207,10 +207,10 @@ for (const [label, cli] of clis) {
       const missing = await docker(cli!, leaderSock(), ["service", "inspect", "nosuch"]);
       expect(missing.code).toBe(1);
       expect(missing.stderr.toLowerCase()).toContain("no such service: nosuch");
-      const secret = await docker(cli!, leaderSock(), ["service", "create", "--name", "s", "--update-parallelism", "2", "-d", "swarm-busybox", "sleep", "1"]);
-      expect(secret.code).toBe(1);
-      expect(secret.stderr).toContain("--update-parallelism");
-      expect(secret.stderr).toContain("is not supported");
+      const dns = await docker(cli!, leaderSock(), ["service", "create", "--name", "s", "--dns", "1.1.1.1", "-d", "swarm-busybox", "sleep", "1"]);
+      expect(dns.code).toBe(1);
+      expect(dns.stderr).toContain("--dns");
+      expect(dns.stderr).toContain("is not supported");
       const ps = await docker(cli!, leaderSock(), ["ps"]);
       expect(ps.code).toBe(1);
       expect(ps.stderr).toContain("is not served by swarm's Docker API");

@@ -4,7 +4,7 @@
  * current Docker CLI elsewhere on PATH (e.g. /usr/local/bin/docker, 28.x). Each runs with its own
  * empty config dir so nothing of the machine's Docker setup (contexts, auth) leaks in.
  */
-import { existsSync, mkdtempSync, realpathSync } from "node:fs";
+import { existsSync, mkdirSync, realpathSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -46,7 +46,9 @@ export interface CliResult {
   stderr: string;
 }
 
-const configDir = mkdtempSync(join(tmpdir(), "swarm-docker-cli-"));
+// One config dir for every run (beside the cached test image), so no run leaves a new one behind.
+const configDir = join(tmpdir(), "swarm-test-cache", "docker-cli-config");
+mkdirSync(configDir, { recursive: true, mode: 0o700 });
 
 /** Runs `docker -H unix://socket args…` (with `env` added, e.g. DOCKER_API_VERSION) and returns its exit code and output (never throws). */
 export async function docker(cli: DockerCli, socket: string, args: string[], timeoutMs = 60_000, env: Record<string, string> = {}): Promise<CliResult> {

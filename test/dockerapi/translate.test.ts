@@ -6,7 +6,8 @@
 import { describe, expect, test } from "bun:test";
 import { ALL_TASK_STATES, type Node, type ServiceSpec, type Task } from "../../internal/api/index.ts";
 import {
-  detailsText, dockerNode, dockerService, dockerServiceSpec, dockerTask, frame, fromDockerServiceSpec, linePayload, nodeChangesFrom, splitVersion,
+  detailsText, dockerConfig, dockerNode, dockerSecret, dockerService, dockerServiceSpec, dockerTask, dockerUpdateConfig, fileCreateFrom, fileMatches, frame,
+  fromDockerServiceSpec, linePayload, nodeChangesFrom, splitVersion,
 } from "../../internal/dockerapi/index.ts";
 import { filtersFromFlags, filtersFromQuery, nodeMatches, serviceMatches } from "../../internal/lookup/index.ts";
 import { parseServiceSpec } from "../../internal/spec/index.ts";
@@ -32,6 +33,30 @@ const CLI_28_CREATE = {
   Name: "web2", Labels: {},
   TaskTemplate: { ContainerSpec: { Image: "swarm-busybox:latest", Args: ["sleep", "100"], Init: false, DNSConfig: {} }, Resources: { Limits: {}, Reservations: {} }, Placement: {}, ForceUpdate: 0 },
   Mode: { Replicated: {} },
+  EndpointSpec: { Mode: "vip" },
+};
+
+/** `docker service create --name h -d --health-cmd 'test -f /tmp/ok' --health-interval 2s --health-timeout 1s --health-retries 2
+ *  --health-start-period 3s --update-parallelism 2 --update-order start-first --update-delay 1s --update-failure-action rollback
+ *  --update-monitor 7s --rollback-parallelism 0 --rollback-max-failure-ratio 0.5 --secret s --secret source=s,target=other,uid=1000,gid=1000,mode=0400
+ *  --config source=c,target=/etc/app.conf swarm-busybox sleep 1000`, as Debian's 20.10.24 and Docker 28.2.2 send it (the same). */
+const CLI_CREATE_ISSUE14 = {
+  Name: "h", Labels: {},
+  TaskTemplate: {
+    ContainerSpec: {
+      Image: "swarm-busybox:latest", Args: ["sleep", "1000"], Init: false,
+      Healthcheck: { Test: ["CMD-SHELL", "test -f /tmp/ok"], Interval: 2000000000, Timeout: 1000000000, StartPeriod: 3000000000, Retries: 2 }, DNSConfig: {},
+      Secrets: [
+        { File: { Name: "s", UID: "0", GID: "0", Mode: 292 }, SecretID: "fx2j8st0octbptez128xqer80", SecretName: "s" },
+        { File: { Name: "other", UID: "1000", GID: "1000", Mode: 256 }, SecretID: "fx2j8st0octbptez128xqer80", SecretName: "s" },
+      ],
+      Configs: [{ File: { Name: "/etc/app.conf", UID: "0", GID: "0", Mode: 292 }, ConfigID: "bk5gmncein9k30cg1zyxgtf4e", ConfigName: "c" }],
+    },
+    Resources: { Limits: {}, Reservations: {} }, Placement: {}, ForceUpdate: 0,
+  },
+  Mode: { Replicated: {} },
+  UpdateConfig: { Parallelism: 2, Delay: 1000000000, FailureAction: "rollback", Monitor: 7000000000, MaxFailureRatio: 0, Order: "start-first" },
+  RollbackConfig: { Parallelism: 0, FailureAction: "pause", Monitor: 5000000000, MaxFailureRatio: 0.5, Order: "stop-first" },
   EndpointSpec: { Mode: "vip" },
 };
 
@@ -142,6 +167,10 @@ describe("Docker ServiceSpec → ours", () => {
     ["a replicated spec with every field swarm has", RICH],
     ["a global spec on the host network", parseServiceSpec({ Name: "g", TaskTemplate: { ContainerSpec: { Image: "x" }, Networks: [{ Target: "host" }] }, Mode: { Global: {} } })],
     ["a minimal spec", spec()],
+    ["health check, update and rollback settings, secrets and configs", parseServiceSpec(fromDockerServiceSpec(CLI_CREATE_ISSUE14))],
+    ["a health check disabled, zero delays", spec({ TaskTemplate: { ContainerSpec: { Image: "x", Healthcheck: { Test: ["NONE"] } } }, UpdateConfig: { Parallelism: 0, Delay: 0, FailureAction: "continue", Monitor: 1e9, MaxFailureRatio: 0.2, Order: "stop-first" } } as never)],
+    ["a replicated job", spec({ Mode: { ReplicatedJob: { TotalCompletions: 5, MaxConcurrent: 2 } } } as never)],
+    ["a global job", spec({ Mode: { GlobalJob: {} } } as never)],
   ])("round trip through Docker's JSON is lossless: %s", (_name, s) => {
     const wire = JSON.parse(JSON.stringify(dockerServiceSpec(s)));
     expect(fitsShape(wire, SERVICE_SPEC)).toEqual([]);
@@ -149,13 +178,10 @@ describe("Docker ServiceSpec → ours", () => {
   });
 
   test.each([
-    ["--secret", { TaskTemplate: { ContainerSpec: { Image: "x", Secrets: [{ SecretName: "s" }] } } }],
-    ["--health-cmd", { TaskTemplate: { ContainerSpec: { Image: "x", Healthcheck: { Test: ["CMD", "true"] } } } }],
+    ["--health-start-interval", { TaskTemplate: { ContainerSpec: { Image: "x", Healthcheck: { Test: ["CMD", "true"], StartInterval: 1e9 } } } }],
+    ["--credential-spec config://", { TaskTemplate: { ContainerSpec: { Image: "x", Configs: [{ ConfigName: "c", ConfigID: "i", Runtime: {} , File: null }, { ConfigName: "c", ConfigID: "i", Runtime: { x: 1 } }] } } }],
     ["--dns", { TaskTemplate: { ContainerSpec: { Image: "x", DNSConfig: { Nameservers: ["1.1.1.1"] } } } }],
     ["--endpoint-mode dnsrr", { TaskTemplate: { ContainerSpec: { Image: "x" } }, EndpointSpec: { Mode: "dnsrr" } }],
-    ["--mode replicated-job", { TaskTemplate: { ContainerSpec: { Image: "x" } }, Mode: { ReplicatedJob: { MaxConcurrent: 1 } } }],
-    ["--update-parallelism", { TaskTemplate: { ContainerSpec: { Image: "x" } }, UpdateConfig: { Parallelism: 2 } }],
-    ["--update-order", { TaskTemplate: { ContainerSpec: { Image: "x" } }, UpdateConfig: { Parallelism: 1, Order: "start-first" } }],
     ["--log-driver", { TaskTemplate: { ContainerSpec: { Image: "x" }, LogDriver: { Name: "syslog" } } }],
     ["--placement-pref", { TaskTemplate: { ContainerSpec: { Image: "x" }, Placement: { Preferences: [{ Spread: { SpreadDescriptor: "node.labels.zone" } }] } } }],
     ["--read-only", { TaskTemplate: { ContainerSpec: { Image: "x", ReadOnly: true } } }],
@@ -171,6 +197,28 @@ describe("Docker ServiceSpec → ours", () => {
       TaskTemplate: { ...CLI_28_CREATE.TaskTemplate, Runtime: "container", ContainerSpec: { ...CLI_28_CREATE.TaskTemplate.ContainerSpec, Isolation: "default", Privileges: null, TTY: false, Hosts: [] } },
     };
     expect(parseServiceSpec(fromDockerServiceSpec(body)).Name).toBe("web2");
+  });
+
+  test("issue 14's create body: health check, update/rollback settings, secret and config references", () => {
+    const s = parseServiceSpec(fromDockerServiceSpec(CLI_CREATE_ISSUE14));
+    expect(s.TaskTemplate.ContainerSpec.Healthcheck).toEqual({ Test: ["CMD-SHELL", "test -f /tmp/ok"], Interval: 2e9, Timeout: 1e9, StartPeriod: 3e9, Retries: 2 });
+    expect(s.UpdateConfig).toEqual({ Parallelism: 2, Delay: 1e9, FailureAction: "rollback", Monitor: 7e9, MaxFailureRatio: 0, Order: "start-first" });
+    expect(s.RollbackConfig).toEqual({ Parallelism: 0, Delay: 0, FailureAction: "pause", Monitor: 5e9, MaxFailureRatio: 0.5, Order: "stop-first" });
+    expect(s.TaskTemplate.ContainerSpec.Secrets![1]).toEqual({ File: { Name: "other", UID: "1000", GID: "1000", Mode: 0o400 }, SecretID: "fx2j8st0octbptez128xqer80", SecretName: "s" });
+    expect(s.TaskTemplate.ContainerSpec.Configs![0]!.File.Name).toBe("/etc/app.conf");
+  });
+
+  test("UpdateConfig as Go's omitempty leaves it: missing Delay 0, empty FailureAction pause, zero Monitor 5 s, empty Order stop-first", () => {
+    const base = { Name: "u", TaskTemplate: { ContainerSpec: { Image: "x" } } };
+    expect(parseServiceSpec(fromDockerServiceSpec({ ...base, UpdateConfig: { Parallelism: 3, MaxFailureRatio: 0.1, Order: "" } })).UpdateConfig)
+      .toEqual({ Parallelism: 3, Delay: 0, FailureAction: "pause", Monitor: 5e9, MaxFailureRatio: 0.1, Order: "stop-first" });
+    // Docker's defaults alone (inspect → update sends them back) are no settings.
+    expect(parseServiceSpec(fromDockerServiceSpec({ ...base, UpdateConfig: { Parallelism: 1, FailureAction: "pause", Monitor: 5e9, MaxFailureRatio: 0, Order: "stop-first" } })).UpdateConfig).toBeUndefined();
+    expect(() => parseServiceSpec(fromDockerServiceSpec({ ...base, RollbackConfig: { Parallelism: 1, FailureAction: "rollback", MaxFailureRatio: 0, Order: "" } }))).toThrow("RollbackConfig.FailureAction");
+    expect(() => parseServiceSpec(fromDockerServiceSpec({ ...base, Mode: { ReplicatedJob: {} }, UpdateConfig: { Parallelism: 2, MaxFailureRatio: 0, Order: "" } }))).toThrow("jobs have no rolling updates");
+    expect(parseServiceSpec(fromDockerServiceSpec({ ...base, Mode: { ReplicatedJob: {} } })).Mode).toEqual({ ReplicatedJob: { TotalCompletions: 1, MaxConcurrent: 1 } });
+    expect(dockerUpdateConfig({ Parallelism: 0, Delay: 0, FailureAction: "continue", Monitor: 1e9, MaxFailureRatio: 0, Order: "start-first" }))
+      .toEqual({ Parallelism: 0, FailureAction: "continue", Monitor: 1e9, MaxFailureRatio: 0, Order: "start-first" });
   });
 
   test("our schema still judges the values (a bad port names the field)", () => {
@@ -200,9 +248,38 @@ describe("ours → Docker's JSON", () => {
     expect(fitsShape(d, SERVICE)).toEqual([]);
     expect(d.Version).toEqual({ Index: 7 });
     expect(d.Spec.Mode).toEqual({ Replicated: { Replicas: 4 } });
-    expect(d.Spec.UpdateConfig).toEqual({ Parallelism: 1, FailureAction: "pause", Monitor: 1e9, MaxFailureRatio: 0, Order: "stop-first" });
+    expect(d.Spec.UpdateConfig).toEqual({ Parallelism: 1, FailureAction: "pause", Monitor: 5e9, MaxFailureRatio: 0, Order: "stop-first" });
     expect(d.Endpoint.Ports).toHaveLength(2);
     expect(d.PreviousSpec.Name).toBe("web");
+  });
+
+  test("UpdateStatus and JobStatus as Docker shows them; jobs show no update settings", () => {
+    const job = { ...svc, Spec: spec({ Mode: { ReplicatedJob: { TotalCompletions: 2, MaxConcurrent: 1 } } } as never), PreviousSpec: undefined, JobStatus: { JobIteration: { Index: 7 }, LastExecution: at } };
+    const u = { ...svc, UpdateStatus: { State: "rollback_completed" as const, StartedAt: at, CompletedAt: at, Message: "rollback completed" } };
+    const d = JSON.parse(JSON.stringify(dockerService(u)));
+    expect(fitsShape(d, SERVICE)).toEqual([]);
+    expect(d.UpdateStatus).toEqual({ State: "rollback_completed", StartedAt: at, CompletedAt: at, Message: "rollback completed" });
+    const j = JSON.parse(JSON.stringify(dockerService(job)));
+    expect(j.Spec.Mode).toEqual({ ReplicatedJob: { MaxConcurrent: 1, TotalCompletions: 2 } });
+    expect(j.Spec.UpdateConfig).toBeUndefined();
+    expect(j.JobStatus).toEqual({ JobIteration: { Index: 7 }, LastExecution: at });
+  });
+
+  test("secrets never show data; configs show theirs; create bodies carry it base64", () => {
+    const secret = { ID: "s1", Version: { Index: 2 }, CreatedAt: at, UpdatedAt: at, Spec: { Name: "pw", Labels: {} }, Sealed: "c2VhbGVk" };
+    expect(dockerSecret(secret)).toEqual({ ID: "s1", Version: { Index: 2 }, CreatedAt: at, UpdatedAt: at, Spec: { Name: "pw", Labels: {} } });
+    const config = { ID: "c1", Version: { Index: 3 }, CreatedAt: at, UpdatedAt: at, Spec: { Name: "conf", Labels: { a: "b" }, Data: "eA==" } };
+    expect(dockerConfig(config).Spec.Data).toBe("eA==");
+    const f = fileCreateFrom("secret", { Name: "pw", Labels: { a: "b" }, Data: Buffer.from("hunter2").toString("base64"), Driver: null, Templating: null });
+    expect(new TextDecoder().decode(f.data)).toBe("hunter2");
+    expect(f.labels).toEqual({ a: "b" });
+    expect(() => fileCreateFrom("secret", { Name: "pw", Data: "eA==", Driver: { Name: "vault" } })).toThrow("secret drivers");
+    expect(() => fileCreateFrom("config", { Name: "c", Data: "not base64!" })).toThrow("base64");
+    const named = (n: string) => ({ ID: `id-${n}`, Spec: { Name: n, Labels: { team: n } } });
+    expect(fileMatches(named("db_password"), filtersFromQuery('{"name":{"db":true}}'))).toBe(true);
+    expect(fileMatches(named("db_password"), filtersFromQuery('{"names":{"db":true}}'))).toBe(false);
+    expect(fileMatches(named("db"), filtersFromQuery('{"names":{"db":true},"label":{"team=db":true}}'))).toBe(true);
+    expect(fileMatches(named("db"), filtersFromQuery('{"id":{"id-x":true}}'))).toBe(false);
   });
 
   test("a task fits moby's Task struct; its node ID is the 25-character form", () => {
@@ -255,6 +332,9 @@ describe("the protocol around the objects", () => {
     const s = { ID: "x".repeat(25), Spec: { ...spec(), Name: "webfront", Labels: { a: "1" } } } as never;
     expect(serviceMatches(s, filtersFromFlags(["name=web", "label=a=1", "mode=replicated"]))).toBe(true);
     expect(serviceMatches(s, filtersFromFlags(["name=front"]))).toBe(false); // prefix, not substring
+    const job = { ID: "j".repeat(25), Spec: { ...spec(), Mode: { ReplicatedJob: { TotalCompletions: 1, MaxConcurrent: 1 } } } } as never;
+    expect(serviceMatches(job, filtersFromFlags(["mode=replicated-job"]))).toBe(true);
+    expect(serviceMatches(job, filtersFromFlags(["mode=replicated"]))).toBe(false);
   });
 
   test("log frames: an 8-byte header and one line, with the details the CLI parses", () => {

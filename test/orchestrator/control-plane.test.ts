@@ -8,7 +8,7 @@
  */
 import { describe, expect, test } from "bun:test";
 import type { ClusterState, Command, Node, NodeAvailability, PortConfig, ServiceSpec, Task } from "../../internal/api/index.ts";
-import { isTerminal, stateRank } from "../../internal/api/index.ts";
+import { isDesiredLive, isTerminal, stateRank } from "../../internal/api/index.ts";
 import { ControlPlane, type ReconcileContext } from "../../internal/orchestrator/index.ts";
 import { applyCommands, decodeProposal, emptyState, encodeProposal } from "../../internal/store/index.ts";
 import { cmd, node, serviceSpec, taskSpec } from "../store/fixtures/objects.ts";
@@ -40,6 +40,8 @@ class World {
   rounds = 0;
   placed = 0;
   orphaned = 0;
+  /** Rollout verdicts and rolling-update turns the plans held, by kind. */
+  readonly seen = new Map<string, number>();
 
   constructor(readonly r: () => number) {}
 
@@ -68,6 +70,10 @@ class World {
     const { reconciled, scheduled } = checkPlane(this.plane, this.state, this.ctx(), this.ids);
     for (const c of scheduled) if (c.kind === "task.assign") this.placed += 1;
     for (const c of reconciled) if (c.kind === "task.status" && c.status.State === "orphaned") this.orphaned += 1;
+    for (const c of reconciled) {
+      const k = c.kind === "service.update-status" ? `status:${c.status.State}` : c.kind === "service.rollback" ? "rollback" : c.kind === "task.create" && c.task.DesiredState === "complete" ? "job task" : undefined;
+      if (k !== undefined) this.seen.set(k, (this.seen.get(k) ?? 0) + 1);
+    }
     const r = this.r();
     if (r < 0.8) this.commit([...reconciled, ...scheduled]);
     else if (r < 0.9) this.commit(reconciled);
@@ -84,12 +90,12 @@ class World {
       const n = t.NodeID === undefined ? undefined : this.state.nodes[t.NodeID];
       if (n === undefined || n.Status.State === "down" || stateRank(t.Status.State) < stateRank("assigned") || isTerminal(t.Status.State)) continue;
       const r = this.r();
-      if (t.DesiredState !== "running") {
+      if (!isDesiredLive(t.DesiredState)) {
         if (r < 0.7) report(t, "shutdown");
       } else if (t.Status.State !== "running") {
         if (r < 0.6) report(t, "running");
         else if (r < 0.7) report(t, this.r() < 0.5 ? "failed" : "rejected");
-      } else if (r < 0.04) report(t, this.r() < 0.6 ? "failed" : "complete");
+      } else if (r < 0.04 || (t.DesiredState === "complete" && r < 0.4)) report(t, this.r() < 0.6 && t.DesiredState !== "complete" ? "failed" : this.r() < 0.3 ? "failed" : "complete");
     }
     this.commit(out, this.r() < 0.03);
   }
@@ -105,7 +111,8 @@ class World {
     const constraints = this.pick([[], [], ["node.labels.zone==edge"], ["node.platform.arch!=aarch64"], ["node.role==worker"], ["node.hostname!=host-n2"]])!;
     const reserve = this.pick([undefined, undefined, { NanoCPUs: 5e8 }, { NanoCPUs: 15e8 }, { MemoryBytes: 1024 ** 3 }])!;
     const ports: PortConfig[] = this.r() < 0.15 ? [{ Protocol: "tcp", TargetPort: 80, PublishedPort: 8000 + Math.floor(this.r() * 3), PublishMode: "host" }] : [];
-    return serviceSpec(name, global ? "global" : Math.floor(this.r() * 9), {
+    const kind = this.r();
+    const spec = serviceSpec(name, kind < 0.3 ? "global" : Math.floor(this.r() * 9), {
       TaskTemplate: taskSpec({
         RestartPolicy,
         ...(constraints.length > 0 ? { Placement: { Constraints: constraints } } : {}),
@@ -113,6 +120,22 @@ class World {
       }),
       EndpointSpec: { Ports: ports },
     });
+    // Jobs, and rolling-update configs: parallelism, delay, monitor, ratio, order, failure action.
+    if (kind >= 0.3 && kind < 0.38) spec.Mode = { ReplicatedJob: { TotalCompletions: Math.floor(this.r() * 6), MaxConcurrent: this.pick([1, 2, 3])! } };
+    else if (kind >= 0.38 && kind < 0.42) spec.Mode = { GlobalJob: {} };
+    if (this.r() < 0.6) {
+      const cfg = () => ({
+        Parallelism: this.pick([0, 1, 2, 3])!,
+        Delay: this.pick([0, 0, 1e9, 3e9])!,
+        FailureAction: this.pick(["pause", "continue", "rollback"] as const)!,
+        Monitor: this.pick([0, 1e9, 5e9])!,
+        MaxFailureRatio: this.pick([0, 0, 0.3, 1])!,
+        Order: ports.length > 0 ? ("stop-first" as const) : this.pick(["stop-first", "start-first"] as const)!,
+      });
+      spec.UpdateConfig = cfg();
+      if (this.r() < 0.5) spec.RollbackConfig = cfg();
+    }
+    return spec;
   }
 
   randomNode(id: string): Node {
@@ -149,15 +172,18 @@ class World {
       this.commit([{ kind: "service.create", id: `s${n}`, spec: this.randomSpec(`svc${n}`), at }], hidden);
     } else if (r < 0.26) {
       const s = this.pick(svcs)!;
-      if ("Global" in s.Spec.Mode) return;
+      if (!("Replicated" in s.Spec.Mode)) return;
       this.commit([{ kind: "service.update", id: s.ID, spec: { ...s.Spec, Mode: { Replicated: { Replicas: Math.floor(this.r() * 9) } } }, at }], hidden);
     } else if (r < 0.34) {
       const s = this.pick(svcs)!;
       const tt = s.Spec.TaskTemplate;
       const TaskTemplate = this.r() < 0.5 ? { ...tt, ForceUpdate: tt.ForceUpdate + 1 } : this.randomSpec(s.Spec.Name).TaskTemplate;
       this.commit([{ kind: "service.update", id: s.ID, spec: { ...s.Spec, TaskTemplate }, at }], hidden);
-    } else if (r < 0.39) {
+    } else if (r < 0.37) {
       this.commit([{ kind: "service.remove", id: this.pick(svcs)!.ID, at }], hidden);
+    } else if (r < 0.39) {
+      const s = this.pick(svcs)!;
+      this.commit([{ kind: "service.rollback", id: s.ID, message: "manually requested rollback", at }], hidden);
     } else if (r < 0.55) {
       this.commit([cmd.upsertNode(this.randomNode(`n${1 + Math.floor(this.r() * 6)}`))], hidden);
     } else if (r < 0.58) {
@@ -189,7 +215,8 @@ describe("ControlPlane ≡ reconcile + schedule", () => {
     expect(w.plane.stats.resyncs).toBeLessThanOrEqual(w.gaps + 1);
   });
 
-  test("across all seeds the runs placed tasks, orphaned tasks and resynchronised after missed entries", () => {
+  test("across all seeds the runs placed tasks, orphaned tasks, judged rollouts, ran jobs and resynchronised after missed entries", () => {
+    const seen = new Map<string, number>();
     let placed = 0;
     let orphaned = 0;
     let resyncs = 0;
@@ -203,7 +230,10 @@ describe("ControlPlane ≡ reconcile + schedule", () => {
       placed += w.placed;
       orphaned += w.orphaned;
       resyncs += w.plane.stats.resyncs - 1;
+      for (const [k, n] of w.seen) seen.set(k, (seen.get(k) ?? 0) + n);
     }
+    if (process.env.SWARM_TEST_COUNTS) console.log(Object.fromEntries(seen));
+    for (const k of ["status:completed", "status:paused", "rollback", "job task"]) expect(seen.get(k) ?? 0).toBeGreaterThan(0);
     expect(placed).toBeGreaterThan(100);
     expect(orphaned).toBeGreaterThan(5);
     expect(resyncs).toBeGreaterThan(0);
@@ -282,11 +312,13 @@ describe("ControlPlane contract", () => {
     w.now += 1000;
     const second = fail();
     const p = plane.plan(w.state, w.ctx());
-    expect(p.reconciled).toEqual([]); // one restart already within the 10 s window
+    // One restart already within the 10 s window: the failed task is retired (desired shutdown), not replaced.
+    expect(p.reconciled).toEqual([{ kind: "task.desired", id: second.ID, desired: "shutdown", at: w.at() }]);
     expect(p.nextCheckAtMs).toBe(restartedAt + 10_000 + 1);
+    w.commit(p.commands);
     w.now = restartedAt + 10_001;
     const later = plane.plan(w.state, w.ctx());
-    expect(later.reconciled.map((c) => c.kind)).toEqual(["task.desired", "task.create"]);
-    expect(later.reconciled[0]).toMatchObject({ id: second.ID, desired: "shutdown" });
+    expect(later.reconciled.map((c) => c.kind)).toEqual(["task.create"]);
+    expect(later.reconciled[0]).toMatchObject({ task: { Attempt: second.Attempt + 1, Slot: second.Slot } });
   });
 });

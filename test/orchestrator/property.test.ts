@@ -41,7 +41,7 @@ function fail(message: string, detail: unknown): never {
   throw new Error(`${message}\n${JSON.stringify(detail, null, 1)}`);
 }
 
-const DESIRED_RANK: Record<DesiredState, number> = { running: 0, shutdown: 1, remove: 2 };
+const DESIRED_RANK: Record<DesiredState, number> = { running: 0, complete: 0, shutdown: 1, remove: 2 };
 
 class World {
   state: ClusterState = emptyState();

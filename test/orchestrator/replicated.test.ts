@@ -115,13 +115,13 @@ describe("replicated services", () => {
     expect(sim.tasksOf("s1").filter((t) => t.Slot !== 2)).toHaveLength(2);
   });
 
-  test("restart condition none: an ended task stays ended and is not replaced", () => {
+  test("restart condition none: an ended task stays ended, is not replaced, and is desired shutdown (like Docker)", () => {
     const sim = cluster();
     const spec = serviceSpec("job", 1, { TaskTemplate: taskSpec({ RestartPolicy: { Condition: "none", Delay: 0, MaxAttempts: 0 } }) });
     sim.apply([cmd.createService("s1", spec)]);
     sim.outcome = () => ({ state: "failed", message: "exit 1" });
     sim.settle();
-    expect(sim.tasksOf("s1").map((t) => [t.Status.State, t.DesiredState])).toEqual([["failed", "running"]]);
+    expect(sim.tasksOf("s1").map((t) => [t.Status.State, t.DesiredState])).toEqual([["failed", "shutdown"]]);
   });
 
   test("restart condition on-failure: a completed task stays, a failed or rejected one is replaced", () => {
@@ -156,8 +156,23 @@ describe("replicated services", () => {
     expect(sim.tasksOf("s1").map((t) => [t.Attempt, t.Status.State, t.DesiredState])).toEqual([
       [0, "failed", "shutdown"],
       [1, "failed", "shutdown"],
-      [2, "failed", "running"],
+      [2, "failed", "shutdown"],
     ]);
+  });
+
+  test("restart condition none: a completed task shows desired Shutdown and holds its slot", () => {
+    const sim = cluster();
+    const spec = serviceSpec("once", 2, { TaskTemplate: taskSpec({ RestartPolicy: { Condition: "none", Delay: 0, MaxAttempts: 0 } }) });
+    sim.apply([cmd.createService("s1", spec)]);
+    sim.outcome = () => ({ state: "complete", message: "finished" });
+    sim.settle();
+    expect(sim.tasksOf("s1").map((t) => [t.Slot, t.Status.State, t.DesiredState])).toEqual([
+      [1, "complete", "shutdown"],
+      [2, "complete", "shutdown"],
+    ]);
+    sim.now += 60_000;
+    sim.settle();
+    expect(sim.tasksOf("s1")).toHaveLength(2);
   });
 
   test("MaxAttempts within a Window: replacements resume once older attempts leave the window", () => {

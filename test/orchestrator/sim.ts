@@ -6,7 +6,7 @@
  * fails if it differs from the reference `reconcile` + `schedule`: every scenario test is also a test
  * of the incremental path. Its plans are never applied, so it also lives with uncommitted previews.
  */
-import { type ClusterState, type Command, isTerminal, type Task } from "../../internal/api/index.ts";
+import { type ClusterState, type Command, isDesiredLive, isTerminal, type Task } from "../../internal/api/index.ts";
 import { ControlPlane, type ReconcileContext, reconcile } from "../../internal/orchestrator/index.ts";
 import { schedule } from "../../internal/scheduler/index.ts";
 import { applyCommands, emptyState } from "../../internal/store/index.ts";
@@ -30,7 +30,7 @@ export function simAgent(state: ClusterState, opts: AgentOptions): Command[] {
     out.push({ kind: "task.status", id: t.ID, status: { Timestamp: at, State, Message }, at });
   for (const t of Object.values(state.tasks)) {
     if (t.NodeID === undefined || t.Status.State === "new" || t.Status.State === "pending" || isTerminal(t.Status.State)) continue;
-    if (t.DesiredState !== "running") {
+    if (!isDesiredLive(t.DesiredState)) {
       report(t, "shutdown", "shutdown");
       continue;
     }

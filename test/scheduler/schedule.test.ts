@@ -58,6 +58,15 @@ describe("schedule", () => {
     expect(schedule(applyCommands(s, plan), { now: NOW })).toEqual([]);
   });
 
+  test("a node whose container engine does not answer takes nothing until it does; the reason says so", () => {
+    const gone = node("n1", { Description: { ...node("n1").Description, Engine: { EngineVersion: "26.1.5", Unreachable: "cannot reach Docker" } } });
+    const s = world([gone], [["s1", serviceSpec("web", 1)]], pending(1));
+    expect(schedule(s, { now: NOW })).toEqual([{ kind: "task.unschedulable", id: "s1-t1", message: "no suitable node (1 node not available for new tasks)", at: AT }]);
+    expect(explain(gone, s.tasks["s1-t1"]!, s)?.reason).toBe("node host-n1's container engine is unreachable (cannot reach Docker)");
+    const back = world([node("n1")], [["s1", serviceSpec("web", 1)]], pending(1));
+    expect(placements(schedule(back, { now: NOW }))).toEqual({ "s1-t1": "n1" });
+  });
+
   test("constraints filter nodes, with Docker's message when none is left", () => {
     const spec = taskSpec({ Placement: { Constraints: ["node.role==worker"] } });
     const s = world([node("n1"), node("n2", { Spec: { Role: "worker", Availability: "active", Labels: {} } })], [["s1", serviceSpec("web", 2)]], pending(2, "s1", spec));

@@ -53,19 +53,13 @@ describe("bad compose files", () => {
       'compose.yml:4:12: services.web.ports: must be a list such as ["8080:80"]',
       'compose.yml:5:24: services.web.stop_grace_period: invalid duration "soon": use e.g. 10s, 1m30s or 500ms',
       "compose.yml:6:11: services.web.init: must be true or false, not the string \"maybe\"",
-      'compose.yml:8:13: services.web.deploy.mode: must be replicated or global, not "everywhere"',
+      'compose.yml:8:13: services.web.deploy.mode: must be replicated, global, replicated-job or global-job, not "everywhere"',
       'compose.yml:10:26: services.web.deploy.resources.limits.memory: invalid size "lots": use e.g. 512M or 1G',
       'compose.yml:10:38: services.web.deploy.resources.limits.cpus: invalid number of CPUs "0.001": use e.g. 0.5 or 2 (at least 0.01)',
       'compose.yml:11:35: services.web.deploy.restart_policy.condition: must be none, on-failure or any, not "always"',
       "compose.yml:16:17: services.api.deploy.replicas: replicas can only be used with replicated mode",
       'compose.yml:17:15: services.api.volumes[0]: volume "data" is not declared: add it under the top-level volumes: key (or use a path such as ./data for a bind mount)',
     ].join("\n  "));
-  });
-
-  test("jobs are not supported (yet): an error, not a service that runs forever", () => {
-    expect(loadError("services:\n  once:\n    image: busybox\n    deploy: {mode: replicated-job}\n")).toBe(
-      one('compose.yml:4:20: services.once.deploy.mode: "replicated-job" is not supported (yet): jobs come with a later release; use replicated or global'),
-    );
   });
 
   test("bad ports and volumes", () => {

@@ -1,7 +1,8 @@
 /**
  * Stacks on a real one-node cluster (compiled binary, private dockerd, busybox stand-ins): a web
  * front + API + key-value store with an override file; a redeploy with one change updates only that
- * service; --prune; a bad file deploys nothing; Docker's voting-app shape; stack rm.
+ * service; --prune; a bad file deploys nothing; Docker's voting-app shape; secrets, configs and a
+ * health check (issue 14); stack rm.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -70,6 +71,8 @@ describe.skipIf(skip)("swarm stack on a one-node cluster", () => {
       return s.length === count && s.every((x: any) => x.Replicas.split("/")[0] === x.Replicas.split("/")[1]) && s;
     }, 60_000, 200);
   const inspect = async (name: string) => JSON.parse(await n.ok(["service", "inspect", name]))[0];
+  const names = async (kind: "secret" | "config") =>
+    (await n.ok([kind, "ls", "--format", "json"])).trim().split("\n").filter(Boolean).map((l) => JSON.parse(l).Name as string);
 
   test("deploy with an override; ls, services, ps; labels on services and containers", async () => {
     const base = file("compose.yml", SHOP(n.image));
@@ -80,7 +83,7 @@ describe.skipIf(skip)("swarm stack on a one-node cluster", () => {
     expect(r.stdout).toBe("Creating service shop_api\nCreating service shop_kv\nCreating service shop_web\n");
     const svcs = await converged("shop", 3);
     expect(svcs.map((s: any) => [s.Name, s.Replicas])).toEqual([["shop_api", "2/2"], ["shop_kv", "1/1"], ["shop_web", "1/1"]]);
-    expect(await n.ok(["stack", "ls"])).toBe("NAME   SERVICES\nshop   3\n");
+    expect(await n.ok(["stack", "ls"])).toBe("NAME      SERVICES\nshop      3\n");
     const table = await n.ok(["stack", "services", "shop"]);
     expect(table.split("\n")[0]).toMatch(/^ID\s+NAME\s+MODE\s+REPLICAS\s+IMAGE\s+PORTS$/);
     expect(table).toMatch(/shop_web\s+replicated\s+1\/1\s+\S+\s+\*:\d+->8080\/tcp/);
@@ -221,18 +224,17 @@ volumes:
     expect(r.stderr.split("\n").filter(Boolean)).toEqual([
       "Ignoring unsupported top-level networks (frontend, backend): this cluster has no overlay networks; services reach each other through their published ports",
       'Ignoring unsupported options for service "redis": networks',
-      'service "redis": deploy.update_config is unsupported (yet) and was ignored',
       'Ignoring unsupported options for service "db": networks',
       'Ignoring unsupported options for service "vote": depends_on, networks',
-      'service "vote": deploy.update_config is unsupported (yet) and was ignored',
       'Ignoring unsupported options for service "result": depends_on, networks',
       'Ignoring unsupported options for service "worker": networks',
     ]);
     const svcs = await converged("vote", 5);
     expect(svcs.map((s: any) => [s.Name, s.Replicas])).toEqual([["vote_db", "1/1"], ["vote_redis", "1/1"], ["vote_result", "1/1"], ["vote_vote", "2/2"], ["vote_worker", "1/1"]]);
     expect((await inspect("vote_worker")).Spec.Labels.APP).toBe("VOTING");
+    expect((await inspect("vote_redis")).Spec.UpdateConfig).toEqual({ Parallelism: 2, Delay: 10e9, FailureAction: "pause", Monitor: 5e9, MaxFailureRatio: 0, Order: "stop-first" });
     expect((await n.dockerd.docker.listVolumes()).Volumes.map((v) => v.Name)).toContain("vote_db-data");
-    expect(await n.ok(["stack", "ls"])).toBe("NAME   SERVICES\nshop   2\nvote   5\n");
+    expect(await n.ok(["stack", "ls"])).toBe("NAME      SERVICES\nshop      2\nvote      5\n");
   }, 120_000);
 
   test("--detach=false waits until the stack's services converge; a name held outside the stack stops the deploy", async () => {
@@ -252,15 +254,96 @@ volumes:
     await n.ok(["stack", "rm", "tiny"]);
   }, 90_000);
 
+  test("secrets and configs from files, created as <stack>_<key> before the services, read in the container; a health check gates running", async () => {
+    file("db_password.txt", "s3cr3t-pw\n");
+    file("app.conf", "mode=prod\n");
+    const compose = file("secrets.yml", `
+services:
+  app:
+    image: ${n.image}
+    command: ["sh", "-c", "echo \\"pw=$$(cat /run/secrets/db_password) key=$$(cat /run/secrets/keys/api) conf=$$(cat /etc/app.conf) mode=$$(stat -c %a /run/secrets/keys/api)\\"; touch /tmp/ready; sleep 100000"]
+    secrets:
+      - db_password
+      - source: api_key
+        target: keys/api
+        mode: 0400
+    configs:
+      - source: app_conf
+        target: /etc/app.conf
+    healthcheck:
+      test: ["CMD-SHELL", "test -f /tmp/ready && test -f /run/secrets/db_password"]
+      interval: 1s
+      timeout: 2s
+      retries: 3
+    deploy:
+      update_config: {parallelism: 1, order: start-first, failure_action: rollback}
+secrets:
+  db_password:
+    file: ./db_password.txt
+  api_key:
+    external: true
+configs:
+  app_conf:
+    file: ./app.conf
+`);
+    // An external secret that does not exist: nothing is created.
+    const missing = await n.run(["stack", "deploy", "-c", compose, "sec"]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain("external secret api_key (secrets.api_key) not found");
+    expect(await names("secret")).toEqual([]);
+
+    const key = join(dir, "api_key.txt");
+    writeFileSync(key, "k3y");
+    await n.ok(["secret", "create", "api_key", key]);
+    const r = await n.run(["stack", "deploy", "-c", compose, "sec"]);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe("Creating config sec_app_conf\nCreating secret sec_db_password\nCreating service sec_app\n");
+    expect(await names("secret")).toEqual(["api_key", "sec_db_password"]);
+    const secret = JSON.parse(await n.ok(["secret", "inspect", "sec_db_password"]))[0];
+    expect(secret.Spec.Labels).toEqual({ "com.docker.stack.namespace": "sec" });
+
+    const app = await inspect("sec_app");
+    expect(app.Spec.TaskTemplate.ContainerSpec.Healthcheck).toEqual({ Test: ["CMD-SHELL", "test -f /tmp/ready && test -f /run/secrets/db_password"], Interval: 1e9, Timeout: 2e9, Retries: 3 });
+    expect(app.Spec.UpdateConfig).toMatchObject({ Parallelism: 1, Order: "start-first", FailureAction: "rollback" });
+    expect(app.Spec.TaskTemplate.ContainerSpec.Secrets.map((x: any) => [x.SecretName, x.File.Name, x.File.Mode])).toEqual([["sec_db_password", "db_password", 0o444], ["api_key", "keys/api", 0o400]]);
+
+    // Running only once healthy; the container's engine health check says so too.
+    await converged("sec", 1);
+    await waitUntil("the container is healthy", async () => {
+      const c = (await n.containers(false)).find((x) => x.Labels["com.docker.stack.namespace"] === "sec");
+      if (!c) return false;
+      const info = await n.dockerd.docker.getContainer((c as unknown as { Id: string }).Id).inspect();
+      return info.State.Health?.Status === "healthy";
+    }, 60_000, 200);
+    await waitUntil("the app printed what it read", async () => {
+      const logs = await n.run(["service", "logs", "--raw", "sec_app"]);
+      return logs.stdout.includes("pw=s3cr3t-pw key=k3y conf=mode=prod mode=400") && logs;
+    }, 30_000, 200);
+
+    // A redeploy of the same files changes nothing (the references resolve to the same IDs).
+    const same = await n.run(["stack", "deploy", "-c", compose, "sec"]);
+    expect(same.code).toBe(0);
+    expect(same.stdout).toBe("Service sec_app is up to date\n");
+
+    // stack rm removes the stack's secret and config, not the external one.
+    const rm = await n.run(["stack", "rm", "sec"]);
+    expect(rm.code).toBe(0);
+    expect(rm.stdout).toBe("Removing service sec_app\nRemoving secret sec_db_password\nRemoving config sec_app_conf\n");
+    expect(await names("secret")).toEqual(["api_key"]);
+    expect(await names("config")).toEqual([]);
+    await n.ok(["secret", "rm", "api_key"]);
+  }, 120_000);
+
   test("stack rm removes every service of the stack and only those", async () => {
     const r = await n.run(["stack", "rm", "vote", "nosuch"]);
     expect(r.code).toBe(0);
     expect(r.stdout).toBe("Removing service vote_db\nRemoving service vote_redis\nRemoving service vote_result\nRemoving service vote_vote\nRemoving service vote_worker\n");
     expect(r.stderr).toBe("Nothing found in stack: nosuch\n");
-    expect(await n.ok(["stack", "ls"])).toBe("NAME   SERVICES\nshop   2\n");
+    expect(await n.ok(["stack", "ls"])).toBe("NAME      SERVICES\nshop      2\n");
     await waitUntil("the voting app's containers are gone", async () => (await n.containers(true)).every((c) => c.Labels["com.docker.stack.namespace"] !== "vote"), 60_000, 200);
     await n.ok(["stack", "rm", "shop"]);
-    expect(await n.ok(["stack", "ls"])).toBe("NAME   SERVICES\n");
+    expect(await n.ok(["stack", "ls"])).toBe("NAME      SERVICES\n");
     const ps = await n.run(["stack", "ps", "shop"]);
     expect(ps.stderr).toBe("Nothing found in stack: shop\n");
   }, 90_000);

@@ -96,7 +96,22 @@ export async function teardownBed(ids: BedIds): Promise<void> {
       // other beds exist, or it was never created
     }
   }
-  if (mountsUnder(ids.stateDir).length === 0) rmSync(ids.stateDir, { recursive: true, force: true });
+  // A host powered off a moment ago can leave a mount the kernel still calls busy (EBUSY) while its
+  // last processes exit: unmount again and retry for a few seconds before giving up loudly.
+  let lastErr: unknown;
+  const removed = await waitFor(async () => {
+    await unmountUnder(ids.stateDir);
+    if (mountsUnder(ids.stateDir).length > 0) return false;
+    try {
+      rmSync(ids.stateDir, { recursive: true, force: true });
+      return true;
+    } catch (e) {
+      lastErr = e;
+      if ((e as { code?: string }).code !== "EBUSY") throw e;
+      return false;
+    }
+  }, 10_000, 100);
+  if (!removed) throw new Error(`could not remove the bed's state dir ${ids.stateDir}: ${String(lastErr ?? "mounts left under it")}`);
 }
 
 export interface Leftovers {

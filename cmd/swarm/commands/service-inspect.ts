@@ -1,9 +1,43 @@
 /** `swarm service inspect [--pretty] SERVICE [SERVICE...]`. */
-import { SwarmError, type Service } from "../../../internal/api/index.ts";
+import { SwarmError, type HealthConfig, type Service, type UpdateConfig } from "../../../internal/api/index.ts";
 import { bool, one, renderEach } from "../../../internal/cli/index.ts";
 import type { ServiceView } from "../../../internal/api/index.ts";
 import type { Command } from "../context.ts";
 import { parseOrHelp } from "../parse.ts";
+
+const secs = (ns: number) => `${ns / 1e9}s`;
+
+function modeText(s: Service): string {
+  const m = s.Spec.Mode;
+  if ("Replicated" in m) return `Service Mode:\tReplicated\n Replicas:\t${m.Replicated.Replicas}`;
+  if ("ReplicatedJob" in m) return `Service Mode:\tReplicatedJob\n Max Concurrent:\t${m.ReplicatedJob.MaxConcurrent}\n Total Completions:\t${m.ReplicatedJob.TotalCompletions}`;
+  return "GlobalJob" in m ? "Service Mode:\tGlobalJob" : "Service Mode:\tGlobal";
+}
+
+/** Docker's "UpdateStatus:" block (State, Started, Completed, Message). */
+function updateStatusText(s: Service): string[] {
+  const u = s.UpdateStatus;
+  if (!u) return [];
+  return ["UpdateStatus:", ` State:\t\t${u.State}`, ` Started:\t${u.StartedAt}`, ...(u.CompletedAt ? [` Completed:\t${u.CompletedAt}`] : []), ` Message:\t${u.Message}`];
+}
+
+function rolloutText(title: string, u: UpdateConfig | undefined): string[] {
+  if (!u) return [];
+  return [`${title}:`, ` Parallelism:\t${u.Parallelism}`, ...(u.Delay ? [` Delay:\t\t${secs(u.Delay)}`] : []), ` On failure:\t${u.FailureAction}`, ` Monitoring Period: ${secs(u.Monitor)}`, ` Max failure ratio: ${u.MaxFailureRatio}`, ` Update order:      ${u.Order}`];
+}
+
+function healthText(h: HealthConfig | undefined): string[] {
+  if (!h) return [];
+  if (h.Test?.[0] === "NONE") return [" Healthcheck:\tdisabled"];
+  return [
+    " Healthcheck:",
+    ...(h.Test?.length ? [`  Test:\t\t${h.Test.join(" ")}`] : []),
+    ...(h.Interval ? [`  Interval:\t${secs(h.Interval)}`] : []),
+    ...(h.Timeout ? [`  Timeout:\t${secs(h.Timeout)}`] : []),
+    ...(h.StartPeriod ? [`  Start Period:\t${secs(h.StartPeriod)}`] : []),
+    ...(h.Retries ? [`  Retries:\t${h.Retries}`] : []),
+  ];
+}
 
 function pretty(s: Service): string {
   const t = s.Spec.TaskTemplate;
@@ -12,7 +46,8 @@ function pretty(s: Service): string {
     `ID:\t\t${s.ID}`,
     `Name:\t\t${s.Spec.Name}`,
     ...(Object.keys(s.Spec.Labels).length ? ["Labels:", ...Object.entries(s.Spec.Labels).map(([k, v]) => ` ${k}=${v}`)] : []),
-    "Replicated" in s.Spec.Mode ? `Service Mode:\tReplicated\n Replicas:\t${s.Spec.Mode.Replicated.Replicas}` : "Service Mode:\tGlobal",
+    modeText(s),
+    ...updateStatusText(s),
     ...(t.Placement?.Constraints?.length ? ["Placement:", ` Constraints:\t[${t.Placement.Constraints.join(" ")}]`] : ["Placement:"]),
     "RestartPolicy:",
     ` Condition:\t${t.RestartPolicy.Condition}`,
@@ -25,8 +60,11 @@ function pretty(s: Service): string {
     ...(c.Env?.length ? [` Env:\t\t${c.Env.join(" ")}`] : []),
     ...(c.Dir ? [` Dir:\t\t${c.Dir}`] : []),
     ...(c.User ? [` User:\t\t${c.User}`] : []),
+    ...healthText(c.Healthcheck),
     ...(c.Mounts?.length ? ["Mounts:", ...c.Mounts.map((m) => ` Target:\t${m.Target}\n  Source:\t${m.Source ?? ""}\n  ReadOnly:\t${!!m.ReadOnly}\n  Type:\t\t${m.Type}`)] : []),
     ...(t.Resources?.Limits?.NanoCPUs || t.Resources?.Limits?.MemoryBytes ? ["Resources:", " Limits:", ...(t.Resources.Limits.NanoCPUs ? [`  CPU:\t\t${t.Resources.Limits.NanoCPUs / 1e9}`] : []), ...(t.Resources.Limits.MemoryBytes ? [`  Memory:\t${t.Resources.Limits.MemoryBytes}B`] : [])] : []),
+    ...rolloutText("UpdateConfig", s.Spec.UpdateConfig),
+    ...rolloutText("RollbackConfig", s.Spec.RollbackConfig),
     `Endpoint Mode:\tvip`,
     ...(s.Endpoint.Ports.length ? ["Ports:", ...s.Endpoint.Ports.map((p) => ` PublishedPort = ${p.PublishedPort}\n  Protocol = ${p.Protocol}\n  TargetPort = ${p.TargetPort}\n  PublishMode = ${p.PublishMode}`)] : []),
   ];

@@ -1,6 +1,6 @@
 /** `swarm service ls`. */
-import { SwarmError } from "../../../internal/api/index.ts";
-import { all, bool, one, portsText, renderRows, SERVICE_FORMAT, serviceRow, shortId, type FlagDef } from "../../../internal/cli/index.ts";
+import { modeName, SwarmError } from "../../../internal/api/index.ts";
+import { all, bool, one, portsText, renderRows, replicasText, SERVICE_FORMAT, serviceRow, shortId, type FlagDef } from "../../../internal/cli/index.ts";
 import type { ServiceView } from "../../../internal/api/index.ts";
 import { checkFilterKeys, filtersFromFlags, serviceMatches, SERVICE_FILTERS } from "../../../internal/lookup/index.ts";
 import type { Command } from "../context.ts";
@@ -34,7 +34,7 @@ export const serviceLsCmd: Command = {
     if (bool(p, "quiet")) {
       ctx.out(views.map((v) => shortId(v.Service.ID, noTrunc) + "\n").join(""));
     } else if (one(p, "format") === "json") {
-      ctx.out(views.map((v) => JSON.stringify({ ID: v.Service.ID, Name: v.Service.Spec.Name, Mode: "Global" in v.Service.Spec.Mode ? "global" : "replicated", Replicas: `${v.Running}/${v.Desired}`, Image: v.Service.Spec.TaskTemplate.ContainerSpec.Image, Ports: portsText(v.Service.Endpoint.Ports) }) + "\n").join(""));
+      ctx.out(views.map((v) => JSON.stringify({ ID: v.Service.ID, Name: v.Service.Spec.Name, Mode: modeName(v.Service.Spec), Replicas: replicasText(v), Image: v.Service.Spec.TaskTemplate.ContainerSpec.Image, Ports: portsText(v.Service.Endpoint.Ports) }) + "\n").join(""));
     } else {
       ctx.out(renderRows(one(p, "format"), views.map((v) => serviceRow(v, noTrunc)), SERVICE_FORMAT, "service"));
     }

@@ -1,5 +1,5 @@
 /** `swarm service scale SERVICE=REPLICAS [SERVICE=REPLICAS...]`. */
-import { SwarmError } from "../../../internal/api/index.ts";
+import { modeName, SwarmError } from "../../../internal/api/index.ts";
 import { bool, updateServiceWithRetry } from "../../../internal/cli/index.ts";
 import type { ServiceView } from "../../../internal/api/index.ts";
 import { parseReplicas } from "../../../internal/spec/index.ts";
@@ -24,12 +24,20 @@ export const serviceScaleCmd: Command = {
     });
     const views = await Promise.all(wanted.map((w) => ctx.client.call<ServiceView>("GET", `/services/${encodeURIComponent(w.ref)}`)));
     for (const [i, v] of views.entries()) {
-      if (!("Replicated" in v.Service.Spec.Mode)) throw SwarmError.invalid(`scale can only be used with replicated mode: ${wanted[i]!.ref} is global`);
+      if (!("Replicated" in v.Service.Spec.Mode) && !("ReplicatedJob" in v.Service.Spec.Mode)) {
+        throw SwarmError.invalid(`scale can only be used with replicated or replicated-job mode: ${wanted[i]!.ref} is ${modeName(v.Service.Spec)}`);
+      }
     }
     for (const [i, v] of views.entries()) {
       await updateServiceWithRetry(ctx.client, v.Service.ID, (svc) => {
-        if (!("Replicated" in svc.Spec.Mode)) throw SwarmError.invalid(`scale can only be used with replicated mode: ${wanted[i]!.ref} is global`);
-        return { ...structuredClone(svc.Spec), Mode: { Replicated: { Replicas: wanted[i]!.replicas } } };
+        const n = wanted[i]!.replicas;
+        if ("ReplicatedJob" in svc.Spec.Mode) {
+          // A job's replicas are its completions; MaxConcurrent is kept (at most the completions).
+          const mc = Math.max(1, Math.min(svc.Spec.Mode.ReplicatedJob.MaxConcurrent, n));
+          return { ...structuredClone(svc.Spec), Mode: { ReplicatedJob: { TotalCompletions: n, MaxConcurrent: mc } } };
+        }
+        if (!("Replicated" in svc.Spec.Mode)) throw SwarmError.invalid(`scale can only be used with replicated or replicated-job mode: ${wanted[i]!.ref} is ${modeName(svc.Spec)}`);
+        return { ...structuredClone(svc.Spec), Mode: { Replicated: { Replicas: n } } };
       });
       ctx.out(`${wanted[i]!.ref} scaled to ${wanted[i]!.replicas}\n`);
     }

@@ -1,14 +1,16 @@
 /**
  * `swarm stack deploy -c compose.yml [-c override.yml …] [--prune] NAME`. Reads the files, loads and
- * validates them completely (internal/stack), asks the agent for the current services, plans, and only
- * then changes anything: removes (with --prune), updates the services whose spec changed (the normal
- * update path, rolling per service), creates the new ones. A bad file changes nothing.
+ * validates them completely (internal/stack), asks the agent for the current services, secrets and
+ * configs, plans, and only then changes anything: creates the stack's secrets and configs that do not
+ * exist yet (`<stack>_<key>`, from their files), removes (with --prune), updates the services whose
+ * spec changed (the normal update path, rolling per service), creates the new ones. A bad file, a
+ * missing secret file or a missing external secret changes nothing.
  */
 import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
-import { SwarmError, type ServiceView } from "../../../internal/api/index.ts";
+import { SwarmError, type Config, type SecretView, type ServiceView } from "../../../internal/api/index.ts";
 import { all, bool, updateServiceWithRetry, type FlagDef } from "../../../internal/cli/index.ts";
-import { loadStack, planDeploy, type ComposeFile } from "../../../internal/stack/index.ts";
+import { loadStack, planDeploy, planFiles, withFileIds, type ComposeFile, type FilePlan, type StackFile } from "../../../internal/stack/index.ts";
 import type { Command, Ctx } from "../context.ts";
 import { parseOrHelp } from "../parse.ts";
 import { waitForConvergence } from "../progress.ts";
@@ -58,15 +60,39 @@ export const stackDeployCmd: Command = {
     const stack = loadStack(namespace, { files, env: process.env, projectDir, readFile: readIfExists });
     for (const w of stack.warnings) ctx.err(w + "\n");
     const current = (await ctx.client.call<ServiceView[]>("GET", "/services")).map((v) => v.Service);
-    const plan = planDeploy(namespace, stack.services.map((s) => s.spec), current, bool(p, "prune"));
-    return apply(ctx, namespace, plan, !bool(p, "detach", true), bool(p, "quiet"));
+    const existing = {
+      secrets: stack.files.some((f) => f.kind === "secret") ? await ctx.client.call<SecretView[]>("GET", "/secrets") : [],
+      configs: stack.files.some((f) => f.kind === "config") ? await ctx.client.call<Config[]>("GET", "/configs") : [],
+    };
+    const filePlan = planFiles(stack.files, existing);
+    const data = new Map(filePlan.create.map((f) => [f, fileData(f)])); // every file read before anything changes
+    const plan = planDeploy(namespace, stack.services.map((s) => withFileIds(s.spec, existing)), current, bool(p, "prune"));
+    return apply(ctx, namespace, { files: filePlan, data }, plan, !bool(p, "detach", true), bool(p, "quiet"));
   },
 };
 
-async function apply(ctx: Ctx, namespace: string, plan: ReturnType<typeof planDeploy>, wait: boolean, quiet: boolean): Promise<number> {
+/** A secret's or config's data: its file's bytes, or the value the compose file gave. */
+function fileData(f: StackFile): Uint8Array {
+  if (f.data !== undefined) return new TextEncoder().encode(f.data);
+  try {
+    return new Uint8Array(readFileSync(f.file!));
+  } catch (e) {
+    throw SwarmError.invalid(`${f.kind}s.${f.key}: cannot read ${f.file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}; nothing was changed`);
+  }
+}
+
+async function apply(
+  ctx: Ctx, namespace: string, f: { files: FilePlan; data: Map<StackFile, Uint8Array> }, plan: ReturnType<typeof planDeploy>, wait: boolean, quiet: boolean,
+): Promise<number> {
   const done: string[] = [];
   const changed: string[] = [];
   try {
+    for (const file of f.files.create) {
+      ctx.out(`Creating ${file.kind} ${file.name}\n`);
+      const body = { name: file.name, data: Buffer.from(f.data.get(file)!).toString("base64"), labels: file.labels };
+      await ctx.client.call("POST", `/${file.kind}s`, body);
+      done.push(`created ${file.kind} ${file.name}`);
+    }
     if (plan.remove.length) {
       for (const s of plan.remove) ctx.out(`Removing service ${s.Spec.Name}\n`);
       await ctx.client.call("POST", "/services/remove", { refs: plan.remove.map((s) => s.ID) });

@@ -16,6 +16,7 @@ import {
 } from "../../api/index.ts";
 import type { Store } from "../../store/index.ts";
 import { assignmentDelta, type Sent } from "./assignments.ts";
+import { filesFor } from "../files.ts";
 import { EndpointTracker, type TableSent } from "./endpoints.ts";
 import { livenessPlan, type SessionSeen } from "./liveness.ts";
 import { reportCommands } from "./reports.ts";
@@ -233,7 +234,7 @@ export class Dispatcher {
           const table = this.endpoints.delta(s.table);
           if (table.msg) await s.sink.write(table.msg);
           s.table = table.sent;
-          const { msg, sent } = assignmentDelta(st, s.nodeId, s.sent, this.held);
+          const { msg, sent } = assignmentDelta(st, s.nodeId, s.sent, this.held, (tasks) => filesFor(st, tasks));
           if (msg) {
             this.log.debug({ node: s.nodeId.slice(0, 12), index: st.index, tasks: msg.t === "assignments" ? msg.tasks.length : 0 }, "sending assignments");
             await s.sink.write(msg);
