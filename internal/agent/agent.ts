@@ -13,13 +13,14 @@ import {
 } from "../api/index.ts";
 import type { Manager, ManagerTimings } from "../manager/index.ts";
 import { existsSync } from "node:fs";
+import { isIP } from "node:net";
 import { join } from "node:path";
 import { NODE_FILE, NodeAgent, readNodeFile, writeNodeFile, type NodeFile } from "../node/index.ts";
 import type { Applied } from "../store/index.ts";
 import {
-  clusterFingerprint, verifyCertificate, type ClusterTransport, type SignedCertificate,
+  clusterFingerprint, verifyCertificate, type ClusterTransport, type PeerInfo, type SignedCertificate,
 } from "../transport/index.ts";
-import type { Command } from "../api/index.ts";
+import type { Command, NodeDescription } from "../api/index.ts";
 import type { MeshBackendChoice } from "../config/index.ts";
 import type { MeshConfig } from "../mesh/index.ts";
 import type { AgentDeps, TransportSetup } from "./deps.ts";
@@ -66,6 +67,8 @@ export class Agent {
   private unwatch: (() => void)[] = [];
   private closed = false;
   private port = 0;
+  /** The description a join sent, for the first session after it (then asked of the engine again). */
+  private firstDescription: NodeDescription | undefined;
   private readonly stateListeners = new Set<(st: ClusterState) => void>();
   private bootstrapper: { port: number; close(): Promise<void> } | undefined;
   /** internal/manager, loaded when this node first becomes a manager (workers never load it). */
@@ -203,7 +206,7 @@ export class Agent {
       try {
         await this.activate(true);
         const m = this.manager!;
-        await waitFor(() => m.isLeader && m.localDispatcher !== undefined, 10_000, "this node to become the leader of its new cluster");
+        await waitFor(() => m.isLeader && m.localDispatcher !== undefined, 10_000, "this node to become the leader of its new cluster", (wake) => m.onLeaderChange(wake));
         const notAfterMs = now + 90 * 24 * 3600_000;
         const { proposeOrThrow } = await import("../store/index.ts");
         const r = await proposeOrThrow(m.store, [
@@ -243,6 +246,12 @@ export class Agent {
     return this.serial(async () => {
       if (this.file) throw SwarmError.conflict("This node is already part of a swarm. Use \"swarm leave\" to leave this swarm and join another one.");
       const token = parseToken(tokenText);
+      const t0 = Date.now();
+      this.log.debug({ remote }, "join: asked to join");
+      // Asked of the engine while the transport finds a manager (docker info is slow), and handed to
+      // the first session with the leader too (see startMembers).
+      const description = this.deps.describe();
+      description.catch(() => undefined); // awaited (and its error thrown) in askToJoin
       const transport = await this.deps.transport({
         clusterId: token.clusterId,
         discoveryKey: token.discoveryKey,
@@ -259,7 +268,8 @@ export class Agent {
         const deadline = Date.now() + (this.o.joinTimeoutMs ?? 15_000);
         let startError: unknown;
         startTransport(transport, { addr: this.addr, listenPort: this.listenPort, remote }).catch((e: unknown) => (startError = e ?? new Error("the transport did not start")));
-        reply = await this.askToJoin(transport, remote, deadline, () => startError);
+        reply = await this.askToJoin(transport, remote, deadline, () => startError, description);
+        this.log.debug({ ms: Date.now() - t0 }, "join: admitted (certificate received)");
       } catch (err) {
         await transport.close();
         throw err;
@@ -289,29 +299,50 @@ export class Agent {
       transport.reprove();
       try {
         await this.startMembers(false, true);
+        this.log.debug({ ms: Date.now() - t0 }, "join: members started");
         if (reply.role === "manager") {
           const m = this.manager!;
-          await waitFor(() => m.state.nodes[this.nodeId]?.ManagerStatus?.Voter === true, 30_000, "this manager to join Raft");
+          await waitFor(() => m.state.nodes[this.nodeId]?.ManagerStatus?.Voter === true, 30_000, "this manager to join Raft", (wake) => m.store.subscribe(wake));
         }
       } catch (err) {
         this.log.error({ err }, "joined, but starting this node's members failed");
         throw err;
       }
-      this.log.info({ role: reply.role, cluster: token.clusterId }, "joined the cluster");
+      this.log.info({ role: reply.role, cluster: token.clusterId, ms: Date.now() - t0 }, "joined the cluster");
       return { role: reply.role };
     });
   }
 
-  private async askToJoin(transport: ClusterTransport, remote: string, deadline: number, startError: () => unknown): Promise<JoinReply> {
+  private async askToJoin(transport: ClusterTransport, remote: string, deadline: number, startError: () => unknown, description: Promise<NodeDescription>): Promise<JoinReply> {
     const refusals: string[] = [];
-    const off = transport.on("refused", (_id, reason) => refusals.push(reason));
+    // A refusal or a new peer (the manager we wait for) ends the pause between looks at once.
+    let wake: (() => void) | undefined;
+    const offRefused = transport.on("refused", (_id, reason) => {
+      refusals.push(reason);
+      wake?.();
+    });
+    const offUp = transport.on("peer-up", () => wake?.());
+    let desc = description;
+    let firstManagerAt: number | undefined;
+    const off = () => {
+      offRefused();
+      offUp();
+    };
     try {
       for (;;) {
         if (startError()) throw startError();
-        const manager = transport.peers().find((p) => p.class === "manager");
+        const manager = this.pickJoinManager(transport, remote, (firstManagerAt ??= transport.peers().some((p) => p.class === "manager") ? Date.now() : undefined));
         if (manager) {
+          this.log.debug({ manager: manager.id.slice(0, 12) }, "join: asking a manager");
           try {
-            return (await transport.request(manager.id, JOIN_CHANNEL, { description: await this.deps.describe() }, { timeoutMs: 10_000 })) as JoinReply;
+            const d = await desc.catch((err: unknown) => {
+              desc = this.deps.describe(); // the engine may answer by the next attempt
+              desc.catch(() => undefined);
+              throw err;
+            });
+            const reply = (await transport.request(manager.id, JOIN_CHANNEL, { description: d }, { timeoutMs: 10_000 })) as JoinReply;
+            this.firstDescription = d;
+            return reply;
           } catch (err) {
             const e = err as { code?: string; remoteCode?: string; message: string };
             if (e.remoteCode === "CONFLICT" || e.remoteCode === "FORBIDDEN" || e.remoteCode === "INVALID_ARGUMENT") {
@@ -331,11 +362,34 @@ export class Agent {
             `could not join: no manager of this cluster answered at ${remote} within ${Math.round((this.o.joinTimeoutMs ?? 15_000) / 1000)} s; check the address and port (the manager's --advertise-addr and --listen-addr), that UDP to it is allowed, and that the token is for that cluster`,
           );
         }
-        await Bun.sleep(50);
+        await new Promise<void>((resolve) => {
+          const t = setTimeout(resolve, 50);
+          wake = () => {
+            clearTimeout(t);
+            resolve();
+          };
+        });
+        wake = undefined;
       }
     } finally {
       off();
     }
+  }
+
+  /**
+   * The manager to ask to join: the one at `remote` (the address the user named, as Docker joins
+   * through it; usually the leader, which commits the join without forwarding it), once connected;
+   * any manager if `remote` is not an IP address, or when the named one has not connected within
+   * JOIN_PREFER_MS of the first manager (it may be reachable only through the DHT's view of it).
+   */
+  private pickJoinManager(transport: ClusterTransport, remote: string, firstManagerAt: number | undefined): PeerInfo | undefined {
+    const managers = transport.peers().filter((p) => p.class === "manager");
+    if (managers.length === 0) return undefined;
+    const host = remote.slice(0, remote.lastIndexOf(":"));
+    if (!isIP(host)) return managers[0];
+    const named = managers.find((p) => p.address !== undefined && p.address.slice(0, p.address.lastIndexOf(":")) === host);
+    if (named) return named;
+    return firstManagerAt !== undefined && Date.now() - firstManagerAt >= JOIN_PREFER_MS ? managers[0] : undefined;
   }
 
   // ---- running the members ------------------------------------------------------------------------
@@ -440,7 +494,12 @@ export class Agent {
       logSource: this.deps.logs,
       meshBackend: this.o.meshBackend,
       meshConfig: this.o.meshConfig,
-      describe: () => this.deps.describe(),
+      describe: () => {
+        // The first session after a join tells what the join just asked of the engine (docker info is slow).
+        const d = this.firstDescription;
+        this.firstDescription = undefined;
+        return d ? Promise.resolve(d) : this.deps.describe();
+      },
       local: () => {
         const d = this.manager?.localDispatcher;
         return d ? localLink(d, this.nodeId, this.addr, `${this.addr}:${this.port}`) : undefined;
@@ -644,6 +703,9 @@ export class Agent {
 
 /** The manager side is loaded on managers only: an idle worker does not pay for Raft, the store's
  * planners and the orchestrator in memory. */
+/** How long a join waits for the manager it was pointed at before asking another one. */
+const JOIN_PREFER_MS = 200;
+
 function managerCode(): Promise<typeof import("../manager/index.ts")> {
   return import("../manager/index.ts");
 }
@@ -672,10 +734,28 @@ async function startTransport(t: ClusterTransport, o: { addr: string; listenPort
   }
 }
 
-async function waitFor(cond: () => boolean, ms: number, what: string): Promise<void> {
+/**
+ * Resolves once `cond()` holds; checked every 20 ms and, with `changes`, at once whenever it signals
+ * (a store commit): a join waiting for its Raft promotion returns when the entry lands, not up to a
+ * poll later.
+ */
+async function waitFor(cond: () => boolean, ms: number, what: string, changes?: (wake: () => void) => () => void): Promise<void> {
   const until = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > until) throw SwarmError.unavailable(`timed out after ${ms / 1000} s waiting for ${what}; see the agent log`);
-    await Bun.sleep(20);
+  let wake: (() => void) | undefined;
+  const off = changes?.(() => wake?.());
+  try {
+    while (!cond()) {
+      if (Date.now() > until) throw SwarmError.unavailable(`timed out after ${ms / 1000} s waiting for ${what}; see the agent log`);
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, 20);
+        wake = () => {
+          clearTimeout(t);
+          resolve();
+        };
+      });
+      wake = undefined;
+    }
+  } finally {
+    off?.();
   }
 }

@@ -154,12 +154,15 @@ export class Api implements LogsHost {
    * cluster, before anything is proposed. What it returns is the normalized spec that was stored.
    */
   async createService(spec: unknown): Promise<{ ID: string }> {
+    const t0 = Date.now();
+    this.log.debug({}, "service create: received");
     const st = await this.agent.read();
     const m = await manager();
     const checked = m.resolveFileRefs(st, (await import("../spec/index.ts")).parseServiceSpec(spec));
     checkAgainstCluster(st, checked);
     const plan = m.planCreateService(st, checked, new Date().toISOString());
     await this.agent.write(plan.commands);
+    this.log.debug({ ms: Date.now() - t0 }, "service create: committed");
     return { ID: plan.id };
   }
 

@@ -30,7 +30,7 @@ export interface TaskView {
 
 export type Step =
   | { kind: "report"; state: TaskState; message: string; err?: string; container?: ContainerStatus }
-  /** Make sure the image is present (pull once if not), then create the container. */
+  /** Create the container; if the engine lacks the image, pull it (once for all tasks) and create again. */
   | { kind: "prepare" }
   | { kind: "wait"; untilMs: number }
   | { kind: "start"; id: string }

@@ -45,7 +45,9 @@ export class Reporter {
       return;
     }
     const batch = this.queue.splice(0);
+    const t0 = Date.now();
     this.inFlight = this.report(batch)
+      .then(() => this.logger.debug({ commands: batch.length, ms: Date.now() - t0 }, "task statuses reported"))
       .catch((e: unknown) => {
         this.logger.warn({ err: String(e), commands: batch.length }, "reporting task status failed; will re-send at next sync");
         this.onFailed(batch);

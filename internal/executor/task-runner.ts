@@ -178,7 +178,9 @@ export class TaskRunner {
     if (this.stale) {
       this.stale = false;
       const info = await this.observe();
+      const was = this.lastObs.kind;
       this.lastObs = toObs(info);
+      if (this.lastObs.kind !== was) this.ctx.logger.debug({ task: this.taskId, seen: this.lastObs.kind }, "task: engine shows the container");
       this.lastPorts = info?.ports ?? [];
     }
     if (this.desired === "adopted") return { kind: "idle" };
@@ -231,6 +233,7 @@ export class TaskRunner {
     }
     this.reported = state;
     this.lastStatus = status;
+    this.ctx.logger.debug({ task: this.taskId, state }, "task: reporting");
     this.ctx.emit(this.taskId, status);
   }
 
@@ -264,21 +267,35 @@ export class TaskRunner {
             return;
           }
         }
-        const pullErr = await this.ctx.ensureImage(spec.image);
-        if (this.desired !== "running" && this.desired !== "complete") return; // changed while pulling: decide again
-        try {
-          const id = await limiter.run(() => runtime.create(spec));
-          this.containerId = id;
-          this.hadContainer = true;
-          this.lastObs = { kind: "created", id };
-          this.knownFresh = true; // a poke meanwhile still marks it stale
-        } catch (e) {
-          if (!(e instanceof RuntimeError) || e.unreachable) throw e;
-          if (e.status === 409) return; // a container with our name exists: observe it
-          if (pullErr !== undefined) this.ctx.logger.info({ task: this.taskId, pullErr }, "image pull failed");
-          this.report("rejected", "preparing", e.message);
+        // Create first: the image is almost always present, and the engine's 404 says when it is not
+        // (then it is pulled, once for all tasks that need it, and the create tried again). One
+        // engine call on the way to a running task instead of an image inspect before every create.
+        let pullErr: string | undefined;
+        let pulled = false;
+        for (;;) {
+          try {
+            const id = await limiter.run(() => runtime.create(spec));
+            this.ctx.logger.debug({ task: this.taskId }, "task: container created");
+            this.containerId = id;
+            this.hadContainer = true;
+            this.lastObs = { kind: "created", id };
+            this.knownFresh = true; // a poke meanwhile still marks it stale
+          } catch (e) {
+            if (!(e instanceof RuntimeError) || e.unreachable) throw e;
+            if (e.status === 409) return; // a container with our name exists: observe it
+            if (e.status === 404 && !pulled) {
+              // No such image (or something else the create needs): make sure of the image, then retry.
+              pulled = true;
+              pullErr = await this.ctx.ensureImage(spec.image);
+              this.ctx.logger.debug({ task: this.taskId, pullErr }, "task: image checked");
+              if (this.desired !== "running" && this.desired !== "complete") return; // changed while pulling: decide again
+              continue;
+            }
+            if (pullErr !== undefined) this.ctx.logger.info({ task: this.taskId, pullErr }, "image pull failed");
+            this.report("rejected", "preparing", e.message);
+          }
+          return;
         }
-        return;
       }
       case "wait": {
         const ms = step.untilMs - this.ctx.now();
@@ -297,6 +314,7 @@ export class TaskRunner {
       case "start":
         try {
           await limiter.run(() => runtime.start(step.id));
+          this.ctx.logger.debug({ task: this.taskId }, "task: container started");
         } catch (e) {
           if (!(e instanceof RuntimeError) || e.unreachable) throw e;
           this.report("failed", "starting", `starting container failed: ${e.message}`, { ContainerID: step.id });

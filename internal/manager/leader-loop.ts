@@ -38,7 +38,12 @@ export function startLeaderLoop(store: Store, log: Logger, opts: LeaderLoopOptio
       clearTimeout(wake);
       wake = setTimeout(kick, Math.max(0, p.nextCheckAtMs - now()) + 5);
     }
-    if (p.commands.length > 0) await store.propose(p.commands);
+    if (p.commands.length > 0) {
+      const t0 = Date.now();
+      log.debug({ index: store.state.index, commands: p.commands.length }, "leader loop: proposing its plan");
+      await store.propose(p.commands);
+      log.debug({ index: store.state.index, ms: Date.now() - t0 }, "leader loop: plan committed");
+    }
   }
 
   function kick(): void {

@@ -41,6 +41,14 @@ export const DEFAULT_MANAGER_TIMINGS: ManagerTimings = {
   orphanGraceMs: 2000,
 };
 
+/**
+ * The leader heartbeats its followers every 2 Raft ticks (150 ms), i.e. 5 times per election timeout
+ * (10 ticks): commits reach followers at once anyway (the leader broadcasts an append when its commit
+ * index advances) and read barriers send their own heartbeat round, so a heartbeat only keeps the
+ * leader's lease. Every tick (the Raft default) doubled an idle manager's packets and CPU for nothing.
+ */
+const RAFT_HEARTBEAT_TICKS = 2;
+
 export interface ManagerOptions {
   transport: ClusterTransport;
   storage: RaftStorage;
@@ -100,6 +108,7 @@ export class Manager {
     };
     const link = raftLink(transport, isMember);
     const t = { ...DEFAULT_MANAGER_TIMINGS, ...o.timings };
+    if (o.log.isLevelEnabled?.("debug")) timeSaves(o.storage, o.log);
     const raft: RaftNode = await RaftNode.start({
       id: transport.self,
       storage: o.storage,
@@ -107,6 +116,7 @@ export class Manager {
       stateMachine: raftMachine(machine),
       bootstrap: o.bootstrap ? [transport.self] : undefined,
       config: { tickMs: t.raftTickMs, ...(o.snapshotEntries ? { snapshotEntries: o.snapshotEntries } : {}) },
+      core: { heartbeatTicks: RAFT_HEARTBEAT_TICKS },
       seed: o.seed,
       onStateChange: () => self?.checkLeadership(),
       onFatal: (err) => {
@@ -295,3 +305,17 @@ export function raftMachine(machine: ClusterStateMachine): StateMachine {
 }
 
 export { RAFT_CHANNEL };
+
+/**
+ * Debug only: logs every Raft storage write slower than 20 ms. A save runs on the event loop (bun:sqlite
+ * is synchronous) and waits for its fsync: while it waits this agent answers nothing, engine calls included.
+ */
+function timeSaves(storage: RaftStorage, log: Logger): void {
+  const save = storage.save.bind(storage);
+  storage.save = (w) => {
+    const t0 = performance.now();
+    save(w);
+    const ms = performance.now() - t0;
+    if (ms > 20) log.debug({ ms: Math.round(ms), entries: w.entries.length }, "raft storage write was slow");
+  };
+}

@@ -237,6 +237,7 @@ export class NodeAgent {
         this.view.setAddress(m.addr);
         return;
       case "assignments":
+        this.o.log.debug({ full: m.full, tasks: m.tasks.length, removed: m.removed.length }, "assignments received");
         this.view.apply(m);
         return;
       case "endpoints":

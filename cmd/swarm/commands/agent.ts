@@ -65,6 +65,7 @@ export const agentCmd: Command = {
     // the node, and a stored spec that fails must not fail again on every start.
     process.on("uncaughtException", (err) => log.error({ err }, "an error escaped its handler; the agent carries on"));
     process.on("unhandledRejection", (err) => log.error({ err }, "a rejected promise had no handler; the agent carries on"));
+    if (log.isLevelEnabled("debug")) watchEventLoop(log);
     let daemon;
     try {
       daemon = await startDaemon(cfg, log);
@@ -80,3 +81,21 @@ export const agentCmd: Command = {
   },
 };
 
+
+/**
+ * Debug only: logs each time the event loop answered a 20 ms timer more than 50 ms late, with the
+ * CPU this process used meanwhile: about as much CPU as lag means JS kept the loop busy; much less
+ * means the process waited (descheduled on a loaded machine, or a synchronous system call).
+ */
+function watchEventLoop(log: { debug(obj: object, msg: string): void }): void {
+  let last = performance.now();
+  let cpu = process.cpuUsage();
+  setInterval(() => {
+    const now = performance.now();
+    const lag = now - last - 20;
+    const used = process.cpuUsage(cpu);
+    if (lag > 50) log.debug({ lagMs: Math.round(lag), cpuMs: Math.round((used.user + used.system) / 1000) }, "event loop lagged");
+    last = now;
+    cpu = process.cpuUsage();
+  }, 20).unref();
+}

@@ -235,7 +235,10 @@ export class Dispatcher {
           if (table.msg) await s.sink.write(table.msg);
           s.table = table.sent;
           const { msg, sent } = assignmentDelta(st, s.nodeId, s.sent, this.held, (tasks) => filesFor(st, tasks));
-          if (msg) await s.sink.write(msg);
+          if (msg) {
+            this.log.debug({ node: s.nodeId.slice(0, 12), index: st.index, tasks: msg.t === "assignments" ? msg.tasks.length : 0 }, "sending assignments");
+            await s.sink.write(msg);
+          }
           s.sent = sent;
         }
       } catch {

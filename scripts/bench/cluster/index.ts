@@ -8,6 +8,10 @@
  * --only X     run one side: `swarm` = Docker Swarm only (ours is not built or run), `ours` = ours only
  * --join       how the 4 nodes join in (a): one after another (default) or all at once
  * --no-build   use dist/swarm as it is (by default it is rebuilt first, ~1 s; $SWARM_BIN, if set, is used as is)
+ * --trace DIR  record where the time of (a) and (b) goes (engine events, CPU, ours' agent logs) into DIR
+ *              (trace.ts; same as $SWARM_BENCH_TRACE). Run with SWARM_LOG_LEVEL=debug for ours' timings.
+ * --until STEP stop each round after (a) (`join`) or (b) (`create`): e.g. to profile the agents, which then
+ *              leave gracefully (BUN_OPTIONS="--cpu-prof --cpu-prof-dir=D" writes a profile per process)
  * --keep       leave the bed up at the end (inspect it with `SWARM_TESTBED_NAME=bench-cluster scripts/testbed status`)
  *
  * Between systems every host is booted again and the system that ran leaves and is cleaned off the
@@ -38,9 +42,10 @@ interface Args {
   /** Rebuild dist/swarm before running ours (unless $SWARM_BIN names a binary). */
   build: boolean;
   keep: boolean;
+  until?: "join" | "create";
 }
 
-const USAGE = "usage: scripts/bench/cluster/run [--rounds N] [--only swarm|ours] [--join sequential|parallel] [--no-build] [--keep]";
+const USAGE = "usage: scripts/bench/cluster/run [--rounds N] [--only swarm|ours] [--join sequential|parallel] [--no-build] [--keep] [--trace DIR] [--until join|create]";
 
 function parseArgs(argv: string[]): Args {
   const a: Args = { rounds: 1, only: null, join: "sequential", build: true, keep: false };
@@ -56,12 +61,15 @@ function parseArgs(argv: string[]): Args {
     else if (f === "--join") a.join = val() as Args["join"];
     else if (f === "--no-build") a.build = false;
     else if (f === "--keep") a.keep = true;
+    else if (f === "--until") a.until = val() as Args["until"];
+    else if (f === "--trace") process.env.SWARM_BENCH_TRACE = resolve(val());
     else if (f === "-h" || f === "--help") { console.log(USAGE); process.exit(0); }
     else fail(`unknown argument ${f}`);
   }
   if (!Number.isInteger(a.rounds) || a.rounds < 1) fail("--rounds must be a positive integer");
   if (a.only !== null && a.only !== "swarm" && a.only !== "ours") fail("--only must be swarm (Docker Swarm) or ours");
   if (a.join !== "sequential" && a.join !== "parallel") fail("--join must be sequential or parallel");
+  if (a.until !== undefined && a.until !== "join" && a.until !== "create") fail("--until must be join or create");
   return a;
 }
 
@@ -128,7 +136,7 @@ async function main(): Promise<number> {
       for (const { sys, col } of order) {
         if (col.unavailable !== undefined) continue;
         log(`round ${i + 1}/${args.rounds}: ${sys.name}`);
-        const r = await runRound(bed, sys, i, { join: args.join, stepTimeoutMs: 180_000, log });
+        const r = await runRound(bed, sys, i, { join: args.join, stepTimeoutMs: 180_000, log, ...(args.until ? { until: args.until } : {}) });
         if (r.failure?.refused && col.rounds.length === 0) {
           col.unavailable = r.failure.message;
           log(`${col.who}: not available (${r.failure.message})`);

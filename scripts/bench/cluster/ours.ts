@@ -11,6 +11,7 @@ import { runBinary } from "../../../test/cli/fixture.ts";
 import { waitUntil } from "../../../test/harness/index.ts";
 import { alive, cmdline, removeAllContainers } from "./engine.ts";
 import { CommandFailed, type ClusterSystem } from "./system.ts";
+import { keepFile } from "./trace.ts";
 import { parseNodeLs } from "./table.ts";
 
 const TASK = [BUSYBOX_IMAGE_REF, "sleep", "86400"];
@@ -45,6 +46,7 @@ export function findAgentPid(h: TestbedHost): number | null {
 }
 
 export function ours(bin: string): ClusterSystem {
+  let cleaned = 0;
   const agentFlags = (h: TestbedHost): string[] => {
     const p = oursPaths(h);
     return ["--advertise-addr", h.ip, "--data-dir", p.dataDir, "--socket", p.socket, "--docker-host", h.dockerHost];
@@ -106,6 +108,8 @@ export function ours(bin: string): ClusterSystem {
     async clean(bed) {
       // Leave as a user would (best effort: a cluster that lost its leader may not answer), then make
       // sure nothing is left: no agent, no state, no containers.
+      cleaned++;
+      for (const h of bed.hosts) keepFile(`${oursPaths(h).dataDir}/agent.log`, `ours-r${cleaned}-${h.name}-agent.log`);
       await Promise.all(bed.hosts.map((h) => client(h, ["leave", "--force"], 15_000).catch(() => undefined)));
       await Promise.all(bed.hosts.map(async (h) => {
         const pid = findAgentPid(h);

@@ -12,6 +12,7 @@ import type { Testbed, TestbedHost } from "../../../test/testbed/index.ts";
 import { waitUntil } from "../../../test/harness/index.ts";
 import { rssBytes, runningOn, runningWithLabel } from "./engine.ts";
 import { CommandFailed, type ClusterSystem, type JoinTokens } from "./system.ts";
+import { keepInspect, traceIdle, traceStep } from "./trace.ts";
 
 export const POLL_MS = 50;
 export const REPLICAS = 20;
@@ -41,6 +42,8 @@ export interface HostRss {
 export interface RoundOptions {
   /** Join the 4 nodes one after another (like a user at each host) or all at once. */
   join: "sequential" | "parallel";
+  /** Stop the round after this step (profiling a part of it: the agents then leave gracefully). */
+  until?: "join" | "create";
   /** Deadline of each wait. */
   stepTimeoutMs: number;
   log: (line: string) => void;
@@ -82,20 +85,26 @@ interface Round {
   opts: RoundOptions;
   res: RoundResult;
   hosts: [TestbedHost, TestbedHost, TestbedHost, TestbedHost, TestbedHost];
+  /** `<system>-r<round>`: names this round's traces (trace.ts). */
+  label: string;
 }
 
 export async function runRound(bed: Testbed, sys: ClusterSystem, round: number, opts: RoundOptions): Promise<RoundResult> {
   const res: RoundResult = { ms: {}, rss: { idle: [], loaded: [] }, notes: [] };
-  const r: Round = { bed, sys, opts, res, hosts: bed.hosts as Round["hosts"] };
+  const label = `${sys.name === "swarm" ? "ours" : "docker"}-r${round + 1}`;
+  const r: Round = { bed, sys, opts, res, hosts: bed.hosts as Round["hosts"], label };
   let step: StepKey | "init" = "init";
   try {
     const tokens = await initCluster(r);
     step = "join";
     await joinFour(r, tokens);
     res.rss.idle = await settledRss(bed, sys);
+    if (opts.until === "join") return res;
+    for (const line of await traceIdle(bed.hosts, `${label}-idle`, (h) => sys.agentPid(h), 3000)) opts.log(`  ${line}`);
     step = "create";
     await createReplicas(r);
     res.rss.loaded = await settledRss(bed, sys);
+    if (opts.until === "create") return res;
     step = "down";
     await powerOffWorker(r);
     step = "failover";
@@ -120,11 +129,19 @@ async function initCluster({ sys, res, hosts: [h1] }: Round): Promise<JoinTokens
 }
 
 /** (a) h2, h3 join as managers, h4, h5 as workers, until node ls shows all 5 Ready and 3 managers up. */
-async function joinFour({ sys, res, opts, hosts: [h1, h2, h3, h4, h5] }: Round, tokens: JoinTokens): Promise<void> {
+async function joinFour({ bed, sys, res, opts, label, hosts: [h1, h2, h3, h4, h5] }: Round, tokens: JoinTokens): Promise<void> {
   const joiners: [TestbedHost, string][] = [[h2, tokens.manager], [h3, tokens.manager], [h4, tokens.worker], [h5, tokens.worker]];
+  const trace = traceStep(bed.hosts, `${label}-join`, (h) => sys.agentPid(h));
   const t0 = performance.now();
-  if (opts.join === "parallel") await Promise.all(joiners.map(([h, t]) => sys.join(h, t, h1)));
-  else for (const [h, t] of joiners) await sys.join(h, t, h1);
+  const each: string[] = [];
+  const joinOne = async (h: TestbedHost, t: string) => {
+    const j0 = performance.now();
+    await sys.join(h, t, h1);
+    each.push(`${h.name} ${(j0 - t0).toFixed(0)}..${elapsed(t0).toFixed(0)}`);
+  };
+  if (opts.join === "parallel") await Promise.all(joiners.map(([h, t]) => joinOne(h, t)));
+  else for (const [h, t] of joiners) await joinOne(h, t);
+  res.notes.push(`join commands (ms since t0): ${each.join(", ")}`);
   res.notes.push(`join commands (${opts.join}) returned after ${elapsed(t0).toFixed(0)} ms`);
   const managers = [h1.name, h2.name, h3.name];
   res.ms.join = await timeUntil("5 nodes Ready (h1-h3 Leader or Reachable)", t0, async () => {
@@ -133,15 +150,20 @@ async function joinFour({ sys, res, opts, hosts: [h1, h2, h3, h4, h5] }: Round, 
     return rows.length === 5 && rows.every((r) => r.status === "Ready") && managersUp.length === 3;
   }, opts.stepTimeoutMs, res.notes);
   opts.log(`  (a) ${res.ms.join.toFixed(0)} ms`);
+  for (const line of (await trace?.finish(res.ms.join)) ?? []) opts.log(`  ${line}`);
 }
 
 /** (b) service create --replicas 20 on h1 until 20 of its containers run on the engines. */
-async function createReplicas({ bed, sys, res, opts, hosts: [h1] }: Round): Promise<void> {
+async function createReplicas({ bed, sys, res, opts, label, hosts: [h1] }: Round): Promise<void> {
+  const trace = traceStep(bed.hosts, `${label}-create`, (h) => sys.agentPid(h));
   const t0 = performance.now();
   await sys.createService(h1, SERVICE, REPLICAS);
+  res.notes.push(`service create returned after ${elapsed(t0).toFixed(0)} ms`);
   res.ms.create = await timeUntil(`${REPLICAS} replicas running`, t0,
     async () => (await runningOn(bed.hosts, sys.serviceLabel, SERVICE)) === REPLICAS, opts.stepTimeoutMs, res.notes);
   opts.log(`  (b) ${res.ms.create.toFixed(0)} ms`);
+  for (const line of (await trace?.finish(res.ms.create)) ?? []) opts.log(`  ${line}`);
+  await keepInspect(h1, sys.serviceLabel, SERVICE, `${label}-container.json`);
 }
 
 /** (c) power off worker h5; two clocks from the same start: shown Down on h1, and 20 running on h1-h4. */
