@@ -5,6 +5,12 @@
 // Containers get no bridge (`--bridge=none`, no iptables): they have loopback only, which is what our
 // tests use (`ping 127.0.0.1`, `sleep`, `httpd` on loopback), or `--network host`.
 //
+// Each dockerd runs in its own network namespace (`swd-<id>`, loopback up): a dockerd started with
+// `--bridge=none` deletes the interface named docker0 of the namespace it runs in, which in the host's
+// namespace is the machine's own Docker's default bridge (its containers lose their network). The
+// agent under test still reaches it over the unix socket; `--network host` containers share that
+// namespace's loopback.
+//
 // Contract: `startDockerd` resolves once `GET /_ping` answers (deadline `startTimeoutMs`), or throws with
 // the tail of dockerd's log. `stop()` is idempotent: force-removes every container, SIGTERMs dockerd
 // (SIGKILL after a deadline, and its containerd), unmounts leftovers under the temp dir, removes the dir
@@ -180,17 +186,46 @@ async function removeCgroupParent(parent: string): Promise<void> {
   }
 }
 
+const NETNS_PREFIX = "swd-";
+
+function ipRun(args: string[]): { ok: boolean; out: string } {
+  const r = Bun.spawnSync(["ip", ...args], { stdout: "pipe", stderr: "pipe" });
+  return { ok: r.exitCode === 0, out: `${r.stdout.toString()}${r.stderr.toString()}` };
+}
+
+/** Namespaces of private dockerds whose temp dir is gone (a killed test run): deleted. */
+async function removeStaleNetns(): Promise<void> {
+  const listed = ipRun(["netns", "list"]).out.split("\n").map((l) => l.split(" ")[0] ?? "").filter((n) => n.startsWith(NETNS_PREFIX));
+  if (listed.length === 0) return;
+  const dirs = await readdir("/tmp").catch(() => [] as string[]);
+  for (const ns of listed) {
+    const id = ns.slice(NETNS_PREFIX.length);
+    if (!dirs.some((d) => d.startsWith("swd-") && d.endsWith(`-${id}`))) ipRun(["netns", "del", ns]);
+  }
+}
+
 export async function startDockerd(opts: StartDockerdOptions): Promise<PrivateDockerd> {
   const reason = dockerUnavailableReason();
   if (reason !== undefined) throw new Error(`cannot start a private dockerd: ${reason}`);
+  await removeStaleNetns();
   const safe = opts.name.replace(/[^a-zA-Z0-9-]/g, "-").slice(0, 20);
   // Short path: unix socket paths are limited to 108 bytes (containerd's live under exec-root).
   const dir = await mkdtemp(`/tmp/swd-${safe}-`);
   const socketPath = join(dir, "docker.sock");
   const cgroupParent = `swarm-test-${dir.slice(dir.lastIndexOf("-") + 1)}`;
+  const netns = `${NETNS_PREFIX}${dir.slice(dir.lastIndexOf("-") + 1)}`;
+  const made = ipRun(["netns", "add", netns]);
+  if (!made.ok) {
+    await rm(dir, { recursive: true, force: true });
+    throw new Error(`cannot create the network namespace ${netns} for a private dockerd: ${made.out.trim()}`);
+  }
+  ipRun(["-n", netns, "link", "set", "lo", "up"]);
   await writeFile(join(dir, "daemon.json"), JSON.stringify({ "deprecated-key-path": join(dir, "key.json") }));
   const logFile = join(dir, "dockerd.log");
   const args = [
+    "nsenter",
+    `--net=/run/netns/${netns}`,
+    "--",
     DOCKERD_BIN,
     `--host=unix://${socketPath}`,
     `--data-root=${join(dir, "data")}`,
@@ -268,6 +303,7 @@ export async function startDockerd(opts: StartDockerdOptions): Promise<PrivateDo
       await rm(dir, { recursive: true, force: true });
     });
     await removeCgroupParent(cgroupParent);
+    ipRun(["netns", "del", netns]);
   };
 
   const restart = async (): Promise<void> => {
