@@ -37,9 +37,12 @@ const PURE = new Set(["api", "store", "orchestrator", "scheduler", "lookup"]);
 const IO_MODULES = /^(node:(fs|net|dgram|child_process|http|https|os|dns)|fs|net|dgram|bun:sqlite|dockerode|pino|hyperswarm|hyperdht|udx-native)(\/|$)/;
 /** Who may not import whom (DESIGN.md "The cluster": the layout and its import rules). */
 const FORBIDDEN: Record<string, string[]> = {
-  cli: ["manager", "store", "daemon", "agent", "node"],
+  // The orchestrator and scheduler are manager-side too: what clients share with them lives in api.
+  cli: ["manager", "store", "daemon", "agent", "node", "orchestrator", "scheduler"],
   node: ["manager", "agent", "daemon", "store"],
   manager: ["node", "agent", "daemon"],
+  // The agent is the composition root of a host (transport + manager + node): it alone may know both
+  // sides, and loads the manager's code lazily (type imports and `import()` only).
   agent: ["daemon"],
   store: ["manager", "node", "agent", "daemon", "raft", "transport"],
   orchestrator: ["manager", "node", "agent", "daemon"],

@@ -1,3 +1,4 @@
+import type { Service, Task } from "./types.ts";
 /**
  * Deep equality of plain data (specs), treating a key whose value is undefined as absent: a spec that
  * went through JSON or msgpack compares equal to the original.
@@ -16,4 +17,12 @@ export function specEqual(a: unknown, b: unknown): boolean {
   const bk = Object.keys(bo).filter((k) => bo[k] !== undefined);
   if (ak.length !== bk.length) return false;
   return ak.every((k) => Object.hasOwn(bo, k) && specEqual(ao[k], bo[k]));
+}
+
+/**
+ * The task's spec or its published ports differ from the service's current ones. Shared by the
+ * orchestrator (what to replace) and by clients that wait for convergence (the CLI, the Docker API).
+ */
+export function isOutdated(t: Task, svc: Service): boolean {
+  return !specEqual(t.Spec, svc.Spec.TaskTemplate) || !specEqual(t.Endpoint?.Ports ?? [], svc.Endpoint.Ports);
 }

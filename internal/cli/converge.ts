@@ -6,8 +6,7 @@
  * change cost no wait at all (Docker Swarm always waits 5 s); a task that dies inside the window
  * is replaced and the wait goes on.
  */
-import { isDesiredLive, isJob, isTerminal, stateRank, SwarmError, type Service, type Task, type TaskState } from "../api/index.ts";
-import { isOutdated } from "../orchestrator/index.ts";
+import { isDesiredLive, isJob, isOutdated, isTerminal, stateRank, SwarmError, type Service, type Task, type TaskState } from "../api/index.ts";
 
 export const DEFAULT_MONITOR_MS = 1000;
 

@@ -7,11 +7,10 @@
  * Contract: `handle(req)` never throws; internal errors are reported through `onInternalError` and
  * answered 500. Streams (logs) end when the client goes away.
  */
-import { isSwarmError, SwarmError, type LogRecord, type Service } from "../api/index.ts";
+import { isOutdated, isSwarmError, SwarmError, type LogRecord, type Service } from "../api/index.ts";
 import {
   checkFilterKeys, filtersFromQuery, findNode, findService, nodeMatches, NODE_FILTERS, serviceMatches, SERVICE_FILTERS, taskMatches, TASK_FILTERS, tryFind,
 } from "../lookup/index.ts";
-import { isOutdated } from "../orchestrator/index.ts";
 import type { DockerBackend } from "./backend.ts";
 import { fileRoutes } from "./files.ts";
 import { fromDockerServiceSpec, nodeChangesFrom } from "./from-docker.ts";

@@ -29,7 +29,7 @@
  * plan, since a slot's result depends on nothing but its tasks, the service, whether it is wanted, and
  * the time (restart windows and update delays, reported through `wakeAt`).
  */
-import { type Command, type DesiredState, type Id, isTerminal, type Service, specEqual, stateRank, type Task } from "../api/index.ts";
+import { type Command, type DesiredState, type Id, isOutdated, isTerminal, type Service, stateRank, type Task } from "../api/index.ts";
 import { iso, msOf, newTask, type ReconcileContext } from "./context.ts";
 import { notBeforeMs, restartDecision } from "./restart.ts";
 import { rolloutOf, type Rollout } from "./rollout.ts";
@@ -121,10 +121,7 @@ function endedOnItsOwn(t: Task): boolean {
   return t.Status.State === "complete" || t.Status.State === "failed" || t.Status.State === "rejected";
 }
 
-/** The task's spec or its published ports differ from the service's current ones. */
-export function isOutdated(t: Task, svc: Service): boolean {
-  return !specEqual(t.Spec, svc.Spec.TaskTemplate) || !specEqual(t.Endpoint?.Ports ?? [], svc.Endpoint.Ports);
-}
+export { isOutdated };
 
 const DESIRED_RANK: Record<DesiredState, number> = { running: 0, complete: 0, shutdown: 1, remove: 2 };
 
