@@ -8,22 +8,22 @@
  */
 import type { Logger } from "pino";
 import {
-  JOIN_CHANNEL, LEAVE_CHANNEL, LOGS_CHANNEL, parseToken, SwarmError, type ClusterState, type Id, type JoinReply, type LogsMessage,
+  LEAVE_CHANNEL, LOGS_CHANNEL, parseToken, SwarmError, type ClusterState, type Id, type JoinReply, type LogsMessage,
   type LogsRequest, type NodeRole, type SessionMessage,
 } from "../api/index.ts";
 import type { Manager, ManagerTimings } from "../manager/index.ts";
 import { existsSync } from "node:fs";
-import { isIP } from "node:net";
 import { join } from "node:path";
 import { NODE_FILE, NodeAgent, readNodeFile, writeNodeFile, type NodeFile } from "../node/index.ts";
 import type { Applied } from "../store/index.ts";
 import {
-  clusterFingerprint, verifyCertificate, type ClusterTransport, type PeerInfo, type SignedCertificate,
+  clusterFingerprint, verifyCertificate, type ClusterTransport, type SignedCertificate,
 } from "../transport/index.ts";
 import type { Command, NodeDescription } from "../api/index.ts";
 import type { MeshBackendChoice } from "../config/index.ts";
 import type { MeshConfig } from "../mesh/index.ts";
 import type { AgentDeps, TransportSetup } from "./deps.ts";
+import { askToJoin, startTransport } from "./join-client.ts";
 import { localLink } from "./local-link.ts";
 
 export interface AgentOptions {
@@ -268,7 +268,12 @@ export class Agent {
         const deadline = Date.now() + (this.o.joinTimeoutMs ?? 15_000);
         let startError: unknown;
         startTransport(transport, { addr: this.addr, listenPort: this.listenPort, remote }).catch((e: unknown) => (startError = e ?? new Error("the transport did not start")));
-        reply = await this.askToJoin(transport, remote, deadline, () => startError, description);
+        const asked = await askToJoin({
+          transport, remote, deadline, startError: () => startError, description,
+          describe: () => this.deps.describe(), timeoutMs: this.o.joinTimeoutMs ?? 15_000, log: this.log,
+        });
+        reply = asked.reply;
+        this.firstDescription = asked.description;
         this.log.debug({ ms: Date.now() - t0 }, "join: admitted (certificate received)");
       } catch (err) {
         await transport.close();
@@ -311,85 +316,6 @@ export class Agent {
       this.log.info({ role: reply.role, cluster: token.clusterId, ms: Date.now() - t0 }, "joined the cluster");
       return { role: reply.role };
     });
-  }
-
-  private async askToJoin(transport: ClusterTransport, remote: string, deadline: number, startError: () => unknown, description: Promise<NodeDescription>): Promise<JoinReply> {
-    const refusals: string[] = [];
-    // A refusal or a new peer (the manager we wait for) ends the pause between looks at once.
-    let wake: (() => void) | undefined;
-    const offRefused = transport.on("refused", (_id, reason) => {
-      refusals.push(reason);
-      wake?.();
-    });
-    const offUp = transport.on("peer-up", () => wake?.());
-    let desc = description;
-    let firstManagerAt: number | undefined;
-    const off = () => {
-      offRefused();
-      offUp();
-    };
-    try {
-      for (;;) {
-        if (startError()) throw startError();
-        const manager = this.pickJoinManager(transport, remote, (firstManagerAt ??= transport.peers().some((p) => p.class === "manager") ? Date.now() : undefined));
-        if (manager) {
-          this.log.debug({ manager: manager.id.slice(0, 12) }, "join: asking a manager");
-          try {
-            const d = await desc.catch((err: unknown) => {
-              desc = this.deps.describe(); // the engine may answer by the next attempt
-              desc.catch(() => undefined);
-              throw err;
-            });
-            const reply = (await transport.request(manager.id, JOIN_CHANNEL, { description: d }, { timeoutMs: 10_000 })) as JoinReply;
-            this.firstDescription = d;
-            return reply;
-          } catch (err) {
-            const e = err as { code?: string; remoteCode?: string; message: string };
-            if (e.remoteCode === "CONFLICT" || e.remoteCode === "FORBIDDEN" || e.remoteCode === "INVALID_ARGUMENT") {
-              throw new SwarmError(e.remoteCode, e.message.replace(/^the peer's handler failed: /, ""));
-            }
-            if (Date.now() > deadline) throw err;
-          }
-        }
-        if (refusals.length > 0) {
-          throw new SwarmError(
-            "FORBIDDEN",
-            `the manager at ${remote} refused this node (${refusals[0]}): check the token (\`swarm join-token worker\` or \`manager\` on a manager prints the current one); nothing was joined`,
-          );
-        }
-        if (Date.now() > deadline) {
-          throw SwarmError.unavailable(
-            `could not join: no manager of this cluster answered at ${remote} within ${Math.round((this.o.joinTimeoutMs ?? 15_000) / 1000)} s; check the address and port (the manager's --advertise-addr and --listen-addr), that UDP to it is allowed, and that the token is for that cluster`,
-          );
-        }
-        await new Promise<void>((resolve) => {
-          const t = setTimeout(resolve, 50);
-          wake = () => {
-            clearTimeout(t);
-            resolve();
-          };
-        });
-        wake = undefined;
-      }
-    } finally {
-      off();
-    }
-  }
-
-  /**
-   * The manager to ask to join: the one at `remote` (the address the user named, as Docker joins
-   * through it; usually the leader, which commits the join without forwarding it), once connected;
-   * any manager if `remote` is not an IP address, or when the named one has not connected within
-   * JOIN_PREFER_MS of the first manager (it may be reachable only through the DHT's view of it).
-   */
-  private pickJoinManager(transport: ClusterTransport, remote: string, firstManagerAt: number | undefined): PeerInfo | undefined {
-    const managers = transport.peers().filter((p) => p.class === "manager");
-    if (managers.length === 0) return undefined;
-    const host = remote.slice(0, remote.lastIndexOf(":"));
-    if (!isIP(host)) return managers[0];
-    const named = managers.find((p) => p.address !== undefined && p.address.slice(0, p.address.lastIndexOf(":")) === host);
-    if (named) return named;
-    return firstManagerAt !== undefined && Date.now() - firstManagerAt >= JOIN_PREFER_MS ? managers[0] : undefined;
   }
 
   // ---- running the members ------------------------------------------------------------------------
@@ -703,35 +629,8 @@ export class Agent {
 
 /** The manager side is loaded on managers only: an idle worker does not pay for Raft, the store's
  * planners and the orchestrator in memory. */
-/** How long a join waits for the manager it was pointed at before asking another one. */
-const JOIN_PREFER_MS = 200;
-
 function managerCode(): Promise<typeof import("../manager/index.ts")> {
   return import("../manager/index.ts");
-}
-
-/** Starts a transport; a port already in use says which and what to do. */
-async function startTransport(t: ClusterTransport, o: { addr: string; listenPort: number; remote?: string }): Promise<void> {
-  try {
-    await t.start();
-  } catch (err) {
-    await t.close().catch(() => undefined);
-    const msg = (err as Error).message ?? String(err);
-    if (/EADDRINUSE/.test(msg)) {
-      throw SwarmError.unavailable(
-        `cannot listen on ${o.addr}:${o.listenPort}/udp: the port is in use (another swarm agent on this host?); stop it, or choose another port with --listen-addr`,
-      );
-    }
-    if ((err as { code?: string }).code === "UNREACHABLE") {
-      throw SwarmError.unavailable(
-        `could not join: nothing answered at ${o.remote ?? "the given address"} (${msg}); check the address and port (the manager's --advertise-addr and --listen-addr, 2377 by default), that the manager's agent runs, and that UDP to it is allowed; nothing was joined`,
-      );
-    }
-    if (/EADDRNOTAVAIL/.test(msg)) {
-      throw SwarmError.invalid(`cannot listen on ${o.addr}: this host has no such address; check --advertise-addr`);
-    }
-    throw err;
-  }
 }
 
 /**
